@@ -1,0 +1,1 @@
+"""Subcommands of `rig`: one module each, found by rig.cli at start-up."""

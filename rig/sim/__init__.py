@@ -1,0 +1,1 @@
+"""The virtual board: flash, bootloader, LwM2M client, supervisor."""

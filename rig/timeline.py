@@ -1,0 +1,142 @@
+"""One timeline of timestamped events per run.
+
+Every observation (registration, block served, notification, console line, power
+action) lands here, so verdicts and reports read one history instead of each
+piece keeping its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+
+@dataclass(frozen=True)
+class Event:
+    """A thing that happened: `kind` names it (e.g. "register", "block2", "power"), `data` holds the details."""
+
+    t: float
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=str, sort_keys=True)
+
+
+Predicate = Callable[[Event], bool]
+
+
+class Timeline:
+    """Append-only, thread-safe event list with waiters.
+
+    Appends may come from the event loop or from reader threads (serial, probe);
+    waiters are woken through a condition variable, and async code waits with
+    `wait_for_async` without blocking the loop.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._events: list[Event] = []
+        self._cond = threading.Condition()
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def append(self, kind: str, **data: Any) -> Event:
+        event = Event(self._clock(), kind, data)
+        with self._cond:
+            self._events.append(event)
+            listeners = list(self._listeners)
+            self._cond.notify_all()
+        for listener in listeners:
+            listener(event)
+        return event
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Call `listener` for each new event (in the appending thread); returns an unsubscribe function."""
+        with self._cond:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._cond:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def events(self, kind: str | None = None) -> list[Event]:
+        with self._cond:
+            return [e for e in self._events if kind is None or e.kind == kind]
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events())
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._events)
+
+    def wait_for(self, predicate: Predicate, timeout: float, start: int = 0) -> Event | None:
+        """Block until an event at index >= `start` matches, or return None after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        index = start
+        with self._cond:
+            while True:
+                while index < len(self._events):
+                    event = self._events[index]
+                    index += 1
+                    if predicate(event):
+                        return event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+
+    async def wait_for_async(self, predicate: Predicate, timeout: float, start: int = 0) -> Event | None:
+        """Like `wait_for`, for coroutines: wakes on appends from any thread without blocking the loop."""
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+
+        def on_event(_event: Event) -> None:
+            loop.call_soon_threadsafe(woken.set)
+
+        unsubscribe = self.subscribe(on_event)
+        deadline = loop.time() + timeout
+        index = start
+        try:
+            while True:
+                woken.clear()
+                events = self.events()
+                while index < len(events):
+                    event = events[index]
+                    index += 1
+                    if predicate(event):
+                        return event
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return None
+                try:
+                    await asyncio.wait_for(woken.wait(), remaining)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            unsubscribe()
+
+    def save(self, path: Path) -> None:
+        """Write the events as JSON lines (one event a line), so a partial run is still readable."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            for event in self.events():
+                out.write(event.to_json() + "\n")
+
+    @staticmethod
+    def load(path: Path) -> list[Event]:
+        events = []
+        with path.open(encoding="utf-8") as src:
+            for line in src:
+                if line.strip():
+                    raw = json.loads(line)
+                    events.append(Event(raw["t"], raw["kind"], raw.get("data", {})))
+        return events
