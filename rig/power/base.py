@@ -1,0 +1,146 @@
+"""The Power protocol and the behaviour every backend shares: timeline events and the safe state.
+
+The rig's promise is that a board is never left in an unknown power state: the
+safe state (named in the rig file, normally "off") is applied on close, when a
+`with` block ends by an exception or Ctrl-C, and at interpreter exit. A SIGKILL
+cannot be caught, so for that case the hardware itself must make the undriven
+output safe (see hardware/README.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import signal
+import threading
+import time
+from types import FrameType, TracebackType
+from typing import Protocol, runtime_checkable
+
+from rig.errors import RigError
+from rig.timeline import Timeline
+
+SAFE_STATES = ("off", "on")
+
+
+class PowerError(RigError):
+    """Switching power failed or could not be confirmed."""
+
+
+@runtime_checkable
+class Power(Protocol):
+    """What the campaign needs from a power backend."""
+
+    safe_state: str
+
+    def on(self) -> None: ...
+
+    def off(self) -> None: ...
+
+    def is_on(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class PowerBase:
+    """Shared part of the backends: subclasses implement `_switch(on)`, `_read()` and `_release()`.
+
+    Every switch lands in the timeline as a "power" event, so verdicts can line a
+    cut up against blocks served and console lines.
+    """
+
+    backend = "base"
+
+    def __init__(self, *, name: str = "", safe_state: str = "off", timeline: Timeline | None = None) -> None:
+        if safe_state not in SAFE_STATES:
+            raise PowerError(f"power safe_state must be one of {', '.join(SAFE_STATES)}, got {safe_state!r}")
+        self.name = name
+        self.safe_state = safe_state
+        self.timeline = timeline
+        self._closed = False
+        self._lock = threading.RLock()
+        atexit.register(self._at_exit)
+
+    # --- subclass hooks -------------------------------------------------
+    def _switch(self, on: bool) -> None:
+        raise NotImplementedError
+
+    def _read(self) -> bool:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Free the resource after the safe state was applied (pins, processes)."""
+
+    # --- public API -----------------------------------------------------
+    def on(self) -> None:
+        self._set(True)
+
+    def off(self) -> None:
+        self._set(False)
+
+    def cycle(self, off_time: float = 0.0) -> None:
+        """Off, wait `off_time` (backends may enforce a longer minimum), on."""
+        self.off()
+        if off_time > 0:
+            time.sleep(off_time)
+        self.on()
+
+    def is_on(self) -> bool:
+        with self._lock:
+            self._check_open()
+            return self._read()
+
+    def apply_safe_state(self) -> None:
+        """Drive the safe state now (used on close, on errors and at exit)."""
+        with self._lock:
+            if not self._closed:
+                self._set(self.safe_state == "on", reason="safe-state")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self.apply_safe_state()
+            finally:
+                self._closed = True
+                atexit.unregister(self._at_exit)
+                self._release()
+
+    def __enter__(self) -> "PowerBase":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- internals ------------------------------------------------------
+    def _set(self, on: bool, reason: str = "") -> None:
+        with self._lock:
+            self._check_open()
+            self._switch(on)
+            if self.timeline is not None:
+                data = {"place": self.name, "backend": self.backend, "action": "on" if on else "off"}
+                if reason:
+                    data["reason"] = reason
+                self.timeline.append("power", **data)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PowerError(f"power of place {self.name or '?'} ({self.backend}) is closed")
+
+    def _at_exit(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing left to report to at exit; the hardware pull keeps it safe
+            pass
+
+
+def raise_on_sigterm() -> None:
+    """Turn SIGTERM (systemd stop, CI cancel) into SystemExit so `with` blocks and atexit apply safe states.
+
+    Only the main thread may install signal handlers; the CLI calls this once at start.
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)

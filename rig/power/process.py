@@ -1,0 +1,83 @@
+"""Power for targets that are Linux processes: on = start it, cut = SIGKILL of its whole process group.
+
+The process's working directory plays the part of flash: it survives every cut,
+so whatever the client had written before the kill is what it finds at the next start.
+Listeners (the process console) are told about each new process to read its output.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Callable, Sequence
+
+from rig.power.base import PowerBase, PowerError
+from rig.timeline import Timeline
+
+StartListener = Callable[[subprocess.Popen], None]
+
+
+class ProcessPower(PowerBase):
+    """Runs `argv` in `cwd` in a new session; `off` kills the group, so children die with the client."""
+
+    backend = "process"
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        *,
+        env: dict[str, str] | None = None,
+        name: str = "",
+        safe_state: str = "off",
+        timeline: Timeline | None = None,
+    ) -> None:
+        if not argv:
+            raise PowerError(f"process power of place {name or '?'}: command is empty")
+        self.argv = [str(a) for a in argv]
+        self.cwd = Path(cwd)
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+        self._listeners: list[StartListener] = []
+        super().__init__(name=name, safe_state=safe_state, timeline=timeline)
+
+    def add_start_listener(self, listener: StartListener) -> None:
+        self._listeners.append(listener)
+
+    def _switch(self, on: bool) -> None:
+        if on:
+            if self.proc is not None and self.proc.poll() is None:
+                return
+            self.cwd.mkdir(parents=True, exist_ok=True)
+            env = {**os.environ, **self.env} if self.env else None
+            # Without a reader a chatty client would block on a full pipe: no listener, no pipe.
+            out = subprocess.PIPE if self._listeners else subprocess.DEVNULL
+            try:
+                self.proc = subprocess.Popen(
+                    self.argv, cwd=self.cwd, env=env, start_new_session=True,
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                )
+            except OSError as exc:
+                raise PowerError(f"cannot start {self.argv[0]!r} for place {self.name or '?'}: {exc}") from exc
+            for listener in self._listeners:
+                listener(self.proc)
+        else:
+            self._kill()
+
+    def _kill(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the session leader's pid is the group id
+        except ProcessLookupError:
+            pass
+        proc.wait()  # the listeners' readers see EOF on the pipes and close them
+
+    def _read(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _release(self) -> None:
+        self._kill()
