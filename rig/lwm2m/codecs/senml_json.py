@@ -43,7 +43,7 @@ def _b64url(text: str, index: int) -> bytes:
     """RFC 8428 5.: vd is base64url without padding; accept padding and standard alphabet too."""
     cleaned = text.rstrip("=").replace("+", "-").replace("/", "_")
     try:
-        return base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
+        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise CodecError(f"SenML JSON record {index}: 'vd' is not base64url ({exc})") from exc
 

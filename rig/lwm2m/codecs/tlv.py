@@ -65,7 +65,7 @@ def parse_tlv(data: bytes, parent: TlvKind | None = None, offset: int = 0) -> li
         kind = TlvKind(type_byte >> 6)
         if kind not in _ALLOWED_CHILDREN[parent]:
             inside = "top level" if parent is None else parent.name.lower().replace("_", " ")
-            raise CodecError(f"TLV at byte {offset + start}: {kind.name.lower()} not allowed in {inside}")
+            raise CodecError(f"TLV at byte {offset + start}: {kind.name.lower().replace('_', ' ')} not allowed in {inside}")
         id_len = 2 if type_byte & 0x20 else 1
         length_type = (type_byte >> 3) & 0x03
         header_end = pos + id_len + length_type
