@@ -1,0 +1,471 @@
+"""The virtual board's supervisor: the probe and USB-serial adapter that outlive every power cut.
+
+It owns the flash file, the console TCP port (pyserial opens it as
+`socket://127.0.0.1:PORT`) and the control port (rig.sim.control). Power-on starts
+the MCU process (bootloader, then the LwM2M client); a cut SIGKILLs its process
+group, so whatever the MCU had not yet written to flash is lost, as on a board.
+While the target is off, the console is silent and flash access answers
+"target unpowered". An MCU that ends while powered (reboot, crash) is started
+again, as a reset would restart a real core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rig.errors import RigError
+from rig.sim import control
+from rig.sim.spawn import FreshSpawner, McuProcess, ZygoteSpawner
+
+
+@dataclass
+class BoardConfig:
+    """Everything one virtual board needs; `rig sim` builds it from its options."""
+
+    directory: Path
+    target_path: Path
+    server: str | None = None
+    endpoint: str = "rig-virtual"
+    psk: str | None = None  # "identity:hexkey"
+    defects: list[str] = field(default_factory=list)
+    console_port: int = 0
+    control_port: int = 0
+    image: Path | None = None  # factory-programmed into the primary slot when the flash file is new
+    zygote: bool = True
+    power_on: bool = True
+    lifetime: int = 60
+    block_size: int = 512
+
+
+def load_target(path: Path) -> tuple[dict[str, Any], Any]:
+    """The parsed target file and its FlashLayout; errors name the file."""
+    from rig.flash_layout import FlashLayout
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RigError(f"target file {path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RigError(f"target file {path}: not valid TOML: {exc}") from None
+    return data, FlashLayout.from_target(data, str(path))
+
+
+class Supervisor:
+    def __init__(self, config: BoardConfig) -> None:
+        self.config = config
+        self.target_data, self.layout = load_target(config.target_path)
+        self.target_name = str(self.target_data.get("target", {}).get("name", config.target_path.stem))
+        config.directory.mkdir(parents=True, exist_ok=True)
+        self.flash_path = config.directory / "flash.bin"
+        self.unique_id = self._unique_id()
+        self.power = "off"
+        self.run_state = "off"  # off | running | halted | reset (held in reset, no process)
+        self.mcu: McuProcess | None = None
+        self._generation = 0
+        self._started_at = 0.0
+        self._consoles: set[asyncio.StreamWriter] = set()
+        self._event_streams: set[asyncio.StreamWriter] = set()
+        self._servers: list[asyncio.AbstractServer] = []
+        self._spawner: FreshSpawner | ZygoteSpawner | None = None
+        self._log = (config.directory / "console.log").open("ab")
+        self.console_port = 0
+        self.control_port = 0
+
+    def _unique_id(self) -> str:
+        id_file = self.config.directory / "board-id"
+        if not id_file.exists():
+            id_file.write_text(f"vsim-{secrets.token_hex(4)}\n")
+        return id_file.read_text().strip()
+
+    def _flash(self) -> Any:
+        from rig.sim.flash import Flash
+
+        return Flash(self.layout, path=self.flash_path)
+
+    def _prepare_flash(self) -> None:
+        if self.flash_path.exists() and self.flash_path.stat().st_size == self.layout.size:
+            return
+        self.flash_path.write_bytes(bytes([self.layout.erased_value]) * self.layout.size)
+        if self.config.image is not None:
+            image = self.config.image.read_bytes()
+            primary = self.layout.partition("primary")
+            if len(image) > primary.size:
+                raise RigError(f"image {self.config.image} ({len(image)} bytes) does not fit the primary slot ({primary.size})")
+            flash = self._flash()
+            flash.erase(primary.offset, primary.size)
+            pad = -len(image) % self.layout.write_size
+            flash.program(primary.offset, image + bytes([self.layout.erased_value]) * pad)
+            flash.flush()
+
+    def mcu_config(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "flash": str(self.flash_path), "target": str(c.target_path), "server": c.server,
+            "endpoint": c.endpoint, "psk": c.psk, "defects": list(c.defects),
+            "lifetime": c.lifetime, "block_size": c.block_size, "unique_id": self.unique_id,
+        }
+
+    # --- lifecycle -------------------------------------------------------
+
+    async def start(self) -> None:
+        self._prepare_flash()
+        self._spawner = ZygoteSpawner() if self.config.zygote else FreshSpawner()
+        console = await asyncio.start_server(self._console_client, "127.0.0.1", self.config.console_port)
+        ctl = await asyncio.start_server(self._control_client, "127.0.0.1", self.config.control_port)
+        self._servers = [console, ctl]
+        self.console_port = console.sockets[0].getsockname()[1]
+        self.control_port = ctl.sockets[0].getsockname()[1]
+        if self.config.power_on:
+            self.power_on()
+
+    async def stop(self) -> None:
+        self.power_off()
+        for server in self._servers:
+            server.close()
+        for writer in list(self._consoles) + list(self._event_streams):
+            writer.close()
+        if self._spawner is not None:
+            self._spawner.close()
+        self._log.close()
+
+    # --- power and run control ------------------------------------------
+
+    def _emit(self, event: str, **data: Any) -> None:
+        line = control.encode_line({"event": event, **data})
+        for writer in list(self._event_streams):
+            if writer.is_closing():
+                self._event_streams.discard(writer)
+            else:
+                writer.write(line)
+
+    def _start_mcu(self) -> None:
+        assert self._spawner is not None
+        self._generation += 1
+        self._started_at = asyncio.get_running_loop().time()
+        self.mcu = self._spawner.start(self.mcu_config())
+        self.run_state = "running"
+        self._emit("mcu-start", pid=self.mcu.pid)
+        asyncio.get_running_loop().create_task(self._relay(self.mcu, self._generation))
+
+    def _kill_mcu(self) -> None:
+        if self.mcu is not None:
+            try:
+                os.killpg(self.mcu.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.mcu = None
+        self._generation += 1
+
+    def power_on(self, halted: bool = False) -> None:
+        if self.power == "on":
+            return
+        self.power = "on"
+        self._emit("power", state="on")
+        if halted:
+            self.run_state = "reset"
+        else:
+            self._start_mcu()
+
+    def power_off(self) -> None:
+        self._kill_mcu()
+        if self.power == "on":
+            self.power = "off"
+            self._emit("power", state="off")
+        self.run_state = "off"
+
+    def halt(self) -> None:
+        self._require_power()
+        if self.mcu is not None and self.run_state == "running":
+            os.killpg(self.mcu.pid, signal.SIGSTOP)
+            self.run_state = "halted"
+
+    def resume(self) -> None:
+        self._require_power()
+        if self.run_state == "halted" and self.mcu is not None:
+            os.killpg(self.mcu.pid, signal.SIGCONT)
+            self.run_state = "running"
+        elif self.run_state == "reset":
+            self._start_mcu()
+
+    def reset(self, halt: bool = False) -> None:
+        self._require_power()
+        self._kill_mcu()
+        if halt:
+            self.run_state = "reset"
+        else:
+            self._start_mcu()
+
+    def _require_power(self) -> None:
+        if self.power != "on":
+            raise RigError("target unpowered")
+
+    async def _relay(self, mcu: McuProcess, generation: int) -> None:
+        """Copy the MCU's output to the console clients; restart the MCU if it ends while powered."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 20)
+        pipe = os.fdopen(mcu.console_fd, "rb", 0)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                if generation != self._generation:
+                    continue  # output raced with a cut: a dead MCU says nothing
+                self._console_line(line)
+        finally:
+            transport.close()
+        if generation == self._generation and self.power == "on" and self.run_state in ("running", "halted"):
+            self._emit("mcu-exit", pid=mcu.pid)
+            try:
+                os.killpg(mcu.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.mcu = None
+            # A core that faults right after reset restarts at watchdog pace, not in a busy loop.
+            lived = asyncio.get_running_loop().time() - self._started_at
+            await asyncio.sleep(0.5 if lived < 1.0 else 0.0)
+            if generation == self._generation and self.power == "on" and self.mcu is None:
+                self._start_mcu()
+
+    def _console_line(self, line: bytes) -> None:
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        self._log.write(line)
+        self._log.flush()
+        for writer in list(self._consoles):
+            if writer.is_closing():
+                self._consoles.discard(writer)
+            else:
+                writer.write(line)
+        self._emit("console", line=line.decode("utf-8", "replace").rstrip("\n"))
+
+    # --- servers ---------------------------------------------------------
+
+    async def _console_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._consoles.add(writer)
+        try:
+            while await reader.read(4096):
+                pass  # the UART's RX line: the virtual MCU reads no input
+        except ConnectionError:
+            pass
+        finally:
+            self._consoles.discard(writer)
+            writer.close()
+
+    async def _control_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                try:
+                    request = control.decode_line(line)
+                    if request.get("op") == "events":
+                        writer.write(control.encode_line({"ok": True}))
+                        self._event_streams.add(writer)
+                        continue
+                    answer = {"ok": True, **self.handle(request)}
+                except (RigError, ValueError, KeyError, TypeError) as exc:
+                    answer = {"ok": False, "error": str(exc) or type(exc).__name__}
+                writer.write(control.encode_line(answer))
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self._event_streams.discard(writer)
+            writer.close()
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One control operation (see rig.sim.control); RigError answers carry the reason."""
+        op = request.get("op")
+        if op == "info":
+            return self._info()
+        if op == "power":
+            action = request.get("action", "status")
+            if action == "on":
+                self.power_on(halted=bool(request.get("halted", False)))
+            elif action in ("off", "cut"):
+                self.power_off()
+            elif action != "status":
+                raise RigError(f"power action {action!r} unknown (use {', '.join(control.POWER_ACTIONS)})")
+            return self._status()
+        if op in ("halt", "resume"):
+            getattr(self, op)()
+            return self._status()
+        if op == "reset":
+            self.reset(halt=bool(request.get("halt", False)))
+            return self._status()
+        if op in ("read", "erase", "program"):
+            self._require_power()
+            return self._flash_op(op, request)
+        raise RigError(f"unknown operation {op!r} (use {', '.join(control.OPS)})")
+
+    def _status(self) -> dict[str, Any]:
+        return {"power": self.power, "run_state": self.run_state, "pid": self.mcu.pid if self.mcu else None}
+
+    def _info(self) -> dict[str, Any]:
+        lay = self.layout
+        return {
+            "unique_id": self.unique_id, "target": self.target_name, "console_port": self.console_port,
+            "flash": {
+                "base": lay.base, "size": lay.size, "sector_size": lay.sector_size,
+                "write_size": lay.write_size, "erased_value": lay.erased_value,
+                "partitions": {n: [p.offset, p.size] for n, p in lay.partitions.items()},
+            },
+            **self._status(),
+        }
+
+    def _offset(self, addr: Any, length: int) -> int:
+        if not isinstance(addr, int) or not isinstance(length, int) or length < 0:
+            raise RigError(f"address {addr!r} / length {length!r} must be non-negative integers")
+        offset = addr - self.layout.base
+        if offset < 0 or offset + length > self.layout.size:
+            raise RigError(
+                f"range 0x{addr:x}+0x{length:x} outside flash 0x{self.layout.base:x}..0x{self.layout.base + self.layout.size:x}"
+            )
+        return offset
+
+    def _flash_op(self, op: str, request: dict[str, Any]) -> dict[str, Any]:
+        flash = self._flash()
+        if op == "read":
+            length = request.get("length")
+            return {"data": control.pack_data(flash.read(self._offset(request.get("addr"), length), length))}
+        if op == "erase":
+            sector = self.layout.sector_size
+            length = request.get("length", sector)
+            offset = self._offset(request.get("addr"), length)
+            if offset % sector or length % sector:
+                raise RigError(f"erase range 0x{offset:x}+0x{length:x} is not aligned to sectors of 0x{sector:x}")
+            flash.erase(offset, length)
+        else:
+            data = control.unpack_data(str(request.get("data", "")))
+            flash.program(self._offset(request.get("addr"), len(data)), data)
+        flash.flush()
+        return {}
+
+
+def ready_lines(sup: Supervisor) -> list[str]:
+    """What `rig sim` prints when the board is up: the console URL and the debug-port id."""
+    return [
+        f"console: socket://127.0.0.1:{sup.console_port}",
+        f"debug-port: {sup.unique_id} (control 127.0.0.1:{sup.control_port})",
+        f"control: 127.0.0.1:{sup.control_port}",
+        f"flash: {sup.flash_path}",
+    ]
+
+
+async def run(config: BoardConfig, ready: Any = None) -> None:
+    """Run a board until SIGTERM/SIGINT; `ready(supervisor)` is called once the ports are bound."""
+    sup = Supervisor(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await sup.start()
+    try:
+        if ready is not None:
+            ready(sup)
+        (config.directory / "board.json").write_text(json.dumps({
+            "console": f"socket://127.0.0.1:{sup.console_port}", "control_port": sup.control_port,
+            "unique_id": sup.unique_id, "pid": os.getpid(),
+        }) + "\n")
+        await stop.wait()
+    finally:
+        await sup.stop()
+
+
+def print_ready(sup: Supervisor) -> None:
+    for line in ready_lines(sup):
+        print(line)
+    sys.stdout.flush()
+
+
+def add_board_options(parser: Any) -> None:
+    """The `rig sim` board options (also `python -m rig.sim.supervisor`)."""
+    parser.add_argument("--server", help="LwM2M server URI the client registers with (coap://HOST:PORT)")
+    parser.add_argument("--endpoint", default="rig-virtual", help="LwM2M endpoint name (default rig-virtual)")
+    parser.add_argument("--psk", metavar="IDENTITY:HEXKEY", help="DTLS PSK for a coaps server")
+    parser.add_argument("--defect", action="append", default=[], metavar="NAME", help="switch on a field defect (repeatable)")
+    parser.add_argument("--dir", type=Path, help="board directory: flash.bin, console.log, board-id (default ./virtual-board)")
+    parser.add_argument("--target", type=Path, help="target file (default targets/virtual.toml)")
+    parser.add_argument("--image", type=Path, help="factory image programmed into the primary slot of a new flash file")
+    parser.add_argument("--console-port", type=int, default=0, help="console TCP port (default: any free)")
+    parser.add_argument("--control-port", type=int, default=0, help="control/debug TCP port (default: any free)")
+    parser.add_argument("--block-size", type=int, default=512, help="Block2 size of pull downloads (16..1024)")
+    parser.add_argument("--lifetime", type=int, default=60, help="registration lifetime in seconds")
+    parser.add_argument("--off", action="store_true", help="start with the target unpowered")
+    parser.add_argument("--no-zygote", action="store_true", help="start each MCU process as a fresh interpreter")
+    parser.add_argument("--list-defects", action="store_true", help="list the defects, one line each, and exit")
+
+
+def default_target() -> Path:
+    here = Path(__file__).resolve().parents[2] / "targets" / "virtual.toml"
+    return here if here.exists() else Path("targets/virtual.toml")
+
+
+def config_from_args(args: Any) -> BoardConfig:
+    from rig.sim import defects
+
+    if args.block_size not in (16, 32, 64, 128, 256, 512, 1024):
+        raise RigError(f"--block-size {args.block_size} must be a power of two from 16 to 1024")
+    if args.psk is not None:
+        identity, sep, key = args.psk.partition(":")
+        try:
+            bytes.fromhex(key)
+        except ValueError:
+            sep = ""
+        if not sep or not identity or not key:
+            raise RigError(f"--psk {args.psk!r} must be IDENTITY:HEXKEY")
+    if args.server is not None and not args.server.startswith(("coap://", "coaps://")):
+        raise RigError(f"--server {args.server!r} must be a coap:// or coaps:// URI")
+    if args.image is not None and not args.image.is_file():
+        raise RigError(f"--image {args.image}: no such file")
+    target = args.target or default_target()
+    if not target.is_file():
+        raise RigError(f"target file {target} not found (use --target)")
+    return BoardConfig(
+        directory=args.dir or Path("virtual-board"), target_path=target, server=args.server,
+        endpoint=args.endpoint, psk=args.psk, defects=defects.validate(args.defect),
+        console_port=args.console_port, control_port=args.control_port, image=args.image,
+        zygote=not args.no_zygote, power_on=not args.off, lifetime=args.lifetime, block_size=args.block_size,
+    )
+
+
+def run_board(args: Any) -> int:
+    """`rig sim`: list defects, or run one virtual board until interrupted."""
+    from rig.sim import defects
+
+    if args.list_defects:
+        for line in defects.describe():
+            print(line)
+        return 0
+    config = config_from_args(args)
+    asyncio.run(run(config, print_ready))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m rig.sim.supervisor", description=__doc__.split("\n")[0])
+    add_board_options(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_board(args)
+    except RigError as exc:
+        print(f"virtual board: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""A pre-imported MCU process template: power-on becomes a fork, not a fresh interpreter.
+
+The supervisor starts this once (`python -m rig.sim.zygote FD`, FD a Unix socket).
+It imports everything the MCU process needs, then for each request (a JSON line
+carrying the MCU config, with the console pipe's write end passed as an fd) forks a
+child that starts its own session (so a cut can SIGKILL its whole process group),
+puts the console pipe on stdout/stderr and runs rig.sim.mcu. It answers with the pid.
+Children are reaped by the kernel (SIGCHLD ignored); the supervisor sees an MCU end
+as EOF on its console pipe. Single-threaded on purpose: forking a threaded process is unsafe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+
+
+def _child(sock: socket.socket, console_fd: int, config: dict) -> None:
+    os.setsid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    sock.close()
+    os.dup2(console_fd, 1)
+    os.dup2(console_fd, 2)
+    os.close(console_fd)
+    code = 1
+    try:
+        from rig.sim import mcu
+
+        code = mcu.main(config)
+    except BaseException:  # a fault in the MCU ends it like a watchdog reset: print and go
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def serve(sock: socket.socket) -> None:
+    import rig.sim.mcu  # noqa: F401  (the point of a zygote: import once, fork many)
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    buffer = b""
+    fds: list[int] = []
+    while True:
+        data, new_fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
+        if not data:
+            return
+        buffer += data
+        fds += new_fds
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            request = json.loads(line)
+            if not fds:
+                sock.sendall(b'{"error":"no console fd passed"}\n')
+                continue
+            console_fd = fds.pop(0)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(sock, console_fd, request["config"])
+            os.close(console_fd)
+            sock.sendall((json.dumps({"pid": pid}) + "\n").encode())
+
+
+def main() -> None:
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    try:
+        serve(sock)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
