@@ -1,0 +1,324 @@
+"""targets/*.toml + the rig file -> Place: everything one board on the bench needs, validated once.
+
+Errors are one line naming the file, the key and the fix, e.g.
+"hardware/rig.toml: places.k64f-1.power.pin: must be a BCM GPIO number 2..27, got 'x'",
+because the person reading them is at a bench, not in a debugger.
+
+A place can also come from a target file alone (`--target FILE`): a host-process
+or virtual target needs no wiring, so its backends follow from its kind.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rig.config_schema import SCHEMA
+from rig.errors import RigError
+from rig.flash_layout import FlashLayout
+
+KINDS = ("virtual", "board", "process")
+PROFILE_CHOICES: dict[str, tuple[Any, ...]] = {
+    "object5_version": ("1.0", "1.1", "1.2"),
+    "failure_returns_to": ("idle", "downloaded"),
+    "reset_in_downloading": ("honoured", "ignored"),
+    "resumes_download": (True, False),
+    "invalid_uri": ("direct", "via-downloading"),
+    "keeps_real_time": (True, False),
+}
+DEFAULT_BACKENDS = {  # backends a place gets when the rig file does not say (or there is no rig file)
+    "process": {"power": "process", "console": "process", "probe": "file"},
+    "virtual": {"power": "sim", "console": "sim", "probe": "sim"},
+}
+DEFAULT_TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """One backend of a place: the registry word and its validated keyword options."""
+
+    backend: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lwm2mIdentity:
+    endpoint: str
+    psk_identity: str | None = None
+    psk_key: bytes | None = field(default=None, repr=False)  # never printed
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    target_name: str
+    target_file: Path
+    kind: str
+    target: dict[str, Any]  # the parsed target file, for pieces that read their own tables
+    layout: FlashLayout
+    profile: dict[str, Any]  # the target's [lwm2m] answers where the spec leaves a choice
+    boot_timeout: float
+    power: BackendConfig
+    console: BackendConfig | None
+    probe: BackendConfig | None
+    lwm2m: Lwm2mIdentity
+    safe_state: str = "off"
+    work_dir: Path | None = None
+    lock_dir: Path = Path("/run/lock")
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: Path
+    kind: str
+    data: dict[str, Any]
+    layout: FlashLayout
+    profile: dict[str, Any]
+    boot_timeout: float
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RigError(f"{what} {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_target(path: Path) -> Target:
+    """Read and check one targets/*.toml file."""
+    src = str(path)
+    data = _read_toml(Path(path), "target file")
+    meta = data.get("target")
+    if not isinstance(meta, dict):
+        raise RigError(f"{src}: missing [target] table (name, kind, verified_on_hardware)")
+    kind = meta.get("kind")
+    if kind not in KINDS:
+        raise RigError(f"{src}: target.kind: must be one of {', '.join(KINDS)}, got {kind!r}")
+    layout = FlashLayout.from_target(data, src)
+    profile = dict(data.get("lwm2m", {}))
+    for key, choices in PROFILE_CHOICES.items():
+        if key not in profile:
+            raise RigError(f"{src}: lwm2m.{key}: missing; say what this device does ({' or '.join(map(repr, choices))})")
+        if profile[key] not in choices:
+            raise RigError(f"{src}: lwm2m.{key}: must be one of {', '.join(map(repr, choices))}, got {profile[key]!r}")
+    timeout = data.get("boot", {}).get("timeout", 30.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise RigError(f"{src}: boot.timeout: must be seconds > 0, got {timeout!r}")
+    if kind == "process":
+        cmd = data.get("process", {}).get("command")
+        if not (isinstance(cmd, list) and cmd and all(isinstance(c, str) for c in cmd)):
+            raise RigError(f"{src}: process.command: must be the client's argv as a list of strings, got {cmd!r}")
+    return Target(str(meta.get("name") or Path(path).stem), Path(path), kind, data, layout, profile, float(timeout))
+
+
+def resolve_target(ref: str, base_dir: Path, targets_dir: Path) -> Path:
+    """A target given as a path (absolute or relative to the rig file) or as a name in targets/."""
+    if ref.endswith(".toml") or "/" in ref:
+        path = Path(ref)
+        return path if path.is_absolute() else base_dir / path
+    return targets_dir / f"{ref}.toml"
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:  # unknown placeholders stay for the runtime to fill
+        return "{" + key + "}"
+
+
+def fill(value: str, variables: dict[str, Any]) -> str:
+    return string.Formatter().vformat(value, (), _Keep(variables))
+
+
+def check_backend(kind: str, table: Any, where: str, src: str, default: str | None) -> BackendConfig | None:
+    """Validate `[places.X.<kind>]` against the schema of its backend."""
+    if table is None:
+        return BackendConfig(default) if default else None
+    if not isinstance(table, dict):
+        raise RigError(f"{src}: {where}: must be a table with backend = \"...\"")
+    options = dict(table)
+    word = options.pop("backend", default)
+    if word is None:
+        raise RigError(f"{src}: {where}.backend: missing; one of {', '.join(SCHEMA[kind])}")
+    keys = SCHEMA[kind].get(word)
+    if keys is None:
+        from importlib import import_module
+
+        known = import_module(f"rig.{kind}.registry").BACKENDS
+        if word not in known:
+            raise RigError(f"{src}: {where}.backend: must be one of {', '.join(sorted(set(known) | set(SCHEMA[kind])))}, got {word!r}")
+        return BackendConfig(word, options)  # registered later than the schema: passed through
+    for key, value in options.items():
+        if key not in keys:
+            raise RigError(f"{src}: {where}.{key}: unknown key for backend {word!r}; known: {', '.join(keys)}")
+        try:
+            options[key] = keys[key].check(value)
+        except ValueError as exc:
+            raise RigError(f"{src}: {where}.{key}: {exc}, got {value!r}") from None
+    for key, spec in keys.items():
+        if spec.required and key not in options:
+            raise RigError(f"{src}: {where}.{key}: missing (backend {word!r} needs it)")
+    return BackendConfig(word, options)
+
+
+def read_psk(table: dict[str, Any], where: str, src: str, test: bool, base_dir: Path) -> bytes | None:
+    """The PSK from a file or an environment variable (hex, or raw bytes in a file); inline only for test places."""
+    given = [k for k in ("psk_key", "psk_key_file", "psk_key_env") if k in table]
+    if len(given) > 1:
+        raise RigError(f"{src}: {where}: give one of {', '.join(given)}, not several")
+    if not given:
+        return None
+    key = given[0]
+    value = table[key]
+    if not isinstance(value, str) or not value:
+        raise RigError(f"{src}: {where}.{key}: must be a non-empty string, got {value!r}")
+    if key == "psk_key":
+        if not test:
+            raise RigError(
+                f"{src}: {where}.psk_key: a key does not belong in the rig file; use psk_key_file or psk_key_env"
+                " (or mark the place test = true for a throwaway key)"
+            )
+        raw = value.encode()
+    elif key == "psk_key_env":
+        if value not in os.environ:
+            raise RigError(f"{src}: {where}.psk_key_env: environment variable {value} is not set")
+        raw = os.environ[value].encode()
+    else:
+        path = Path(os.path.expanduser(value))
+        path = path if path.is_absolute() else base_dir / path
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise RigError(f"{src}: {where}.psk_key_file: cannot read {path}: {exc.strerror}") from None
+    stripped = raw.strip()
+    try:
+        return bytes.fromhex(stripped.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        if key == "psk_key_file":
+            return raw  # a binary key file
+        raise RigError(f"{src}: {where}.{key}: the key must be hex (e.g. 000102...0f)") from None
+
+
+def _place(name: str, raw: Any, src: str, base_dir: Path, targets_dir: Path, rig: dict[str, Any]) -> Place:
+    where = f"places.{name}"
+    if not isinstance(raw, dict):
+        raise RigError(f"{src}: {where}: must be a table")
+    known = {"target", "safe_state", "test", "power", "console", "probe", "lwm2m", "work_dir"}
+    for key in raw:
+        if key not in known:
+            raise RigError(f"{src}: {where}.{key}: unknown key; known: {', '.join(sorted(known))}")
+    ref = raw.get("target")
+    if not isinstance(ref, str):
+        raise RigError(f"{src}: {where}.target: missing; name a file in targets/ (e.g. \"frdm_k64f\") or a path")
+    path = resolve_target(ref, base_dir, targets_dir)
+    if not path.exists():
+        raise RigError(f"{src}: {where}.target: no target file {path}")
+    target = load_target(path)
+    test = raw.get("test", False)
+    if not isinstance(test, bool):
+        raise RigError(f"{src}: {where}.test: must be true or false, got {test!r}")
+    safe = raw.get("safe_state", "off")
+    if safe not in ("off", "on"):
+        raise RigError(f"{src}: {where}.safe_state: must be \"off\" or \"on\", got {safe!r}")
+    work_dir = Path(raw.get("work_dir") or Path(rig.get("work_dir", base_dir / "work")) / name)
+    work_dir = work_dir if work_dir.is_absolute() else base_dir / work_dir
+    return build_place(name, target, src, raw, base_dir, work_dir, Path(rig.get("lock_dir", "/run/lock")), safe, test)
+
+
+def build_place(
+    name: str, target: Target, src: str, raw: dict[str, Any], base_dir: Path,
+    work_dir: Path, lock_dir: Path, safe_state: str = "off", test: bool = False,
+) -> Place:
+    """Join a target and a place table (possibly empty) into a Place."""
+    where = f"places.{name}"
+    defaults = DEFAULT_BACKENDS.get(target.kind, {})
+    if target.kind == "board" and "power" not in raw:
+        raise RigError(f"{src}: {where}.power: missing; a board needs a power backend (gpio, command or manual)")
+    power = check_backend("power", raw.get("power"), f"{where}.power", src, defaults.get("power"))
+    console = check_backend("console", raw.get("console"), f"{where}.console", src, defaults.get("console"))
+    probe = check_backend("probe", raw.get("probe"), f"{where}.probe", src, defaults.get("probe"))
+    lw = raw.get("lwm2m", {})
+    if not isinstance(lw, dict):
+        raise RigError(f"{src}: {where}.lwm2m: must be a table (endpoint, psk_identity, psk_key_file)")
+    endpoint = lw.get("endpoint", f"rig-{name}")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise RigError(f"{src}: {where}.lwm2m.endpoint: must be a non-empty string, got {endpoint!r}")
+    psk = read_psk(lw, f"{where}.lwm2m", src, test, base_dir)
+    identity = lw.get("psk_identity", endpoint if psk is not None else None)
+    lwm2m = Lwm2mIdentity(endpoint, identity, psk)
+    variables = {"workdir": str(work_dir), "endpoint": endpoint, "psk_identity": identity or "", "place": name}
+    if target.kind == "process":
+        process = target.data.get("process", {})
+        variables["flash_file"] = process.get("flash_file", "flash.bin")
+        if power is not None and power.backend == "process":
+            argv = power.options.get("argv", process["command"])
+            argv = argv.split() if isinstance(argv, str) else argv
+            env = {**process.get("env", {}), **power.options.get("env", {})}
+            power = BackendConfig("process", {
+                "argv": [fill(a, variables) for a in argv], "cwd": work_dir,
+                "env": {k: fill(v, variables) for k, v in env.items()} or None,
+            })
+        if probe is not None and probe.backend == "file":
+            flash_file = probe.options.get("flash_file", variables["flash_file"])
+            probe = BackendConfig("file", {"flash_file": work_dir / flash_file})
+    if probe is not None and probe.backend == "pyocd":
+        debug = target.data.get("debug", {})
+        opts = dict(probe.options)
+        opts.setdefault("target_type", debug.get("pyocd_target"))
+        if not opts["target_type"]:
+            raise RigError(f"{src}: {where}.probe.target_type: missing, and {target.path} has no debug.pyocd_target")
+        if debug.get("pack") and "pack" not in opts:
+            opts["pack"] = debug["pack"]
+        probe = BackendConfig("pyocd", opts)
+    if console is not None and console.backend == "serial" and "baudrate" not in console.options:
+        baud = target.data.get("console", {}).get("baudrate")
+        if baud:
+            console = BackendConfig("serial", {**console.options, "baudrate": baud})
+    return Place(
+        name=name, target_name=target.name, target_file=target.path, kind=target.kind, target=target.data,
+        layout=target.layout, profile=target.profile, boot_timeout=target.boot_timeout, power=power,
+        console=console, probe=probe, lwm2m=lwm2m, safe_state=safe_state, work_dir=work_dir,
+        lock_dir=lock_dir, source=src,
+    )
+
+
+def load_rig(path: Path, targets_dir: Path | None = None) -> dict[str, Place]:
+    """All places of a rig file, checked."""
+    path = Path(path)
+    data = _read_toml(path, "rig file")
+    src = str(path)
+    rig = data.get("rig", {})
+    if not isinstance(rig, dict):
+        raise RigError(f"{src}: [rig] must be a table")
+    base = path.parent
+    tdir = targets_dir or (Path(rig["targets_dir"]) if "targets_dir" in rig else DEFAULT_TARGETS_DIR)
+    tdir = tdir if tdir.is_absolute() else base / tdir
+    places = data.get("places")
+    if not isinstance(places, dict) or not places:
+        raise RigError(f"{src}: no [places.NAME] tables; see hardware/rig.example.toml")
+    return {name: _place(name, raw, src, base, tdir, rig) for name, raw in places.items()}
+
+
+def load_place(rig_file: Path, name: str, targets_dir: Path | None = None) -> Place:
+    """One place of the rig file (`--place NAME`)."""
+    places = load_rig(rig_file, targets_dir)
+    if name not in places:
+        raise RigError(f"{rig_file}: no place {name!r}; places: {', '.join(sorted(places))}")
+    return places[name]
+
+
+def place_from_target(target_file: Path, work_dir: Path, lock_dir: Path = Path("/run/lock"), name: str | None = None) -> Place:
+    """A place from a target file alone (`--target FILE`): host-process and virtual targets need no rig file."""
+    target = load_target(Path(target_file))
+    if target.kind == "board":
+        raise RigError(
+            f"{target_file} is a board: it needs a place in a rig file (power, probe, serial); use --place NAME"
+        )
+    place_name = name or target.name
+    return build_place(place_name, target, str(target_file), {}, Path(target_file).parent, Path(work_dir), Path(lock_dir))
