@@ -1,0 +1,162 @@
+"""The rig's LwM2M server and firmware server in one aiocoap context.
+
+One socket (coap on `port`, coaps on `port + 1` when keys are given) serves
+registration and firmware downloads and sends device-management requests, so a
+device sees exactly one peer, as it would with a production server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import aiocoap
+from aiocoap.resource import Site
+
+from rig.errors import RigError
+from rig.lwm2m.blocks import BlockHook, BlockHooks
+from rig.lwm2m.device_management import DeviceManagement, Observation
+from rig.lwm2m.dm_response import DmResponse
+from rig.lwm2m.endpoints import Registration
+from rig.lwm2m.firmware_files import FirmwareStore
+from rig.lwm2m.firmware_server import FirmwareResource
+from rig.lwm2m.push import PushResult, push_package
+from rig.lwm2m.registration import RegisterResource, RegistrationLocations, RegistrationRegistry
+from rig.timeline import Timeline
+
+log = logging.getLogger("rig.lwm2m.server")
+
+
+class Lwm2mServer:
+    def __init__(
+        self,
+        timeline: Timeline,
+        firmware_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 5683,
+        psk_store: Any = None,
+        max_endpoints: int = 1024,
+        request_timeout: float = 30.0,
+    ) -> None:
+        self.timeline = timeline
+        self.host = host
+        self.port = port
+        self.psk_store = psk_store
+        self.store = FirmwareStore(firmware_dir)
+        self.hooks = BlockHooks()
+        self._max_endpoints = max_endpoints
+        self._request_timeout = request_timeout
+        self.context: aiocoap.Context | None = None
+        self._coaps: Any = None
+        self.registry: RegistrationRegistry | None = None
+        self.dm: DeviceManagement | None = None
+
+    async def start(self) -> None:
+        identity_check = self.psk_store.endpoint_for_identity if self.psk_store is not None else None
+        self.registry = RegistrationRegistry(self.timeline, identity_check, self._max_endpoints)
+        site = Site()
+        site.add_resource(("rd",), RegisterResource(self.registry))
+        site.add_resource(("rd",), RegistrationLocations(self.registry))
+        site.add_resource(("fw",), FirmwareResource(self.store, self.hooks, self.timeline))
+        try:
+            self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, self.port), transports=["udp6"])
+        except OSError as exc:
+            raise RigError(f"cannot listen on coap://{self.host}:{self.port}: {exc.strerror or exc}; is another server running there? choose --port") from None
+        if self.psk_store is not None:
+            from rig.lwm2m.dtls.transport import attach_coaps
+
+            try:
+                self._coaps = await attach_coaps(self.context, self.host, self.port + 1, self.psk_store, self.timeline)
+            except OSError as exc:
+                await self.context.shutdown()
+                raise RigError(f"cannot listen on coaps://{self.host}:{self.port + 1}: {exc.strerror or exc}") from None
+        self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout)
+        self.timeline.append("server-start", host=self.host, port=self.port, coaps=self.psk_store is not None)
+
+    async def stop(self) -> None:
+        if self.dm is not None:
+            self.dm.cancel_all()
+        if self.registry is not None:
+            self.registry.close()
+        if self._coaps is not None:
+            await self._coaps.close()
+            self._coaps = None
+        if self.context is not None:
+            await self.context.shutdown()
+            self.context = None
+        self.timeline.append("server-stop")
+
+    async def __aenter__(self) -> "Lwm2mServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- registrations -------------------------------------------------
+
+    def registration(self, endpoint: str) -> Registration:
+        assert self.registry is not None, "server not started"
+        reg = self.registry.table.by_name(endpoint)
+        if reg is None:
+            raise RigError(f"endpoint {endpoint!r} is not registered")
+        return reg
+
+    async def wait_registration(self, endpoint: str, timeout: float, after: int | None = None) -> Registration:
+        """Wait for a Register of `endpoint` appended to the timeline at index >= `after` (default: now)."""
+        start = len(self.timeline) if after is None else after
+        event = await self.timeline.wait_for_async(
+            lambda e: e.kind == "register" and e.data.get("endpoint") == endpoint, timeout, start
+        )
+        if event is None:
+            raise RigError(f"endpoint {endpoint!r} did not register within {timeout:g} s")
+        return self.registration(endpoint)
+
+    # --- device management ---------------------------------------------
+
+    def _dm(self) -> DeviceManagement:
+        assert self.dm is not None, "server not started"
+        return self.dm
+
+    async def read(self, endpoint: str, path: str, accept: int | None = None) -> DmResponse:
+        return await self._dm().read(self.registration(endpoint), path, accept)
+
+    async def discover(self, endpoint: str, path: str) -> DmResponse:
+        return await self._dm().discover(self.registration(endpoint), path)
+
+    async def write(self, endpoint: str, path: str, value: Any, partial: bool = False, content_format: int | None = None) -> DmResponse:
+        return await self._dm().write(self.registration(endpoint), path, value, partial=partial, content_format=content_format)
+
+    async def execute(self, endpoint: str, path: str, args: str = "") -> DmResponse:
+        return await self._dm().execute(self.registration(endpoint), path, args)
+
+    async def write_attributes(self, endpoint: str, path: str, **attributes: float | int | None) -> DmResponse:
+        return await self._dm().write_attributes(self.registration(endpoint), path, **attributes)
+
+    async def observe(self, endpoint: str, path: str, accept: int | None = None) -> tuple[DmResponse, Observation]:
+        return await self._dm().observe(self.registration(endpoint), path, accept)
+
+    # --- firmware ------------------------------------------------------
+
+    def add_block_hook(self, hook: BlockHook):
+        return self.hooks.add(hook)
+
+    def firmware_uri(self, name: str, scheme: str = "coap") -> str:
+        if scheme not in ("coap", "coaps"):
+            raise RigError(f"firmware URI scheme {scheme!r}: the rig serves coap and coaps")
+        port = self.port + 1 if scheme == "coaps" else self.port
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{port}/fw/{name}"
+
+    async def push_firmware(self, endpoint: str, path: Path, block_size: int = 1024, request_timeout: float = 60.0) -> PushResult:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise RigError(f"cannot read firmware {str(path)!r}: {exc.strerror}") from None
+        assert self.context is not None, "server not started"
+        return await push_package(
+            self.context, self.registration(endpoint), data,
+            block_size=block_size, hooks=self.hooks, timeline=self.timeline, request_timeout=request_timeout,
+        )
