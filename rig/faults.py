@@ -1,0 +1,131 @@
+"""Fault plans as data: when to cut power, and which network faults to inject.
+
+A plan is plain data (it round-trips through report.json), so a failing case can
+be replayed exactly; a sweep is just a list of plans.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rig.errors import RigError
+
+CUT_KINDS = ("block", "state", "after-execute", "console", "flash-op")
+NET_KINDS = ("drop-block", "delay-block", "restart-server", "lose-dtls-session")
+
+
+@dataclass(frozen=True)
+class Cut:
+    """When the power goes. `kind` picks which fields matter:
+
+    block: at Block1/Block2 number `block` (held until power is off, so the cut is exact)
+    state: when State becomes `state`
+    after-execute: `delay_ms` after the Execute of /5/0/2 was answered
+    console: when a console line matches `pattern`
+    flash-op: at flash operation `flash_op` (virtual board only), whole or `torn`
+    """
+
+    kind: str
+    block: int | None = None
+    state: int | None = None
+    delay_ms: float | None = None
+    pattern: str | None = None
+    flash_op: int | None = None
+    torn: bool = False
+
+    def describe(self, blocks_total: int | None = None) -> str:
+        if self.kind == "block":
+            of = f" of {blocks_total}" if blocks_total else ""
+            return f"cut at block {self.block}{of}"
+        if self.kind == "state":
+            return f"cut when State becomes {self.state}"
+        if self.kind == "after-execute":
+            return f"cut {self.delay_ms:g} ms after Execute"
+        if self.kind == "console":
+            return f"cut when the log matches /{self.pattern}/"
+        return f"cut at flash operation {self.flash_op}{' (torn)' if self.torn else ''}"
+
+
+@dataclass(frozen=True)
+class NetworkFault:
+    kind: str
+    block: int
+    delay_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    name: str
+    cut: Cut | None = None
+    network: tuple[NetworkFault, ...] = ()
+    off_time: float = 0.2
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FaultPlan":
+        try:
+            cut = data.get("cut")
+            network = tuple(NetworkFault(**n) for n in data.get("network", ()))
+            plan = cls(
+                name=str(data["name"]),
+                cut=Cut(**cut) if cut else None,
+                network=network,
+                off_time=float(data.get("off_time", 0.2)),
+                seed=int(data.get("seed", 0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RigError(f"fault plan {data!r} is malformed: {exc}") from None
+        plan.validate()
+        return plan
+
+    def validate(self) -> None:
+        if self.cut is not None and self.cut.kind not in CUT_KINDS:
+            raise RigError(f"fault plan {self.name!r}: cut kind {self.cut.kind!r} is not one of {', '.join(CUT_KINDS)}")
+        for fault in self.network:
+            if fault.kind not in NET_KINDS:
+                raise RigError(f"fault plan {self.name!r}: network fault {fault.kind!r} is not one of {', '.join(NET_KINDS)}")
+        if self.off_time < 0:
+            raise RigError(f"fault plan {self.name!r}: off_time must be >= 0")
+
+
+def even_block_cuts(blocks_total: int, points: int, seed: int = 0, prefix: str = "download") -> list[FaultPlan]:
+    """`points` cuts spread evenly over the download's blocks (first and last included when points > 1)."""
+    if blocks_total <= 0 or points <= 0:
+        return []
+    points = min(points, blocks_total)
+    if points == 1:
+        nums = [blocks_total // 2]
+    else:
+        nums = sorted({round(i * (blocks_total - 1) / (points - 1)) for i in range(points)})
+    return [FaultPlan(f"{prefix}-block-{n:05d}", Cut("block", block=n), seed=seed) for n in nums]
+
+
+def state_cuts(states: tuple[int, ...] = (1, 2, 3), seed: int = 0) -> list[FaultPlan]:
+    return [FaultPlan(f"state-{s}", Cut("state", state=s), seed=seed) for s in states]
+
+
+def execute_window_cuts(window_ms: float, points: int, seed: int = 0) -> list[FaultPlan]:
+    """Cuts spread over `window_ms` after Execute: the bootloader's swap lives there."""
+    if points <= 0:
+        return []
+    step = window_ms / points
+    return [FaultPlan(f"swap-{int(i * step):05d}ms", Cut("after-execute", delay_ms=round(i * step, 1)), seed=seed) for i in range(points)]
+
+
+def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPlan]:
+    """Random cut blocks from a seed: the same seed gives the same plans."""
+    rng = random.Random(seed)
+    nums = sorted(rng.sample(range(blocks_total), min(points, blocks_total)))
+    return [FaultPlan(f"random-block-{n:05d}", Cut("block", block=n), seed=seed) for n in nums]
+
+
+def dense_around(center: int, width: int, points: int, limit: int, seed: int = 0) -> list[FaultPlan]:
+    """Cuts packed around block `center` (e.g. the end of the download)."""
+    lo, hi = max(0, center - width), min(limit - 1, center + width)
+    nums = sorted({lo + round(i * (hi - lo) / max(points - 1, 1)) for i in range(points)})
+    return [FaultPlan(f"dense-block-{n:05d}", Cut("block", block=n), seed=seed) for n in nums]

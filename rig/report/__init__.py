@@ -1,0 +1,1 @@
+"""Run reports: report.json (machine), junit.xml (CI), report.html (people)."""

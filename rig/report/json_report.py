@@ -1,0 +1,32 @@
+"""report.json: every case's outcome, written after each case so Ctrl-C leaves a usable partial report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rig.report.atomic import write_atomic
+from rig.results import CaseResult
+
+
+def write_json_report(path: Path, target: str, results: list[CaseResult], run: dict[str, Any]) -> None:
+    body = {
+        "target": target,
+        "run": run,
+        "summary": summarize(results),
+        "results": [r.to_dict() for r in results],
+    }
+    write_atomic(path, json.dumps(body, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def summarize(results: list[CaseResult]) -> dict[str, int]:
+    counts = {"pass": 0, "fail": 0, "error": 0}
+    for r in results:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    counts["total"] = len(results)
+    return counts
+
+
+def read_json_report(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
