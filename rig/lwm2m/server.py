@@ -24,6 +24,7 @@ from rig.lwm2m.firmware_files import FirmwareStore
 from rig.lwm2m.firmware_server import FirmwareResource
 from rig.lwm2m.push import PushResult, push_package
 from rig.lwm2m.registration import RegisterResource, RegistrationLocations, RegistrationRegistry
+from rig.lwm2m.send import SendResource
 from rig.timeline import Timeline
 
 log = logging.getLogger("rig.lwm2m.server")
@@ -60,6 +61,7 @@ class Lwm2mServer:
         site.add_resource(("rd",), RegisterResource(self.registry))
         site.add_resource(("rd",), RegistrationLocations(self.registry))
         site.add_resource(("fw",), FirmwareResource(self.store, self.hooks, self.timeline))
+        site.add_resource(("dp",), SendResource(self.registry.table, self.timeline))
         try:
             self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, self.port), transports=["udp6"])
         except OSError as exc:
