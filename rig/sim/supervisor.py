@@ -44,6 +44,7 @@ class BoardConfig:
     power_on: bool = True
     lifetime: int = 60
     block_size: int = 512
+    erase_ms: float = 0.0  # simulated sector erase time (0: instant)
 
 
 def load_target(path: Path) -> tuple[dict[str, Any], Any]:
@@ -112,6 +113,7 @@ class Supervisor:
             "flash": str(self.flash_path), "target": str(c.target_path), "server": c.server,
             "endpoint": c.endpoint, "psk": c.psk, "defects": list(c.defects),
             "lifetime": c.lifetime, "block_size": c.block_size, "unique_id": self.unique_id,
+            "erase_ms": c.erase_ms,
         }
 
     # --- lifecycle -------------------------------------------------------
@@ -185,7 +187,11 @@ class Supervisor:
     def halt(self) -> None:
         self._require_power()
         if self.mcu is not None and self.run_state == "running":
-            os.killpg(self.mcu.pid, signal.SIGSTOP)
+            try:
+                os.killpg(self.mcu.pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                raise RigError("the MCU is resetting; halt again") from None
+            _wait_stopped(self.mcu.pid)
             self.run_state = "halted"
 
     def resume(self) -> None:
@@ -275,7 +281,7 @@ class Supervisor:
                         self._event_streams.add(writer)
                         continue
                     answer = {"ok": True, **self.handle(request)}
-                except (RigError, ValueError, KeyError, TypeError) as exc:
+                except (RigError, ValueError, KeyError, TypeError, OSError) as exc:
                     answer = {"ok": False, "error": str(exc) or type(exc).__name__}
                 writer.write(control.encode_line(answer))
                 await writer.drain()
@@ -354,6 +360,21 @@ class Supervisor:
         return {}
 
 
+def _wait_stopped(pid: int, timeout: float = 1.0) -> None:
+    """A probe's halt returns once the core has halted: wait for the kernel to stop the process."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(") ", 1)[1][:1] in ("T", "t", "Z"):
+                    return
+        except OSError:
+            return  # no /proc (or the process is gone): nothing to wait for
+        time.sleep(0.001)
+
+
 def ready_lines(sup: Supervisor) -> list[str]:
     """What `rig sim` prints when the board is up: the console URL and the debug-port id."""
     return [
@@ -402,6 +423,7 @@ def add_board_options(parser: Any) -> None:
     parser.add_argument("--console-port", type=int, default=0, help="console TCP port (default: any free)")
     parser.add_argument("--control-port", type=int, default=0, help="control/debug TCP port (default: any free)")
     parser.add_argument("--block-size", type=int, default=512, help="Block2 size of pull downloads (16..1024)")
+    parser.add_argument("--erase-ms", type=float, default=0.0, help="simulated sector erase time in ms (default 0)")
     parser.add_argument("--lifetime", type=int, default=60, help="registration lifetime in seconds")
     parser.add_argument("--off", action="store_true", help="start with the target unpowered")
     parser.add_argument("--no-zygote", action="store_true", help="start each MCU process as a fresh interpreter")
@@ -438,6 +460,7 @@ def config_from_args(args: Any) -> BoardConfig:
         endpoint=args.endpoint, psk=args.psk, defects=defects.validate(args.defect),
         console_port=args.console_port, control_port=args.control_port, image=args.image,
         zygote=not args.no_zygote, power_on=not args.off, lifetime=args.lifetime, block_size=args.block_size,
+        erase_ms=args.erase_ms,
     )
 
 

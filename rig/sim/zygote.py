@@ -18,8 +18,10 @@ import socket
 import sys
 
 
-def _child(sock: socket.socket, console_fd: int, config: dict) -> None:
+def _child(sock: socket.socket, console_fd: int, config: dict, ready_fd: int) -> None:
     os.setsid()
+    os.write(ready_fd, b"!")  # the parent answers with our pid only once we lead our own group
+    os.close(ready_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -65,9 +67,14 @@ def serve(sock: socket.socket) -> None:
             console_fd = fds.pop(0)
             sys.stdout.flush()
             sys.stderr.flush()
+            ready_r, ready_w = os.pipe()
             pid = os.fork()
             if pid == 0:
-                _child(sock, console_fd, request["config"])
+                os.close(ready_r)
+                _child(sock, console_fd, request["config"], ready_w)
+            os.close(ready_w)
+            os.read(ready_r, 1)
+            os.close(ready_r)
             os.close(console_fd)
             sock.sendall((json.dumps({"pid": pid}) + "\n").encode())
 

@@ -62,10 +62,14 @@ def boot_flash(config: dict[str, Any], log: Log) -> tuple[Any, Any, dict[str, An
     target_path = Path(config["target"])
     target = tomllib.loads(target_path.read_text(encoding="utf-8"))
     layout = FlashLayout.from_target(target, str(target_path))
-    flash = Flash(layout, path=Path(config["flash"]))
+    flash: Any = Flash(layout, path=Path(config["flash"]))
+    if config.get("erase_ms"):
+        from rig.sim.timed_flash import TimedFlash
+
+        flash = TimedFlash(flash, float(config["erase_ms"]) / 1000.0)
     kwargs: dict[str, Any] = {}
     if "swap-not-resumable" in config.get("defects", []):
-        kwargs["resume_swaps"] = False
+        kwargs["variant"] = "no-resume"
     result = bootloader.boot(flash, layout, log, **kwargs)
     if result.image is None:
         return flash, layout, target, None
