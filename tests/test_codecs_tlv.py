@@ -215,7 +215,7 @@ def test_encoder_widths_and_type_checks():
     assert encode(11542, {(5, 0, 5): 40000}, (5, 0, 5)) == b"\xC4\x05\x00\x00\x9C\x40"  # signed: 4 bytes
     assert encode(11542, {(5, 0, 8, 0): 0, (5, 0, 8, 1): 1}, (5, 0, 8)) == bytes.fromhex("8608410000410101")
     assert encode(11542, {(1024, 0, 300): b"ab"}, (1024, 0)) == b"\xE2\x01\x2Cab"
-    with pytest.raises(CodecError, match="integer resource cannot hold str|integer resource got a number|must be"):
+    with pytest.raises(CodecError, match="expected a number, got str"):
         encode(11542, {(5, 0, 3): "two"}, (5, 0))
     with pytest.raises(CodecError, match="multiple-instance resource needs resource-instance paths"):
         encode(11542, {(5, 0, 8): 1}, (5, 0))

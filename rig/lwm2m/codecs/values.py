@@ -55,7 +55,7 @@ def check_objlnk(value: object, path: Path) -> tuple[int, int]:
 def from_number(number: object, rtype: ResourceType | None, path: Path) -> Value:
     """Convert a SenML "v" number to the resource's type (integers stay exact)."""
     if isinstance(number, bool) or not isinstance(number, (int, float)):
-        raise CodecError(f"{where(path)}: 'v' must be a number, got {type(number).__name__}")
+        raise CodecError(f"{where(path)}: expected a number, got {type(number).__name__}")
     if rtype in (ResourceType.INTEGER, ResourceType.TIME, ResourceType.UNSIGNED):
         if isinstance(number, float):
             if not math.isfinite(number) or not number.is_integer():
