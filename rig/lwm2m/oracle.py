@@ -211,3 +211,16 @@ def final_pairs(configs: Iterable[Config]) -> frozenset[tuple[int, int]]:
 def explain(configs: frozenset[Config]) -> str:
     """The pairs of a configuration set in words, for reports."""
     return pairs_text(configs)
+
+
+def settled(configs: Iterable[Config]) -> frozenset[Config]:
+    """Members in which the device owes nothing more on its own (Idle, or Downloaded not deferred).
+
+    Empty means the device must still move (finish a download or an update); whether it
+    did so in time is the verdict layer's timeout, not the oracle's.
+    """
+    return frozenset(
+        c
+        for c in configs
+        if c.state == State.IDLE or (c.state == State.DOWNLOADED and c.result != UpdateResult.DEFERRED)
+    )

@@ -13,7 +13,17 @@ from dataclasses import replace
 from typing import Sequence
 
 from rig.lwm2m.object5 import State, UpdateResult, describe, state_label
-from rig.lwm2m.oracle_items import FAULTS, Cancel, ExecuteUpdate, Item, Observation, Registration, code_ok
+from rig.lwm2m.oracle_items import (
+    FAULTS,
+    Cancel,
+    ExecuteUpdate,
+    Item,
+    Observation,
+    PowerOn,
+    Reboot,
+    Registration,
+    code_ok,
+)
 from rig.lwm2m.oracle_transitions import (
     ANY_RESULT,
     FREE_DOWNLOAD,
@@ -24,6 +34,7 @@ from rig.lwm2m.oracle_transitions import (
     IGNORE_VERSIONS,
     KEEP_RESULT,
     PUSH_ANYTIME,
+    RESULT_LOST,
     Config,
     Context,
     closure,
@@ -80,6 +91,13 @@ _PROFILE_RULES: dict[tuple[str, object], tuple[str, str]] = {
 }
 
 
+# Profile keys to try flipped, with the lost-result relaxation where it reads best: a
+# download that did not resume is that, not a lost result; a lost result is that, not
+# "nothing persists".
+_FLIP_ORDER = ("resumes_download", RESULT_LOST, "persists_state", "failure_returns_to", "reset_in_downloading", "invalid_uri")
+assert set(_FLIP_ORDER) == {*BEHAVIOUR_KEYS, RESULT_LOST}
+
+
 def pairs_text(configs: frozenset[Config] | set[Config]) -> str:
     pairs = sorted({c.pair for c in configs})
     if not pairs:
@@ -89,10 +107,7 @@ def pairs_text(configs: frozenset[Config] | set[Config]) -> str:
 
 
 def _replay(snapshot: Walk, segment: Sequence[Item], obs: Observation, ctx: Context) -> bool:
-    walk = replace(snapshot, configs=closure(snapshot.configs, ctx))
-    for item in segment:
-        walk, _ = step_cause(walk, item, ctx)  # type: ignore[arg-type]
-    return match(walk, obs, ctx) is not None
+    return match(_walk_to(snapshot, segment, ctx), obs, ctx) is not None
 
 
 def _versions(segment: Sequence[Item]) -> str:
@@ -107,18 +122,74 @@ def _fault(segment: Sequence[Item], snapshot: Walk) -> str:
     return faults[-1] if faults else "?"
 
 
+def _walk_to(snapshot: Walk, segment: Sequence[Item], ctx: Context) -> Walk:
+    walk = replace(snapshot, configs=closure(snapshot.configs, ctx))
+    for item in segment:
+        walk, _ = step_cause(walk, item, ctx)  # type: ignore[arg-type]
+    return walk
+
+
+def _ignored_response(
+    snapshot: Walk, segment: Sequence[Item], obs: Observation, ctx: Context
+) -> tuple[str, str] | None:
+    """A response in the segment that, had the device not given it, would explain the observation."""
+    for k, cause in enumerate(segment):
+        if getattr(cause, "code", None) is None:
+            continue
+        unanswered = [*segment[:k], replace(cause, code=None), *segment[k + 1:]]  # type: ignore[type-var]
+        if not _replay(snapshot, unanswered, obs, ctx):
+            continue
+        before = _walk_to(snapshot, segment[:k], ctx).configs
+        name = _CAUSE_NAMES.get(type(cause).__name__, "request")
+        code = cause.code  # type: ignore[union-attr]
+        if code_ok(code):
+            return (
+                f"{name}-accepted-without-effect",
+                f"{cause.label()} was accepted while the device could be {pairs_text(before)}, "  # type: ignore[union-attr]
+                "but the device did not act on it",
+            )
+        if isinstance(cause, (ExecuteUpdate, Cancel)):
+            return diagnose_cause("code", cause, before, ctx, set())
+        return (
+            f"{name}-refused",
+            f"{cause.label()} was refused while the device could be {pairs_text(before)}, "  # type: ignore[union-attr]
+            "yet the device then behaved as if it had acted on it",
+        )
+    return None
+
+
+_CAUSE_NAMES = {
+    "ExecuteUpdate": "execute",
+    "Cancel": "cancel",
+    "WriteUri": "write-uri",
+    "WritePackageReset": "reset",
+    "PushCompleted": "push",
+}
+
+
 def diagnose_observation(
     snapshot: Walk, segment: Sequence[Item], obs: Observation, ctx: Context
 ) -> tuple[str, str, bool]:
     """(rule, reason, mention_execute) for an observation no legal path explains."""
     profile: Profile = ctx.profile
-    for key in BEHAVIOUR_KEYS:
-        if _replay(snapshot, segment, obs, replace(ctx, profile=profile.flipped(key))):
-            rule, reason = _PROFILE_RULES[(key, getattr(profile, key))]
-            return rule, reason, False
 
     def explained(flag: str) -> bool:
         return _replay(snapshot, segment, obs, replace(ctx, relax=frozenset({flag})))
+
+    for key in _FLIP_ORDER:
+        if key == RESULT_LOST:
+            if explained(RESULT_LOST):
+                return (
+                    "result-lost-after-reboot",
+                    "across a reboot Update Result keeps its value, and an update attempt must end with 1, 8 or 5",
+                    False,
+                )
+            continue
+        if key == "resumes_download" and not profile.persists_state:
+            continue  # resuming needs persistence: that is the persists_state question
+        if _replay(snapshot, segment, obs, replace(ctx, profile=profile.flipped(key))):
+            rule, reason = _PROFILE_RULES[(key, getattr(profile, key))]
+            return rule, reason, False
 
     success = obs.result == UpdateResult.SUCCESS
     if explained(IGNORE_VERSIONS):
@@ -136,10 +207,6 @@ def diagnose_observation(
             "(new firmware running needs 1; old firmware after Updating needs 8 or 5)",
             False,
         )
-    if explained(FREE_EXECUTE) or (success and explained(FREE_SUCCESS)):
-        if success:
-            return "result-1-without-execute", "success needs an Update to be executed in Downloaded", True
-        return "update-without-execute", "Updating needs an Update to be executed in Downloaded", True
     if explained(IGNORE_FAULT):
         fault = _fault(segment, snapshot)
         if success:
@@ -156,12 +223,19 @@ def diagnose_observation(
             f"the rig injected a {fault} fault, which must give Update Result {expected}",
             False,
         )
+    if explained(FREE_EXECUTE) or (success and explained(FREE_SUCCESS)):
+        if success:
+            return "result-1-without-execute", "success needs an Update to be executed in Downloaded", True
+        return "update-without-execute", "Updating needs an Update to be executed in Downloaded", True
     if explained(PUSH_ANYTIME):
         return (
             "downloaded-before-push-complete",
             "a pushed package is only complete once its last block was acknowledged",
             False,
         )
+    found = _ignored_response(snapshot, segment, obs, ctx)
+    if found:
+        return found[0], found[1], False
     if explained(KEEP_RESULT):
         return "result-not-reset", "Update Result must be reset to 0 when a download or an update starts", False
     if obs.state is not None and obs.result is not None and (obs.state, obs.result) not in legal_pairs(ctx.version):

@@ -43,6 +43,7 @@ ANY_RESULT = "any-result"  # failures may carry any result
 FREE_DOWNLOAD = "free-download"  # Idle -> Downloading without a write
 FREE_RESET = "free-reset"  # anything -> Idle/0
 IGNORE_VERSIONS = "ignore-versions"  # registrations do not constrain the running firmware
+RESULT_LOST = "result-lost"  # a reboot may reset Update Result to 0 (and lose an update's outcome)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class Config:
     """One possible device configuration: the visible pair plus what decides its future.
 
     pull: the current package comes by Package URI (True), push (False), unknown (None).
-    can_finish: Downloading may reach Downloaded (a push only after its last block).
+    can_finish: the whole package can be there (a push only after its last block was
+      acknowledged); an injected fault may still forbid Downloaded.
     fault: the FAULTS key the rig injected into the current package.
     target: version of the package being downloaded / stored; runs: the version running.
     """
@@ -90,8 +92,7 @@ def _fault_blocks(fault: str | None, ctx: Context) -> bool:
 
 def _download(c: Config, pull: bool | None, target: str | None, fault: str | None, ctx: Context) -> set[Config]:
     """A download starts: Downloading/0 (Update Result is reset when a download starts)."""
-    can_finish = (pull is not False) and not _fault_blocks(fault, ctx)
-    started = Config(DOWNLOADING, INITIAL, pull, can_finish, fault, target, c.runs)
+    started = Config(DOWNLOADING, INITIAL, pull, pull is not False, fault, target, c.runs)
     out = {started}
     if KEEP_RESULT in ctx.relax:
         out.add(replace(started, result=c.result))
@@ -119,7 +120,7 @@ def spontaneous(c: Config, ctx: Context) -> set[Config]:
     out: set[Config] = set()
     relax = ctx.relax
     if c.state == DOWNLOADING:
-        if c.can_finish or (PUSH_ANYTIME in relax and not _fault_blocks(c.fault, ctx)):
+        if (c.can_finish or PUSH_ANYTIME in relax) and not _fault_blocks(c.fault, ctx):
             out.add(replace(c, state=DOWNLOADED, result=INITIAL))
         if c.fault is not None and IGNORE_FAULT not in relax:
             errors = FAULTS[c.fault][0]
@@ -159,8 +160,9 @@ def closure(configs: Iterable[Config], ctx: Context) -> frozenset[Config]:
 def power_loss(c: Config, ctx: Context) -> set[Config]:
     """Where a configuration may come back after a power cut or reboot (OBJECT5.md, "Power loss and reboot")."""
     profile = ctx.profile
+    lost = {replace(c, state=IDLE if c.state == UPDATING else c.state, result=INITIAL)} if RESULT_LOST in ctx.relax else set()
     if c.state == UPDATING:
-        return update_outcomes(c, ctx)  # hard invariant: the attempt ends with 1, 8 or 5
+        return update_outcomes(c, ctx) | lost  # hard invariant: the attempt ends with 1, 8 or 5
     if not profile.persists_state:
         return {_idle(c, INITIAL)}
     if c.state == DOWNLOADING:
@@ -170,7 +172,7 @@ def power_loss(c: Config, ctx: Context) -> set[Config]:
         if not profile.resumes_download or c.pull is not True:
             out |= {_idle(c, INITIAL), _idle(c, UpdateResult.CONNECTION_LOST)}
         return out
-    return {c}  # Idle keeps its result, Downloaded keeps its package and result
+    return {c} | lost  # Idle keeps its result, Downloaded keeps its package and result
 
 
 def _reset(c: Config, code: str | None, ctx: Context) -> set[Config]:
@@ -265,7 +267,7 @@ def apply_cause(c: Config, cause: Cause, ctx: Context) -> set[Config]:
     if isinstance(cause, PushCompleted):
         if c.state != DOWNLOADING or c.pull is not False or not (cause.code is None or code_ok(cause.code)):
             return {c}
-        done = replace(c, can_finish=not _fault_blocks(c.fault, ctx))
+        done = replace(c, can_finish=True)
         return {c, done} if cause.code is None else {done}
     if isinstance(cause, ExecuteUpdate):
         return _execute(c, cause, ctx)
@@ -274,7 +276,7 @@ def apply_cause(c: Config, cause: Cause, ctx: Context) -> set[Config]:
     if isinstance(cause, DownloadFault):
         if c.state != DOWNLOADING:
             return {c}
-        return {replace(c, fault=cause.kind, can_finish=c.can_finish and not _fault_blocks(cause.kind, ctx))}
+        return {replace(c, fault=cause.kind)}
     raise TypeError(f"apply_cause: {type(cause).__name__} is not a state-machine cause")
 
 

@@ -118,4 +118,4 @@ class Profile:
 
 
 #: Keys whose other value the oracle tries when an observation is unexplained.
-BEHAVIOUR_KEYS = ("persists_state", "resumes_download", "failure_returns_to", "reset_in_downloading", "invalid_uri")
+BEHAVIOUR_KEYS = ("resumes_download", "persists_state", "failure_returns_to", "reset_in_downloading", "invalid_uri")
