@@ -14,6 +14,7 @@ from typing import Any, Callable
 import aiocoap
 from aiocoap import Code, Message
 from aiocoap.numbers.contentformat import ContentFormat
+from aiocoap.interfaces import ObservableResource
 from aiocoap.resource import PathCapable, Resource
 
 from rig.sim.app import firmware as fw
@@ -49,7 +50,7 @@ class Watch:
     task: asyncio.Task[None] | None = None
 
 
-class DeviceTree(Resource, PathCapable):
+class DeviceTree(Resource, ObservableResource, PathCapable):
     def __init__(self, tables: Tables, firmware: fw.FirmwareUpdate, defaults: Callable[[], tuple[int, int]],
                  log: Callable[[str], None]) -> None:
         super().__init__()
