@@ -13,7 +13,7 @@ from typing import Protocol
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
 from rig.mcuboot.trailer import (
-    BAD, FLAG_SET, GOOD, SWAP_PERM, SWAP_TEST, UNSET, TrailerLayout, boot_magic, read_trailer,
+    BAD, FLAG_SET, GOOD, SWAP_PERM, SWAP_TEST, UNSET, TrailerLayout, boot_magic, read_trailer_tail,
 )
 
 
@@ -30,24 +30,8 @@ class TrailerError(RigError):
 def _slot(flash: FlashLike, layout: FlashLayout, name: str):
     part = layout.partition(name)
     tl = TrailerLayout.for_slot(layout, part.size)
-    tail = flash.read(part.offset + tl.status_off, tl.size)
-    # decode on a window holding just the trailer: offsets stay relative to the area end
-    trailer = read_trailer(_Window(tail, tl.status_off), tl)
+    trailer = read_trailer_tail(flash.read(part.offset + tl.status_off, tl.size), tl)
     return part, tl, trailer
-
-
-class _Window:
-    """Bytes of the trailer addressed as if they were the whole area (saves reading 256 KiB)."""
-
-    def __init__(self, data: bytes, base: int) -> None:
-        self.data, self.base = data, base
-
-    def __getitem__(self, key):
-        if isinstance(key, slice):
-            start = (key.start or 0) - self.base
-            stop = None if key.stop is None else key.stop - self.base
-            return self.data[slice(start, stop, key.step)]
-        return self.data[key - self.base]
 
 
 def write_magic(flash: FlashLike, part_offset: int, tl: TrailerLayout) -> None:

@@ -211,3 +211,23 @@ def read_trailer(area: bytes, tl: TrailerLayout, tolerant: bool = False) -> Trai
         raw_copy_done=raw_done,
         raw_swap_info=raw_info,
     )
+
+
+class _TailWindow:
+    """The last bytes of an area addressed with offsets of the whole area."""
+
+    def __init__(self, tail: bytes, base: int) -> None:
+        self.tail, self.base = tail, base
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            stop = None if key.stop is None else key.stop - self.base
+            return self.tail[slice((key.start or 0) - self.base, stop, key.step)]
+        return self.tail[key - self.base]
+
+
+def read_trailer_tail(tail: bytes, tl: TrailerLayout, tolerant: bool = False) -> Trailer:
+    """read_trailer on just the last tl.size bytes of an area (no need to read a whole slot)."""
+    if len(tail) != tl.size:
+        raise ValueError(f"trailer tail is {len(tail)} bytes, the layout's trailer is {tl.size}")
+    return read_trailer(_TailWindow(tail, tl.status_off), tl, tolerant)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import mmap
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rig.errors import RigError
@@ -52,6 +52,7 @@ class FlashOp:
     kind: str  # "erase" | "program"
     offset: int
     length: int
+    data: bytes = field(default=b"", repr=False)  # what a program op wrote (lets a sweep replay op N alone)
 
 
 class Flash:
@@ -65,6 +66,7 @@ class Flash:
         self.journal: list[FlashOp] | None = None
         self._erased_value = layout.erased_value
         self._erased_sector = bytes([layout.erased_value]) * layout.sector_size
+        self._erased_run: dict[int, bytes] = {}
         self._cut_at: int | None = None
         self._cut_torn = False
         self._cut_seed = 0
@@ -77,6 +79,7 @@ class Flash:
             if len(backing) != layout.size:
                 raise ValueError(f"backing is {len(backing)} bytes, the layout's flash is {layout.size}")
             self._buf = backing
+        self._view = memoryview(self._buf)
 
     def _open_file(self, path: Path) -> mmap.mmap:
         size = self.layout.size
@@ -92,7 +95,7 @@ class Flash:
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0 or offset + length > self.layout.size:
             raise FlashError(f"read 0x{offset:x}+0x{length:x} is outside the flash (0x{self.layout.size:x})")
-        return bytes(self._buf[offset:offset + length])
+        return bytes(self._view[offset:offset + length])
 
     def snapshot(self) -> bytes:
         """The whole chip, for restoring later (sweeps restore a snapshot before each cut)."""
@@ -132,23 +135,38 @@ class Flash:
         """Program data at a write_size-aligned offset: one operation, bits only move away from erased."""
         length = len(data)
         align = self.layout.write_size
-        if offset % align or length % align or offset < 0 or offset + length > self.layout.size:
+        end = offset + length
+        if offset % align or length % align or offset < 0 or end > self.layout.size:
             raise FlashError(f"program 0x{offset:x}+0x{length:x} is not aligned to the write size {align} "
                              f"or is outside the flash")
-        old = self._buf[offset:offset + length]
-        erased = old == self._erased_sector[:length] if length <= len(self._erased_sector) else \
-            old == bytes([self._erased_value]) * length
-        if not erased and not self.layout.rewrite_allowed:
+        old = self._buf[offset:end]
+        erased = self._erased_run.get(length)
+        if erased is None:
+            erased = self._erased_run[length] = bytes([self._erased_value]) * length
+        if old == erased:
+            target = data
+        elif self.layout.rewrite_allowed:
+            target = self._combine(old, data)
+        else:
             raise FlashError(f"program 0x{offset:x}+0x{length:x} over programmed words; "
                              f"this flash does not allow rewriting (erase first)")
-        target = bytes(data) if erased else self._combine(old, data)
-        index = self._begin("program", offset, length)
+        index = self.ops
+        self.ops = index + 1
+        if self.journal is not None:
+            self.journal.append(FlashOp(index, "program", offset, length, bytes(data)))
         if index == self._cut_at:
             self._cut_at = None
             if self._cut_torn:
-                self._buf[offset:offset + length] = self._partial(old, target, index)
+                self._buf[offset:end] = self._partial(bytes(old), bytes(target), index)
             raise PowerCut(index, self._cut_torn, "program", offset, length)
-        self._buf[offset:offset + length] = target
+        self._buf[offset:end] = target
+
+    def replay(self, op: FlashOp) -> None:
+        """Perform a journalled op again (as op number self.ops): lets a sweep cut op N without re-running 0..N-1."""
+        if op.kind == "erase":
+            self.erase(op.offset, op.length)
+        else:
+            self.program(op.offset, op.data)
 
     def flush(self) -> None:
         """Persist to the file (file-backed); a no-op for a bytearray."""
@@ -157,6 +175,7 @@ class Flash:
 
     def close(self) -> None:
         if isinstance(self._buf, mmap.mmap):
+            self._view.release()
             self._buf.flush()
             self._buf.close()
         if self._file is not None:
