@@ -122,3 +122,9 @@ def test_illegal_sequence_is_reported_at_the_right_item(profile: Profile, steps:
 def test_table_is_large_enough() -> None:
     assert len(ILLEGAL) >= 40
     assert len({row[0] for row in ILLEGAL}) == len(ILLEGAL)
+
+
+def test_every_expected_rule_is_documented() -> None:
+    from rig.lwm2m.oracle_diagnose import RULES
+
+    assert {row[4] for row in ILLEGAL} <= set(RULES)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from rig.lwm2m.object5 import State, UpdateResult, describe, parse_object_version, update_results
-from rig.lwm2m.oracle_diagnose import diagnose_cause, diagnose_observation, pairs_text
+from rig.lwm2m.oracle_diagnose import RULES, diagnose_cause, diagnose_observation, pairs_text
 from rig.lwm2m.oracle_items import (
     CAUSE_TYPES,
     ExecuteUpdate,
@@ -32,6 +32,8 @@ from rig.lwm2m.oracle_items import (
 from rig.lwm2m.oracle_transitions import Config, Context, any_configuration, closure
 from rig.lwm2m.oracle_walk import Walk, fits, match, start, step_cause
 from rig.lwm2m.profile import Profile
+
+__all__ = ["RULES", "Violation", "check", "check_all", "final_configurations", "final_pairs", "settled", "explain"]
 
 
 @dataclass(frozen=True)
