@@ -175,12 +175,16 @@ class SupervisorClient:
         return self.read(info.flash_base + offset, size)
 
     def events(self) -> Iterator[dict[str, Any]]:
-        """A separate connection streaming event dicts until the caller stops iterating."""
+        """Event dicts from a separate connection, subscribed before this returns (no event is missed after)."""
         stream = SupervisorClient(self.port, self.host, timeout=None)  # type: ignore[arg-type]
-        try:
-            stream.request("events")
-            sock = stream._connect()
-            while True:
-                yield decode_line(stream._read_line(sock))
-        finally:
-            stream.close()
+        stream.request("events")
+        sock = stream._connect()
+
+        def lines() -> Iterator[dict[str, Any]]:
+            try:
+                while True:
+                    yield decode_line(stream._read_line(sock))
+            finally:
+                stream.close()
+
+        return lines()
