@@ -52,7 +52,7 @@ class UdpLink:
         self.local_port = self.sock.getsockname()[1]
 
     def send(self, data: bytes) -> None:
-        self.link.send(data)
+        self.sock.sendto(data, self.server)
 
     def recv(self) -> bytes:
         try:

@@ -1,0 +1,187 @@
+"""coaps on a real aiocoap server context: libcoap's OpenSSL and GnuTLS clients, registration with
+identity check, a server-initiated request over the client's session, a rebooted client, wrong keys."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import aiocoap
+import pytest
+from aiocoap import Code
+
+from rig.lwm2m.dtls.handshake import HandshakeConfig
+from rig.timeline import Timeline
+from tests.dtls_test_client import ClientError, DtlsTestClient, UdpLink
+from tests.dtls_test_site import KEYS, PAYLOAD, rig_server
+
+pytestmark = pytest.mark.skipif(not shutil.which("coap-client-openssl") or not shutil.which("coap-client-gnutls"),
+                                reason="libcoap3-bin (coap-client-openssl/-gnutls) is not installed")
+
+
+async def coap_client(binary: str, uri: str, identity: bytes, key: bytes, *args: str, timeout: float = 60.0) -> tuple[int, str]:
+    """Run a libcoap client; `-B` (give up after) is kept just under our own timeout, since on expiry it exits 0 with partial output."""
+    proc = await asyncio.create_subprocess_exec(binary, "-u", identity.decode(), "-k", key.decode(), "-B", str(int(timeout) - 2), *args, uri,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return proc.returncode or 0, out.decode(errors="replace")
+
+
+def coap(code: Code, path: list[str], mid: int, query: list[str] = (), payload: bytes = b"", mtype=aiocoap.CON, token: bytes = b"\x42") -> bytes:
+    msg = aiocoap.Message(code=code, uri_path=path, uri_query=list(query), payload=payload)
+    msg.mtype, msg.mid, msg.token = mtype, mid, token
+    return msg.encode()
+
+
+def register(client: DtlsTestClient, ep: str, mid: int) -> aiocoap.Message:
+    client.send(coap(Code.POST, ["rd"], mid, [f"ep={ep}", "lt=60"], b"</1/0>,</3/0>,</5/0>"))
+    return aiocoap.Message.decode(client.recv())
+
+
+def test_dtls_transport_libcoap_clients_fetch_1mib(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with rig_server() as server:
+            uri = f"coaps://127.0.0.1:{server.coaps_port}/fw"
+            jobs = []
+            for binary in ("coap-client-openssl", "coap-client-gnutls"):
+                for block in (1024, 64):
+                    out = tmp_path / f"{binary}-{block}.bin"
+                    jobs.append((out, coap_client(binary, uri, b"dev1", KEYS[b"dev1"], "-b", str(block), "-o", str(out))))
+            results = await asyncio.gather(*(job for _, job in jobs))
+            for (out, _), (rc, text) in zip(jobs, results):
+                assert rc == 0, text[-500:]
+                assert out.stat().st_size == len(PAYLOAD), out.name
+                assert hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(PAYLOAD).hexdigest(), out.name
+
+    asyncio.run(main())
+
+
+def test_dtls_transport_registration_identity_check_and_plain_coap_alongside() -> None:
+    async def main() -> None:
+        async with rig_server() as server:
+            base = f"coaps://127.0.0.1:{server.coaps_port}"
+            rc, text = await coap_client("coap-client-gnutls", f"{base}/rd?ep=dev1", b"dev1", KEYS[b"dev1"], "-m", "post", "-e", "</5/0>")
+            assert rc == 0 and "4." not in text, text
+            remote = server.registrations.remotes["dev1"]
+            assert remote.psk_identity == b"dev1" and remote.scheme == "coaps" and remote.is_multicast is False
+            assert remote.hostinfo.startswith("127.0.0.1:") and remote.uri_base.startswith("coaps://127.0.0.1:")
+            # dev2's identity registering as dev1: 4.03
+            rc, text = await coap_client("coap-client-openssl", f"{base}/rd?ep=dev1", b"dev2", KEYS[b"dev2"], "-m", "post", "-e", "</5/0>")
+            assert "4.03" in text, text
+            assert server.registrations.count == 1
+            # the same site still answers plain coap on the coap port
+            rc, text = await coap_client("coap-client-openssl", f"coap://127.0.0.1:{server.coap_port}/hello", b"x", b"y")
+            assert "hello plain" in text
+
+    asyncio.run(main())
+
+
+def test_dtls_transport_wrong_key_or_identity_gets_nothing(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    timeline = Timeline()
+
+    async def main() -> None:
+        async with rig_server(timeline=timeline) as server:
+            uri = f"coaps://127.0.0.1:{server.coaps_port}/hello"
+            attempts = [(b"dev1", b"not-the-key", tmp_path / "a.txt"), (b"stranger", KEYS[b"dev1"], tmp_path / "b.txt")]
+            # libcoap keeps waiting after the alert until -B expires: run both at once, briefly
+            await asyncio.gather(*(coap_client("coap-client-openssl", uri, i, k, "-o", str(out), timeout=5) for i, k, out in attempts))
+            for *_, out in attempts:
+                assert not out.exists() or out.read_bytes() == b""
+            assert server.coaps.engine is not None and server.coaps.engine.peers() == []
+
+    with caplog.at_level(logging.WARNING, logger="rig.dtls"):
+        asyncio.run(main())
+    reasons = [e.data["reason"] for e in timeline.events("dtls") if e.data["event"] == "handshake-failed"]
+    assert any("wrong key" in r or "bad Finished" in r for r in reasons), reasons
+    assert any("unknown PSK identity b'stranger'" in r for r in reasons), reasons
+    assert not [e for e in timeline.events("dtls") if e.data["event"] == "handshake-ok"]
+    assert sum("handshake with 127.0.0.1:" in r.getMessage() for r in caplog.records) >= 2
+
+
+def test_dtls_transport_server_initiated_read_over_the_clients_session() -> None:
+    async def main() -> None:
+        async with rig_server() as server:
+            client = DtlsTestClient(UdpLink(("127.0.0.1", server.coaps_port)), b"dev1", KEYS[b"dev1"])  # 0xFE00 hello, mbedtls-style
+
+            def board() -> aiocoap.Message:
+                client.handshake()
+                assert register(client, "dev1", mid=7).code == Code.CREATED
+                request = aiocoap.Message.decode(client.recv())  # the server's Read
+                answer = aiocoap.Message(code=Code.CONTENT, payload=b"Object 3 of dev1")
+                answer.mtype, answer.mid, answer.token = aiocoap.ACK, request.mid, request.token
+                client.send(answer.encode())
+                return request
+
+            board_task = asyncio.ensure_future(asyncio.to_thread(board))
+            await asyncio.wait_for(server.registrations.arrived.wait(), 10)
+            remote = server.registrations.remotes["dev1"]
+            read = aiocoap.Message(code=Code.GET, uri_path=["3", "0"])
+            read.remote = remote
+            response = await asyncio.wait_for(server.context.request(read).response, 10)
+            request = await asyncio.wait_for(board_task, 10)
+            client.close()
+            assert request.opt.uri_path == ("3", "0") and request.code == Code.GET
+            assert response.code == Code.CONTENT and response.payload == b"Object 3 of dev1"
+            assert response.remote == remote
+
+    asyncio.run(main())
+
+
+def test_dtls_transport_rebooted_client_same_port_registers_again_within_a_second() -> None:
+    timeline = Timeline()
+
+    async def main() -> None:
+        async with rig_server(timeline=timeline) as server:
+            link = UdpLink(("127.0.0.1", server.coaps_port))
+            port = link.local_port
+            first = DtlsTestClient(link, b"dev1", KEYS[b"dev1"])
+            await asyncio.to_thread(lambda: register((first.handshake(), first)[1], "dev1", mid=1))
+            old_remote = server.registrations.remotes["dev1"]
+            first.close()  # power cut: no close_notify, the server still holds the session
+
+            def reboot() -> float:
+                started = time.monotonic()
+                again = DtlsTestClient(UdpLink(("127.0.0.1", server.coaps_port), bind_port=port), b"dev1", KEYS[b"dev1"])
+                again.handshake()
+                ack = register(again, "dev1", mid=1)  # same message ID as before the reboot: must not be taken as a duplicate
+                assert ack.code == Code.CREATED
+                elapsed = time.monotonic() - started
+                again.close()
+                return elapsed
+
+            elapsed = await asyncio.to_thread(reboot)
+            assert elapsed < 1.0
+            assert server.registrations.count == 2
+            assert server.registrations.remotes["dev1"] == old_remote, "a reconnect from the same port is the same remote"
+            oks = [e for e in timeline.events("dtls") if e.data["event"] == "handshake-ok"]
+            assert [e.data["replaced"] for e in oks] == [False, True]
+
+    asyncio.run(main())
+
+
+def test_dtls_transport_retransmits_a_dropped_flight() -> None:
+    async def main() -> None:
+        async with rig_server(config=HandshakeConfig(retransmit_initial=0.2)) as server:
+            client = DtlsTestClient(UdpLink(("127.0.0.1", server.coaps_port), timeout=3.0), b"dev2", KEYS[b"dev2"],
+                                    drop_incoming=lambda index, _data: index == 1)
+            started = time.monotonic()
+            await asyncio.to_thread(client.handshake)  # the test client never retransmits: only the server's timer helps
+            assert 0.15 < time.monotonic() - started < 2.0
+            assert (await asyncio.to_thread(register, client, "dev2", 3)).code == Code.CREATED
+            client.close()
+            with pytest.raises(ClientError):
+                silent = DtlsTestClient(UdpLink(("127.0.0.1", server.coaps_port), timeout=0.3), b"dev2", KEYS[b"dev2"],
+                                        drop_incoming=lambda index, _data: index >= 1)
+                await asyncio.to_thread(silent.handshake)
+            silent.close()
+
+    asyncio.run(main())
