@@ -19,8 +19,6 @@ from rig.lwm2m.oracle_items import (
     ExecuteUpdate,
     Item,
     Observation,
-    PowerOn,
-    Reboot,
     Registration,
     code_ok,
 )
