@@ -12,10 +12,10 @@ from rig.lwm2m.dtls import DtlsEvent, EngineHooks
 from rig.lwm2m.dtls.handshake import HandshakeConfig
 from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.dtls.pyengine import PyDtlsServerEngine
-from rig.lwm2m.dtls.records import CT_HANDSHAKE, parse_records
+from rig.lwm2m.dtls.records import CT_ALERT, CT_HANDSHAKE, parse_records
 from rig.lwm2m.dtls.suites import SUITES
 from rig.timeline import Timeline
-from tests.dtls_test_client import ClientError, DtlsTestClient
+from dtls_test_client import ClientError, DtlsTestClient
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 
@@ -95,10 +95,15 @@ def test_dtls_engine_accepts_hello_record_versions_of_real_clients() -> None:
     assert hvr[0].content_type == CT_HANDSHAKE and hvr[0].body[0] == 3 and hvr[0].seq == 0
 
 
-def test_dtls_engine_without_extended_master_secret() -> None:
-    net = Net()
-    net.client(extended_master_secret=False).handshake()
+def test_dtls_engine_without_extended_master_secret_with_identity_hint_and_close_notify() -> None:
+    net = Net(config=HandshakeConfig(identity_hint=b"rig"))
+    client = net.client(extended_master_secret=False)
+    client.handshake()
     assert net.kinds() == ["handshake-ok"]
+    assert client.write1 is not None
+    client.link.send(client.write1.seal(CT_ALERT, bytes([1, 0])))  # close_notify
+    assert net.kinds() == ["handshake-ok", "closed"] and "alert 0" in net.events[-1].reason
+    assert len(net.engine.table) == 0 and not net.engine.send(("127.0.0.1", 40000), b"x")
 
 
 @pytest.mark.parametrize(

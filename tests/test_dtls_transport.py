@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import logging
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -14,10 +15,12 @@ import aiocoap
 import pytest
 from aiocoap import Code
 
+from rig.errors import RigError
 from rig.lwm2m.dtls.handshake import HandshakeConfig
+from rig.lwm2m.dtls.transport import attach_coaps
 from rig.timeline import Timeline
-from tests.dtls_test_client import ClientError, DtlsTestClient, UdpLink
-from tests.dtls_test_site import KEYS, PAYLOAD, rig_server
+from dtls_test_client import ClientError, DtlsTestClient, UdpLink
+from dtls_test_site import KEYS, PAYLOAD, STORE, rig_server
 
 pytestmark = pytest.mark.skipif(not shutil.which("coap-client-openssl") or not shutil.which("coap-client-gnutls"),
                                 reason="libcoap3-bin (coap-client-openssl/-gnutls) is not installed")
@@ -119,6 +122,10 @@ def test_dtls_transport_server_initiated_read_over_the_clients_session() -> None
                 answer = aiocoap.Message(code=Code.CONTENT, payload=b"Object 3 of dev1")
                 answer.mtype, answer.mid, answer.token = aiocoap.ACK, request.mid, request.token
                 client.send(answer.encode())
+                by_uri = aiocoap.Message.decode(client.recv())  # the second Read, addressed by coaps:// URI
+                answer = aiocoap.Message(code=Code.CONTENT, payload=b"by uri")
+                answer.mtype, answer.mid, answer.token = aiocoap.ACK, by_uri.mid, by_uri.token
+                client.send(answer.encode())
                 return request
 
             board_task = asyncio.ensure_future(asyncio.to_thread(board))
@@ -127,6 +134,9 @@ def test_dtls_transport_server_initiated_read_over_the_clients_session() -> None
             read = aiocoap.Message(code=Code.GET, uri_path=["3", "0"])
             read.remote = remote
             response = await asyncio.wait_for(server.context.request(read).response, 10)
+            by_uri = aiocoap.Message(code=Code.GET, uri=f"coaps://{remote.hostinfo}/3/0/0")
+            second = await asyncio.wait_for(server.context.request(by_uri).response, 10)
+            assert second.payload == b"by uri" and second.remote == remote
             request = await asyncio.wait_for(board_task, 10)
             client.close()
             assert request.opt.uri_path == ("3", "0") and request.code == Code.GET
@@ -183,5 +193,28 @@ def test_dtls_transport_retransmits_a_dropped_flight() -> None:
                                         drop_incoming=lambda index, _data: index >= 1)
                 await asyncio.to_thread(silent.handshake)
             silent.close()
+
+    asyncio.run(main())
+
+
+def test_dtls_transport_close_is_idempotent_and_safe_after_context_shutdown(free_udp_port: int) -> None:
+    async def main() -> None:
+        context = await aiocoap.Context.create_server_context(None, bind=("127.0.0.1", free_udp_port))
+        coaps = await attach_coaps(context, "127.0.0.1", free_udp_port + 1, STORE)
+        await context.shutdown()
+        await coaps.close()
+        await coaps.close()
+        assert coaps.engine is None
+        with pytest.raises(RigError, match="cannot bind coaps"):
+            other = await aiocoap.Context.create_server_context(None, bind=("127.0.0.1", 0))
+            try:
+                busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                busy.bind(("127.0.0.1", 0))
+                try:
+                    await attach_coaps(other, "127.0.0.1", busy.getsockname()[1], STORE)
+                finally:
+                    busy.close()
+            finally:
+                await other.shutdown()
 
     asyncio.run(main())

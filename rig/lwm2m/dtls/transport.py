@@ -230,9 +230,11 @@ class CoapsEndpoint:
         return self.interface.engine
 
     async def close(self) -> None:
+        """Stop serving coaps (close_notify to every peer); safe after `context.shutdown()` and twice."""
         if self._tman in self.context.request_interfaces:
             self.context.request_interfaces.remove(self._tman)
-        await self._tman.shutdown()
+        if getattr(self._tman, "outgoing_requests", None) is not None:  # not yet shut down (by us or the context)
+            await self._tman.shutdown()
 
 
 async def attach_coaps(
