@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    from rig.power.base import raise_on_sigterm
+
+    raise_on_sigterm()  # SIGTERM (systemd, CI cancel) unwinds like Ctrl-C: safe power, logs written
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -46,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rig {args.command}: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:
+        if isinstance(exc.code, int) and exc.code > 128:
+            print(f"rig {args.command}: terminated", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":

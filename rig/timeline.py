@@ -45,6 +45,10 @@ class Timeline:
         self._cond = threading.Condition()
         self._listeners: list[Callable[[Event], None]] = []
 
+    def now(self) -> float:
+        """The timeline's clock, for records that need a start time (e.g. when a request was sent)."""
+        return self._clock()
+
     def append(self, kind: str, **data: Any) -> Event:
         event = Event(self._clock(), kind, data)
         with self._cond:

@@ -27,7 +27,7 @@ def _psk_store(specs: list[str]):
         return None
     from rig.lwm2m.dtls.psk import PskStore
 
-    return PskStore.from_specs(specs)
+    return PskStore.parse(specs)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from rig.console.base import ConsoleBase, ConsoleError
 BACKENDS: dict[str, str] = {
     "serial": "rig.console.serial:SerialConsole",
     "process": "rig.console.process:ProcessConsole",
+    "sim": "rig.console.serial:SerialConsole",
 }
 
 

@@ -78,12 +78,13 @@ class DeviceManagement:
         msg.remote = reg.remote
         return msg
 
-    async def _send(self, reg: Registration, op: str, path: str, msg: aiocoap.Message) -> DmResponse:
+    async def _send(self, reg: Registration, op: str, path: str, msg: aiocoap.Message, value: Any = None) -> DmResponse:
+        sent = self.timeline.now()
         try:
             response = await asyncio.wait_for(self.context.request(msg).response, self.request_timeout)
         except (aiocoap.error.Error, asyncio.TimeoutError, OSError) as exc:
             reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            self.timeline.append("request", endpoint=reg.endpoint, op=op, path=path, code=None, error=reason)
+            self.timeline.append("request", endpoint=reg.endpoint, op=op, path=path, code=None, error=reason, sent=sent, value=value)
             return DmResponse(op, path, None, error=reason)
         result = DmResponse(op, path, response.code, payload=bytes(response.payload), content_format=response.opt.content_format)
         if response.code.is_successful() and response.payload and op in ("read", "observe"):
@@ -100,6 +101,8 @@ class DeviceManagement:
             code=result.code_text,
             values={"/".join(map(str, k)): _jsonable(v) for k, v in result.values.items()},
             error=result.error,
+            sent=sent,
+            value=value,
         )
         return result
 
@@ -129,7 +132,8 @@ class DeviceManagement:
         payload = bytes(value) if content_format == CF_OPAQUE else encode(content_format, values, parsed)
         msg = self._message(reg, Code.POST if partial else Code.PUT, path, payload=payload)
         msg.opt.content_format = content_format
-        return await self._send(reg, "write", path, msg)
+        shown = _jsonable(value) if not isinstance(value, (bytes, bytearray)) or len(value) <= 16 else f"<{len(value)} bytes>"
+        return await self._send(reg, "write", path, msg, shown)
 
     async def execute(self, reg: Registration, path: str, args: str = "") -> DmResponse:
         msg = self._message(reg, Code.POST, path, payload=args.encode())

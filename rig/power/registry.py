@@ -16,6 +16,7 @@ BACKENDS: dict[str, str] = {
     "command": "rig.power.command:CommandPower",
     "process": "rig.power.process:ProcessPower",
     "manual": "rig.power.manual:ManualPower",
+    "sim": "rig.power.sim:SimPower",
 }
 
 

@@ -10,6 +10,7 @@ from rig.probe.base import ProbeBase, ProbeError
 BACKENDS: dict[str, str] = {
     "pyocd": "rig.probe.pyocd_probe:PyocdProbe",
     "file": "rig.probe.file_probe:FileProbe",
+    "sim": "rig.probe.sim_probe:SimProbe",
 }
 
 

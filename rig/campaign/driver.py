@@ -1,0 +1,92 @@
+"""Drive one Object 5 update through the server: observe, push or pull, wait for states, Execute.
+
+Notifications are best effort (pmin, lost datagrams), so every wait also polls
+State when a notification is overdue; every step lands in the timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rig.campaign.session import PlaceSession
+
+STATE_PATH, RESULT_PATH = "/5/0/3", "/5/0/5"
+
+
+class UpdateDriver:
+    def __init__(self, session: PlaceSession, poll_interval: float = 1.0) -> None:
+        self.s = session
+        self.poll_interval = poll_interval
+
+    @property
+    def endpoint(self) -> str:
+        return self.s.endpoint
+
+    async def observe(self) -> None:
+        """Observe State and Update Result (again after every registration: a reboot drops observations)."""
+        server = self.s.server
+        await server.write_attributes(self.endpoint, "/5/0/3", pmin=0, pmax=30)
+        await server.observe(self.endpoint, STATE_PATH)
+        await server.observe(self.endpoint, RESULT_PATH)
+
+    def last_state(self, start: int = 0) -> int | None:
+        for event in reversed(self.s.timeline.events()[start:]):
+            if event.data.get("endpoint") != self.endpoint:
+                continue
+            if event.kind in ("notify", "request") and isinstance((event.data.get("values") or {}).get("5/0/3"), int):
+                return event.data["values"]["5/0/3"]
+        return None
+
+    async def read_state(self) -> tuple[int | None, int | None]:
+        state = await self.s.server.read(self.endpoint, STATE_PATH)
+        result = await self.s.server.read(self.endpoint, RESULT_PATH)
+        return (state.value if state.ok else None, result.value if result.ok else None)
+
+    async def wait_state(self, wanted: set[int], timeout: float, stop: asyncio.Event | None = None) -> int | None:
+        """Wait until State is in `wanted` (notification or poll); None on timeout or when `stop` is set."""
+        tl = self.s.timeline
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        start = len(tl)
+
+        def hit(event) -> bool:
+            if stop is not None and stop.is_set():
+                return True
+            values = event.data.get("values") or {}
+            return event.data.get("endpoint") == self.endpoint and values.get("5/0/3") in wanted
+
+        while loop.time() < deadline:
+            if stop is not None and stop.is_set():
+                return None
+            wait = min(self.poll_interval, deadline - loop.time())
+            event = await tl.wait_for_async(hit, wait, start)
+            if stop is not None and stop.is_set():
+                return None
+            if event is not None:
+                return event.data["values"]["5/0/3"]
+            start = len(tl)
+            if self.s.server.registry.table.by_name(self.endpoint) is None:
+                continue
+            state, _ = await self.read_state()
+            if state in wanted:
+                return state
+        return None
+
+    async def push(self, image: Path, block_size: int):
+        return await self.s.server.push_firmware(self.endpoint, image, block_size=block_size, request_timeout=10.0)
+
+    async def pull(self, image: Path) -> bool:
+        uri = self.s.server.firmware_uri(image.name, scheme=self.s.pull_scheme)
+        response = await self.s.server.write(self.endpoint, "/5/0/1", uri)
+        return response.ok
+
+    async def execute(self) -> str:
+        response = await self.s.server.execute(self.endpoint, "/5/0/2")
+        return response.code_text
+
+    async def wait_registration(self, after: int, timeout: float) -> bool:
+        event = await self.s.timeline.wait_for_async(
+            lambda e: e.kind == "register" and e.data.get("endpoint") == self.endpoint, timeout, after
+        )
+        return event is not None

@@ -1,0 +1,86 @@
+"""Run a list of cases on one place and write the results after every case.
+
+Ctrl-C or SIGTERM stops between (or inside) cases; the power goes to the
+place's safe state, logs are saved and report.json/junit.xml say where the run
+stopped, so a weekend campaign is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import rig
+from rig.campaign.case import CaseImages, run_case
+from rig.campaign.session import PlaceSession
+from rig.faults import FaultPlan
+from rig.report.json_report import write_json_report
+from rig.report.junit import write_junit
+from rig.results import CaseResult
+
+
+@dataclass
+class RunRecord:
+    target: str
+    report_dir: Path
+    params: dict
+    results: list[CaseResult] = field(default_factory=list)
+    stopped: str | None = None
+
+    def write(self) -> None:
+        run = {**self.params, "rig_version": rig.__version__, "stopped": self.stopped,
+               "complete": self.stopped is None}
+        write_json_report(self.report_dir / "report.json", self.target, self.results, run)
+        write_junit(self.report_dir / "junit.xml", f"rig.{self.target}", self.results)
+
+
+def _case_dir(report_dir: Path, name: str) -> Path:
+    path = report_dir / "cases" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+async def run_cases(
+    session: PlaceSession,
+    plans: list[FaultPlan],
+    images: CaseImages,
+    record: RunRecord,
+    mode: str,
+    block_size: int,
+    progress: Callable[[int, int, CaseResult], None] | None = None,
+) -> None:
+    done = {r.name for r in record.results}
+    todo = [p for p in plans if p.name not in done]
+    total = len(record.results) + len(todo)
+    for plan in todo:
+        case_dir = _case_dir(record.report_dir, plan.name)
+        if session.console is not None:
+            session.console.new_log(case_dir / "console.log")
+        first = len(session.timeline)
+        try:
+            result = await run_case(session, plan, images, mode, block_size)
+        except asyncio.CancelledError:
+            record.stopped = f"interrupted during case {plan.name!r}"
+            _save_case_timeline(session, case_dir, first)
+            raise
+        result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
+        result.timeline_file = str(_save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
+        record.results.append(result)
+        record.write()
+        if progress:
+            progress(len(record.results), total, result)
+
+
+def _save_case_timeline(session: PlaceSession, case_dir: Path, first: int) -> Path:
+    path = case_dir / "timeline.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for event in session.timeline.events()[first:]:
+            out.write(event.to_json() + "\n")
+    return path
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

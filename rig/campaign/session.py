@@ -1,0 +1,50 @@
+"""A place in use: its live power, probe and console, the server, and the timeline they all write to."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.flash_layout import FlashLayout
+from rig.lwm2m.profile import Profile
+from rig.lwm2m.server import Lwm2mServer
+from rig.mcuboot import ImageInfo, read_image
+from rig.timeline import Timeline
+
+
+@dataclass
+class PlaceSession:
+    name: str
+    endpoint: str
+    layout: FlashLayout
+    profile: Profile
+    boot_timeout: float
+    power: Any  # rig.power.base.PowerBase
+    probe: Any  # rig.probe.base.ProbeBase
+    console: Any  # rig.console.base.ConsoleBase or None
+    server: Lwm2mServer
+    timeline: Timeline
+    download_timeout: float = 120.0
+    update_timeout: float = 60.0
+    pull_scheme: str = "coap"
+
+    def read_partition(self, name: str) -> bytes:
+        part = self.layout.partition(name)
+        read_bytes = getattr(self.probe, "read_bytes", None)
+        if read_bytes is not None:
+            return read_bytes(self.layout.base + part.offset, part.size)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.bin"
+            self.probe.read(self.layout.base + part.offset, part.size, path)
+            return path.read_bytes()
+
+    def slot_image(self, name: str) -> ImageInfo:
+        return read_image(self.read_partition(name), self.layout)
+
+    def last_console_line(self) -> str | None:
+        if self.console is None:
+            return None
+        lines = self.console.lines()
+        return lines[-1].text if lines else None

@@ -1,0 +1,36 @@
+"""The standard power-cut suite: a baseline update, cuts spread over the download, cuts over the swap."""
+
+from __future__ import annotations
+
+from rig.faults import FaultPlan, even_block_cuts, execute_window_cuts, random_block_cuts, state_cuts
+
+DEFAULT_POINTS = 6
+
+
+def power_cut_plans(blocks_total: int, points: int, swap_window_ms: float, seed: int = 0, spread: str = "even") -> list[FaultPlan]:
+    """`points` cuts: 3/5 across the download (by block), the rest across the window after Execute."""
+    plans = [FaultPlan("baseline-no-cut", None, seed=seed)]
+    if points <= 0:
+        return plans
+    download_points = max(1, round(points * 3 / 5)) if points > 1 else 1
+    swap_points = points - download_points
+    if spread == "random":
+        plans += random_block_cuts(blocks_total, download_points, seed)
+    else:
+        plans += even_block_cuts(blocks_total, download_points, seed)
+    plans += execute_window_cuts(swap_window_ms, swap_points, seed)
+    return plans
+
+
+def state_plans(seed: int = 0) -> list[FaultPlan]:
+    return state_cuts((1, 2), seed)
+
+
+def select(plans: list[FaultPlan], keyword: str | None) -> list[FaultPlan]:
+    """pytest-style -k: a substring of the case name (prefix with 'not ' to exclude)."""
+    if not keyword:
+        return plans
+    if keyword.startswith("not "):
+        word = keyword[4:].strip()
+        return [p for p in plans if word not in p.name]
+    return [p for p in plans if keyword in p.name]

@@ -1,0 +1,74 @@
+"""One update attempt from Idle to the re-registration, stopping early when the power is cut."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rig.campaign.cutter import Cutter
+from rig.campaign.driver import UpdateDriver
+
+
+async def _until_cut(coro, cutter: Cutter | None):
+    """Run `coro`, but stop waiting as soon as the cutter has cut the power."""
+    task = asyncio.ensure_future(coro)
+    if cutter is None:
+        return await task
+    cut_wait = asyncio.ensure_future(cutter.done.wait())
+    done, _ = await asyncio.wait({task, cut_wait}, return_when=asyncio.FIRST_COMPLETED)
+    cut_wait.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass
+    return None
+
+
+async def download(driver: UpdateDriver, image: Path, mode: str, block_size: int, cutter: Cutter | None) -> str:
+    """Push or pull `image`; returns "downloaded", "failed", "stuck" or "cut"."""
+    stop = cutter.done if cutter else None
+    if mode == "push":
+        result = await _until_cut(driver.push(image, block_size), cutter)
+        if cutter and cutter.done.is_set():
+            return "cut"
+        if result is None or not result.completed:
+            return "failed"
+    else:
+        ok = await _until_cut(driver.pull(image), cutter)
+        if cutter and cutter.done.is_set():
+            return "cut"
+        if not ok:
+            return "failed"
+    state = await driver.wait_state({2, 0}, driver.s.download_timeout, stop)
+    if cutter and cutter.done.is_set():
+        return "cut"
+    if state == 2:
+        return "downloaded"
+    return "failed" if state == 0 else "stuck"
+
+
+async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
+    """Execute Update and wait for the re-registration: "registered", "refused", "no-reregistration" or "cut"."""
+    mark = len(driver.s.timeline)
+    code = await _until_cut(driver.execute(), cutter)
+    if cutter and cutter.done.is_set():
+        return "cut"
+    if code is None or not code.startswith("2."):
+        return "refused"
+    if cutter:
+        cutter.executed()
+    came = await _until_cut(driver.wait_registration(mark, driver.s.update_timeout + driver.s.boot_timeout), cutter)
+    if cutter and cutter.done.is_set():
+        return "cut"
+    return "registered" if came else "no-reregistration"
+
+
+async def full_update(driver: UpdateDriver, image: Path, mode: str, block_size: int, cutter: Cutter | None) -> str:
+    """Download then install; the answer names where it ended ("registered" on the happy path)."""
+    got = await download(driver, image, mode, block_size, cutter)
+    if got != "downloaded":
+        return got
+    return await install(driver, cutter)

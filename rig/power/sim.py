@@ -1,0 +1,34 @@
+"""Power of the virtual board: the supervisor's relay (on starts the MCU process, off SIGKILLs it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rig.power.base import PowerBase, PowerError
+from rig.sim.control import SupervisorClient, SupervisorError
+
+
+class SimPower(PowerBase):
+    backend = "sim"
+
+    def __init__(self, control_port: int, host: str = "127.0.0.1", **common: Any) -> None:
+        super().__init__(**common)
+        self._client = SupervisorClient(control_port, host)
+
+    def _switch(self, on: bool) -> None:
+        try:
+            if on:
+                self._client.power_on()
+            else:
+                self._client.cut()
+        except (SupervisorError, OSError) as exc:
+            raise PowerError(f"virtual board power {'on' if on else 'off'} failed: {exc}") from exc
+
+    def _read(self) -> bool:
+        try:
+            return self._client.is_on()
+        except (SupervisorError, OSError) as exc:
+            raise PowerError(f"virtual board power state unknown: {exc}") from exc
+
+    def _release(self) -> None:
+        self._client.close()

@@ -1,0 +1,1 @@
+"""Verdicts: the spec oracle and the hard invariants, read from the timeline and the final readings only."""

@@ -1,0 +1,88 @@
+"""Turn a case's timeline into the oracle's item list.
+
+Only the timeline is read: observations come from notifications and reads of
+/5/0/3 and /5/0/5; causes from the rig's own requests (writes, executes, cancels),
+pushes, power events and registrations (with the version read from /3/0/3 after
+them). Nothing else keeps a private history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rig.campaign.versions import base as version_base
+from rig.lwm2m import oracle_items as oi
+from rig.timeline import Event
+
+STATE, RESULT, VERSION = "5/0/3", "5/0/5", "3/0/3"
+
+
+def _observation(event: Event, source: str) -> oi.Observation | None:
+    values: dict[str, Any] = event.data.get("values") or {}
+    state, result = values.get(STATE), values.get(RESULT)
+    if not isinstance(state, int) and not isinstance(result, int):
+        return None
+    return oi.Observation(
+        event.t,
+        state if isinstance(state, int) else None,
+        result if isinstance(result, int) else None,
+        source=source,
+    )
+
+
+def _version_after(events: list[Event], index: int, endpoint: str) -> str | None:
+    """The /3/0/3 the rig read after the registration at `index`, before the next registration."""
+    for event in events[index + 1 :]:
+        if event.kind == "register" and event.data.get("endpoint") == endpoint:
+            return None
+        if event.kind == "request" and event.data.get("path") in ("/3/0/3", "/3/0") and event.data.get("code", "").startswith("2."):
+            version = (event.data.get("values") or {}).get(VERSION)
+            if version is not None:
+                return str(version)
+    return None
+
+
+def timeline_to_items(events: list[Event], endpoint: str, image_versions: dict[str, str] | None = None) -> list[Any]:
+    """Oracle items for `endpoint`, in timeline order. `image_versions` maps firmware file names to versions."""
+    versions = {name: version_base(v) for name, v in (image_versions or {}).items()}
+    items: list[Any] = []
+    for index, event in enumerate(events):
+        d = event.data
+        if d.get("endpoint") not in (None, endpoint) and event.kind != "power":
+            continue
+        if event.kind == "notify" and d.get("path", "").startswith("/5/0"):
+            obs = _observation(event, "notify")
+            if obs:
+                items.append(obs)
+        elif event.kind == "request":
+            items.extend(_request_items(event, versions))
+        elif event.kind == "push-start":
+            items.append(oi.PushStarted(event.t, version=d.get("version")))
+        elif event.kind in ("transfer-done", "push-ended") and d.get("direction") == "push":
+            items.append(oi.PushCompleted(event.t, code=d.get("code")))
+        elif event.kind == "power":
+            items.append(oi.PowerOn(event.t) if d.get("action") == "on" else oi.PowerCut(event.t))
+        elif event.kind == "register" and d.get("endpoint") == endpoint:
+            items.append(oi.Registration(event.t, version=version_base(_version_after(events, index, endpoint))))
+    return items
+
+
+def _request_items(event: Event, versions: dict[str, str]) -> list[Any]:
+    d = event.data
+    path, op, code = d.get("path"), d.get("op"), d.get("code")
+    sent = d.get("sent", event.t)
+    if op == "read" and path in ("/5/0", "/5/0/3", "/5/0/5") and code and code.startswith("2."):
+        obs = _observation(event, "read")
+        return [obs] if obs else []
+    if op == "write" and path == "/5/0/1":
+        uri = str(d.get("value") or "")
+        name = uri.rsplit("/", 1)[-1]
+        kind = "valid" if name in versions else ("unknown" if uri else "unknown")
+        return [oi.WriteUri(sent, uri, code=code, kind=kind, version=versions.get(name), t_done=event.t)]
+    if op == "write" and path == "/5/0/0" and d.get("value") in ("00", b"\x00"):
+        return [oi.WritePackageReset(sent, code=code, t_done=event.t)]
+    if op == "execute" and path == "/5/0/2":
+        return [oi.ExecuteUpdate(sent, code=code, t_done=event.t)]
+    if op == "execute" and path == "/5/0/10":
+        return [oi.Cancel(sent, code=code, t_done=event.t)]
+    return []

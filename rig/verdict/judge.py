@@ -1,0 +1,27 @@
+"""Verdict of one case: the sampled-sequence oracle over the timeline plus the hard invariants."""
+
+from __future__ import annotations
+
+from rig.campaign.facts import CaseFacts
+from rig.lwm2m.oracle import check_all
+from rig.lwm2m.profile import Profile
+from rig.results import Violation
+from rig.timeline import Event
+from rig.verdict.invariants import check_invariants
+from rig.verdict.items import timeline_to_items
+
+
+def judge(
+    events: list[Event],
+    endpoint: str,
+    profile: Profile,
+    facts: CaseFacts,
+    boot_timeout: float,
+    object_version: str | None,
+    image_versions: dict[str, str],
+    last_console: str | None,
+) -> list[Violation]:
+    items = timeline_to_items(events, endpoint, image_versions)
+    found = [Violation(v.rule, v.detail) for v in check_all(items, profile, object_version, initial=None)]
+    found.extend(check_invariants(facts, boot_timeout, last_console))
+    return found
