@@ -114,7 +114,8 @@ def execute_window_cuts(window_ms: float, points: int, seed: int = 0) -> list[Fa
     if points <= 0:
         return []
     step = window_ms / points
-    return [FaultPlan(f"swap-{int(i * step):05d}ms", Cut("after-execute", delay_ms=round(i * step, 1)), seed=seed) for i in range(points)]
+    delays = [round((i + 0.5) * step, 1) for i in range(points)]  # mid-points: neither before nor after the window
+    return [FaultPlan(f"swap-{int(d):05d}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
 
 
 def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPlan]:

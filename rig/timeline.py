@@ -121,10 +121,13 @@ class Timeline:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return None
+                # asyncio.wait, not wait_for: wait_for (3.11) can swallow a cancellation that
+                # races with the wake-up, and a cancelled waiter must stop at once.
+                waiter = loop.create_task(woken.wait())
                 try:
-                    await asyncio.wait_for(woken.wait(), remaining)
-                except asyncio.TimeoutError:
-                    pass
+                    await asyncio.wait({waiter}, timeout=remaining)
+                finally:
+                    waiter.cancel()
         finally:
             unsubscribe()
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from rig.faults import FaultPlan, even_block_cuts, execute_window_cuts, random_block_cuts, state_cuts
 
-DEFAULT_POINTS = 6
+DEFAULT_POINTS = 8
 
 
 def power_cut_plans(blocks_total: int, points: int, swap_window_ms: float, seed: int = 0, spread: str = "even") -> list[FaultPlan]:
-    """`points` cuts: 3/5 across the download (by block), the rest across the window after Execute."""
+    """`points` cuts: half across the download (by block), half across the window after Execute."""
     plans = [FaultPlan("baseline-no-cut", None, seed=seed)]
     if points <= 0:
         return plans
-    download_points = max(1, round(points * 3 / 5)) if points > 1 else 1
+    download_points = max(1, points // 2)
     swap_points = points - download_points
     if spread == "random":
         plans += random_block_cuts(blocks_total, download_points, seed)

@@ -23,7 +23,7 @@ ENDPOINT = "rig-virtual"
 @contextlib.asynccontextmanager
 async def virtual_place(
     target_file: Path, work_dir: Path, firmware_dir: Path, base_image: Path, timeline: Timeline,
-    defects: tuple[str, ...] = (), board_args: tuple[str, ...] = (),
+    defects: tuple[str, ...] = (), board_args: tuple[str, ...] = ("--erase-ms", "4"),
 ) -> AsyncIterator[PlaceSession]:
     target = load_target(target_file)
     profile = Profile.from_target(target.data, str(target_file))

@@ -1,0 +1,70 @@
+"""`rig run` end to end on the virtual board, as the README's main job runs it (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+
+def rig_run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rig.cli", "run", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_rig_run_passes_and_writes_reports(tmp_path):
+    out = tmp_path / "R"
+    proc = rig_run("--report-dir", str(out), "--points", "4")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["target"] == "virtual" and report["run"]["complete"]
+    names = [r["name"] for r in report["results"]]
+    assert names[0] == "baseline-no-cut" and len(names) == 5
+    assert any(n.startswith("download-block-") for n in names) and any(n.startswith("swap-") for n in names)
+    for r in report["results"]:
+        assert r["outcome"] == "pass", r
+        assert r["booted_version"].startswith("1.1.0") and r["update_result"] == 1 and r["state"] == 0
+        assert (out / r["console_log"]).is_file() and (out / r["timeline_file"]).is_file()
+    cut_cases = [r for r in report["results"] if r["cut"]]
+    assert all(r["phase"] in ("downloading", "downloaded", "updating") for r in cut_cases)
+    suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "5" and suite.get("failures") == "0"
+
+
+@pytest.mark.parametrize("defect, args, rules", [
+    ("state-not-persisted", ("--points", "2"), {"new-image-without-success"}),
+    ("swap-not-resumable", ("--points", "8", "-k", "swap"), {"no-reregistration"}),
+])
+def test_defects_make_rig_run_fail_with_a_named_rule(tmp_path, defect, args, rules):
+    out = tmp_path / "R"
+    proc = rig_run("--report-dir", str(out), "--sim-defect", defect, *args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    bad = [r for r in report["results"] if r["outcome"] != "pass"]
+    assert bad, report
+    assert all(r["violations"] and r["violations"][0]["rule"] for r in bad)
+    assert rules & {v["rule"] for r in bad for v in r["violations"]}
+    assert "failed" in proc.stdout and "[" in proc.stdout
+
+
+def test_ctrl_c_leaves_a_partial_report(tmp_path):
+    out = tmp_path / "R"
+    proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "run", "--report-dir", str(out), "--points", "6"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if "1/1 baseline" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["run"]["complete"] is False and report["run"]["stopped"]
+    assert report["results"] and report["results"][0]["name"] == "baseline-no-cut"
+    assert (out / "timeline.jsonl").is_file()
