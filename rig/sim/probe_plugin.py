@@ -134,7 +134,7 @@ class RigSimProbe(DebugProbe):
     def associated_board_info(self) -> Any:
         from pyocd.board.board_ids import BoardInfo
 
-        return BoardInfo(name=f"rig virtual board {self.unique_id}", target=TARGET_TYPE, vendor="rig")
+        return BoardInfo(name="virtual board", target=TARGET_TYPE, vendor="rig")
 
     def create_associated_board(self) -> Any:
         from pyocd.board.board import Board
@@ -247,6 +247,18 @@ def register_target_type() -> None:
     from rig.sim.pyocd_target import RigVirtual
 
     TARGET.setdefault(TARGET_TYPE, RigVirtual)
+
+
+def install() -> None:
+    """Register the probe and target types with pyocd in this process, without the entry point.
+
+    For a process whose package metadata lacks the entry point (a source checkout
+    run with its directory on sys.path finds a stale rig.egg-info first).
+    """
+    from pyocd.probe.aggregator import PROBE_CLASSES
+
+    PROBE_CLASSES.setdefault(PROBE_TYPE, RigSimProbe)
+    register_target_type()
 
 
 class RigSimProbePlugin(Plugin):
