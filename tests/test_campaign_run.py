@@ -36,7 +36,6 @@ def test_rig_run_passes_and_writes_reports(tmp_path):
 
 @pytest.mark.parametrize("defect, args, rules", [
     ("state-not-persisted", ("--points", "2"), {"new-image-without-success"}),
-    ("swap-not-resumable", ("--points", "8", "-k", "swap"), {"no-reregistration"}),
 ])
 def test_defects_make_rig_run_fail_with_a_named_rule(tmp_path, defect, args, rules):
     out = tmp_path / "R"

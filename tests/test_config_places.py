@@ -66,7 +66,7 @@ def test_config_example_without_key_file_names_it():
         ('backend = "gpio"', r"places.k64f-1.power.pin: missing \(backend 'gpio' needs it\)"),
         ('backend = "gpio"\npin = 17\nactive_lo = true', "places.k64f-1.power.active_lo: unknown key for backend 'gpio'; known: pin, active_low"),
         ('backend = "gpio"\npin = 17\npin_factory = "pigpio"', "places.k64f-1.power.pin_factory: must be one of auto, rpigpio, lgpio, mock, got 'pigpio'"),
-        ('backend = "relay"', "places.k64f-1.power.backend: must be one of command, gpio, manual, process, got 'relay'"),
+        ('backend = "relay"', "places.k64f-1.power.backend: must be one of command, gpio, manual, process, sim, got 'relay'"),
         ('backend = "command"\non = "uhubctl -a on"', r"places.k64f-1.power.off: missing"),
         ('backend = "gpio"\npin = 17\nmin_off = -1', "places.k64f-1.power.min_off: must be a number of seconds >= 0, got -1"),
     ],
