@@ -70,9 +70,11 @@ def test_sim_power_console_and_debug_port_through_socket_url(tmp_path):
 
 
 def test_sim_halt_freezes_the_mcu_and_resume_continues(tmp_path):
-    board = start_board(tmp_path / "board", image=make_image(tmp_path, "1.0.0"))
+    board = start_board(tmp_path / "board", image=make_image(tmp_path, "1.0.0"), use_cli=True)  # `rig sim`
+    assert board.unique_id.startswith("vsim-")
     try:
         with board.client as c:
+            assert c.info().unique_id == board.unique_id
             pid = c.status()["pid"]
             c.halt()
             with open(f"/proc/{pid}/stat") as stat:
@@ -86,7 +88,7 @@ def test_sim_halt_freezes_the_mcu_and_resume_continues(tmp_path):
 
 
 def test_sim_list_defects_prints_one_line_each():
-    out = subprocess.run([sys.executable, "-m", "rig.sim.supervisor", "--list-defects"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "rig.cli", "sim", "--list-defects"], capture_output=True,
                          text=True, cwd=ROOT, timeout=30)
     assert out.returncode == 0
     lines = out.stdout.splitlines()

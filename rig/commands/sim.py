@@ -29,7 +29,10 @@ def parse_size(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sim", help="the virtual board and its in-process tools",
                                    description=__doc__)
-    # -- virtual board options go here (rig sim with no sub-command runs the board) --
+    # -- virtual board options (rig sim with no sub-command runs the board) --
+    from rig.sim.supervisor import add_board_options
+
+    add_board_options(parser)
     parser.set_defaults(func=run_board)
     sim_sub = parser.add_subparsers(dest="sim_command", metavar="SIM_COMMAND")
 
@@ -49,7 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_board(args: argparse.Namespace) -> int:
-    raise RigError("the virtual board is not built yet")
+    """Run one virtual board until Ctrl-C; prints the console URL and the debug-port id when ready."""
+    from rig.sim.supervisor import run_board as run
+
+    return run(args)
 
 
 def run_sweep(args: argparse.Namespace) -> int:

@@ -92,7 +92,7 @@ class Registrar:
             try:
                 ok = await (self._update() if self.location else self._register())
             except (asyncio.TimeoutError, aiocoap.error.Error, OSError) as exc:
-                self.console(f"[lwm2m] server unreachable: {exc or type(exc).__name__}")
+                self.console(f"[lwm2m] server unreachable: {str(exc) or type(exc).__name__}")
                 ok = False
             if ok:
                 self.registered.set()
