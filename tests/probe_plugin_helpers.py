@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -9,15 +10,38 @@ import sys
 import time
 from pathlib import Path
 
+from rig.sim import probe_registry
 from sim_board import Board
 
 PYOCD = str(Path(sys.executable).parent / "pyocd")
 
 
 def board_env(board: Board, registry: Path) -> dict[str, str]:
-    """An environment that finds exactly this board: by its directory, with an empty private registry."""
-    registry.mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "RIG_SIM_BOARDS": str(board.directory), "RIG_SIM_REGISTRY": str(registry)}
+    """An environment whose private registry holds exactly this board, as its supervisor would register it.
+
+    (Registered here from the ports the board printed, because the supervisor writes
+    its board.json only after printing them, so RIG_SIM_BOARDS could race the test.)
+    """
+    env = {k: v for k, v in os.environ.items() if k != probe_registry.BOARDS_ENV}
+    env[probe_registry.REGISTRY_ENV] = str(registry)
+    probe_registry.register_board(board.unique_id, board.control_port, target="virtual", pid=board.proc.pid,
+                                  registry=registry)
+    return env
+
+
+def wait_board_json(board: Board, timeout: float = 5.0) -> None:
+    """The supervisor writes board.json just after it prints its ports: wait for it (bounded)."""
+    path = board.directory / "board.json"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if json.loads(path.read_text()).get("unique_id") == board.unique_id:
+                return
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} not written within {timeout} s")
+        time.sleep(0.01)
 
 
 def run_pyocd(env: dict[str, str], *args: str, cwd: Path, timeout: float = 30.0) -> subprocess.CompletedProcess:

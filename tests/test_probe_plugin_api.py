@@ -24,8 +24,8 @@ from sim_board import layout, make_image, start_board
 @pytest.fixture
 def board(tmp_path, monkeypatch):
     b = start_board(tmp_path / "board", image=make_image(tmp_path, "1.0.0"))
-    for key, value in board_env(b, tmp_path / "registry").items():
-        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("RIG_SIM_BOARDS", raising=False)
+    monkeypatch.setenv("RIG_SIM_REGISTRY", board_env(b, tmp_path / "registry")["RIG_SIM_REGISTRY"])
     probe_plugin.install()  # this process may see a stale egg-info without the entry point
     yield b
     b.stop()

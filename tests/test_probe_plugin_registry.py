@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from probe_plugin_helpers import run_pyocd
+from probe_plugin_helpers import run_pyocd, wait_board_json
 from rig.sim import probe_registry
 from sim_board import start_board
 
@@ -52,6 +52,8 @@ def test_entry_whose_port_now_belongs_to_another_board_is_not_listed(registry, t
 def test_rig_sim_boards_names_board_directories_and_skips_stopped_ones(registry, tmp_path, monkeypatch):
     live = start_board(tmp_path / "live", "--off")
     stopped = start_board(tmp_path / "stopped", "--off")
+    wait_board_json(live)
+    wait_board_json(stopped)
     stopped.stop()
     try:
         monkeypatch.setenv(probe_registry.BOARDS_ENV, os.pathsep.join([str(live.directory), str(stopped.directory),

@@ -49,9 +49,9 @@ def registry_dir() -> Path:
 
 
 def register_board(unique_id: str, control_port: int, *, target: str = "", directory: Path | None = None,
-                   pid: int | None = None, host: str = "127.0.0.1") -> Path:
+                   pid: int | None = None, host: str = "127.0.0.1", registry: Path | None = None) -> Path:
     """Announce a running supervisor; returns the entry's path (pass it to `unregister` on exit)."""
-    folder = registry_dir()
+    folder = registry or registry_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{unique_id}.json"
     record = {"unique_id": unique_id, "control_port": control_port, "host": host, "target": target,
