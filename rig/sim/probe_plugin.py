@@ -13,7 +13,6 @@ its board's, so `-t rig_virtual` is optional.
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 from typing import Any, Callable, Collection, Sequence
@@ -27,7 +26,6 @@ from rig.sim.cortex_m_model import CortexM4, DebugAccessError
 from rig.sim.debug_port import BusMemoryInterface, DebugPort
 from rig.sim.probe_registry import BoardEntry, check_board, list_boards
 
-LOG = logging.getLogger(__name__)
 TARGET_TYPE = "rig_virtual"
 PROBE_TYPE = "rigsim"
 
