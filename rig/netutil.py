@@ -24,3 +24,11 @@ def free_udp_pair(host: str = "127.0.0.1") -> int:
         except OSError:
             continue
     raise OSError("no two adjacent free UDP ports on " + host)
+
+
+def default_sigint() -> None:
+    """preexec_fn for children that must react to SIGINT: a shell that starts jobs in the background
+    (CI runners do) leaves SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

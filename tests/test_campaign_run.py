@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from rig.netutil import default_sigint
 
 
 def rig_run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -52,7 +53,7 @@ def test_defects_make_rig_run_fail_with_a_named_rule(tmp_path, defect, args, rul
 def test_ctrl_c_leaves_a_partial_report(tmp_path):
     out = tmp_path / "R"
     proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "run", "--report-dir", str(out), "--points", "6"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         for line in proc.stdout:
             if "1/1 baseline" in line:

@@ -11,10 +11,12 @@ import sys
 import pytest
 
 from rig.netutil import free_udp_pair
+from rig.netutil import default_sigint
 
 
 def _rig(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rig.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen([sys.executable, "-m", "rig.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint, **kwargs)
 
 
 def _readline_until(proc: subprocess.Popen, needle: str, limit: int = 50) -> str:

@@ -16,6 +16,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from rig.power.gpio import GpioPower, make_pin_factory
 from rig.power.base import PowerError
+from rig.netutil import default_sigint
 
 
 class BoardSupplyPin(MockPin):
@@ -169,7 +170,8 @@ def test_power_gpio_mock_safe_state_after_sigint_in_subprocess(tmp_path: Path, s
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     report = tmp_path / "report.json"
-    child = subprocess.Popen([sys.executable, str(script), str(report), style], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, str(script), str(report), style], stdout=subprocess.PIPE, text=True,
+                             preexec_fn=default_sigint)
     try:
         assert child.stdout.readline().strip() == "on"
         child.send_signal(signal.SIGINT)
