@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from rig.backends import backend_class, create_backend
 from rig.console.base import ConsoleBase, ConsoleError
 
 BACKENDS: dict[str, str] = {
@@ -15,16 +15,9 @@ BACKENDS: dict[str, str] = {
 
 
 def console_class(word: str) -> type[ConsoleBase]:
-    if word not in BACKENDS:
-        raise ConsoleError(f"unknown console backend {word!r}; known: {', '.join(sorted(BACKENDS))}")
-    module, _, cls = BACKENDS[word].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return backend_class(BACKENDS, "console", word, ConsoleError)
 
 
 def create_console(word: str, options: dict[str, Any], **common: Any) -> ConsoleBase:
     """Build backend `word` from its validated options plus name/timeline/log_path (and power for "process")."""
-    cls = console_class(word)
-    try:
-        return cls(**options, **common)
-    except TypeError as exc:
-        raise ConsoleError(f"console backend {word!r}: {exc}") from exc
+    return create_backend(BACKENDS, "console", word, ConsoleError, options, common)

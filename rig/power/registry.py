@@ -6,9 +6,9 @@ load when a place uses it; a backend added later is one more line here.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from rig.backends import backend_class, create_backend
 from rig.power.base import PowerBase, PowerError
 
 BACKENDS: dict[str, str] = {
@@ -21,16 +21,9 @@ BACKENDS: dict[str, str] = {
 
 
 def power_class(word: str) -> type[PowerBase]:
-    if word not in BACKENDS:
-        raise PowerError(f"unknown power backend {word!r}; known: {', '.join(sorted(BACKENDS))}")
-    module, _, cls = BACKENDS[word].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return backend_class(BACKENDS, "power", word, PowerError)
 
 
 def create_power(word: str, options: dict[str, Any], **common: Any) -> PowerBase:
     """Build backend `word` from its validated options plus name/safe_state/timeline."""
-    cls = power_class(word)
-    try:
-        return cls(**options, **common)
-    except TypeError as exc:
-        raise PowerError(f"power backend {word!r}: {exc}") from exc
+    return create_backend(BACKENDS, "power", word, PowerError, options, common)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from rig.backends import backend_class, create_backend
 from rig.probe.base import ProbeBase, ProbeError
 
 BACKENDS: dict[str, str] = {
@@ -15,16 +15,9 @@ BACKENDS: dict[str, str] = {
 
 
 def probe_class(word: str) -> type[ProbeBase]:
-    if word not in BACKENDS:
-        raise ProbeError(f"unknown probe backend {word!r}; known: {', '.join(sorted(BACKENDS))}")
-    module, _, cls = BACKENDS[word].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return backend_class(BACKENDS, "probe", word, ProbeError)
 
 
 def create_probe(word: str, options: dict[str, Any], **common: Any) -> ProbeBase:
     """Build backend `word` from its validated options plus name/timeline (and layout for "file")."""
-    cls = probe_class(word)
-    try:
-        return cls(**options, **common)
-    except TypeError as exc:
-        raise ProbeError(f"probe backend {word!r}: {exc}") from exc
+    return create_backend(BACKENDS, "probe", word, ProbeError, options, common)
