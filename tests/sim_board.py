@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
-from dataclasses import dataclass, field
+from dataclasses import fields
 from pathlib import Path
 
 import aiocoap
@@ -21,6 +15,7 @@ from rig.mcuboot import read_image
 from rig.netutil import free_port
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image
 from rig.sim.control import SupervisorClient
+from rig.sim.launcher import VirtualBoard, start_virtual_board
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "targets" / "virtual.toml"
@@ -36,14 +31,8 @@ def make_image(directory: Path, version: str, size: int = 32 * 1024, seed: int =
     return sign_image(directory / f"fw-{version}-{seed}.bin", layout(), version, payload, slot="primary")
 
 
-@dataclass
-class Board:
-    proc: subprocess.Popen
-    console_port: int
-    control_port: int
-    unique_id: str
-    directory: Path
-    lines: "queue.Queue[str]" = field(default_factory=queue.Queue)
+class Board(VirtualBoard):
+    """The launcher's board plus what tests read through its debug port."""
 
     @property
     def client(self) -> SupervisorClient:
@@ -55,47 +44,12 @@ class Board:
             data = c.read_partition(slot)
         return read_image(data, layout())
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
 
 def start_board(directory: Path, *args: str, image: Path | None = None, use_cli: bool = False,
                 timeout: float = 15.0) -> Board:
     """`python -m rig.sim.supervisor` (or `rig sim`) as a real subprocess; returns once it printed its ports."""
-    cmd = [sys.executable, "-m", "rig.cli", "sim"] if use_cli else [sys.executable, "-m", "rig.sim.supervisor"]
-    cmd += ["--dir", str(directory), "--target", str(TARGET), *args]
-    if image is not None:
-        cmd += ["--image", str(image)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put("<eof>")
-
-    threading.Thread(target=pump, daemon=True).start()
-    found: dict[str, str] = {}
-    while "control" not in found:
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            proc.kill()
-            raise AssertionError(f"board did not print its ports within {timeout} s") from None
-        if line == "<eof>":
-            raise AssertionError(f"board exited with {proc.wait()} before it was ready")
-        key, _, value = line.partition(": ")
-        found[key] = value
-    return Board(proc, int(found["console"].rsplit(":", 1)[1]), int(found["control"].rsplit(":", 1)[1]),
-                 found["debug-port"].split()[0], directory, lines)
+    board = start_virtual_board(directory, TARGET, image=image, extra=args, timeout=timeout, via_cli=use_cli)
+    return Board(**{f.name: getattr(board, f.name) for f in fields(VirtualBoard)})
 
 
 class RegistrationSink(Resource):

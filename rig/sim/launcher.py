@@ -27,6 +27,10 @@ class VirtualBoard:
     directory: Path
     output: "queue.Queue[str]" = field(default_factory=queue.Queue)
 
+    @property
+    def console_port(self) -> int:
+        return int(self.console_url.rsplit(":", 1)[1])
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -48,14 +52,19 @@ def start_virtual_board(
     target: Path,
     *,
     server: str | None = None,
-    endpoint: str = "rig-virtual",
+    endpoint: str | None = None,
     image: Path | None = None,
     defects: tuple[str, ...] = (),
     extra: tuple[str, ...] = (),
     timeout: float = 20.0,
+    via_cli: bool = False,
 ) -> VirtualBoard:
+    """`python -m rig.sim.supervisor` (or `rig sim` with `via_cli`) as a subprocess, once it printed its ports."""
     directory.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "rig.sim.supervisor", "--dir", str(directory), "--target", str(target), "--endpoint", endpoint]
+    entry = ["-m", "rig.cli", "sim"] if via_cli else ["-m", "rig.sim.supervisor"]
+    cmd = [sys.executable, *entry, "--dir", str(directory), "--target", str(target)]
+    if endpoint:
+        cmd += ["--endpoint", endpoint]
     if server:
         cmd += ["--server", server]
     if image is not None:
