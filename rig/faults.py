@@ -7,7 +7,7 @@ be replayed exactly; a sweep is just a list of plans.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rig.errors import RigError

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rig.campaign import versions
@@ -17,16 +17,19 @@ from rig.campaign.driver import UpdateDriver
 from rig.campaign.facts import CaseFacts
 from rig.campaign.known_start import known_start, read_version
 from rig.campaign.session import PlaceSession
-from rig.campaign.update_flow import download, full_update, install
+from rig.campaign.update_flow import full_update, install
 from rig.errors import RigError
 from rig.faults import FaultPlan
 from rig.results import CaseResult, Violation
 from rig.verdict.judge import judge
 
 
+@dataclass(frozen=True)
 class CaseImages:
-    def __init__(self, base: Path, base_version: str, new: Path, new_version: str) -> None:
-        self.base, self.base_version, self.new, self.new_version = base, base_version, new, new_version
+    base: Path
+    base_version: str
+    new: Path
+    new_version: str
 
 
 async def _recover(s: PlaceSession, driver: UpdateDriver, plan: FaultPlan, facts: CaseFacts) -> bool:
@@ -132,7 +135,8 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
     finally:
         if cutter is not None:
             cutter.disarm()
-        s.server.dm.cancel_all() if s.server.dm else None
+        if s.server.dm is not None:
+            s.server.dm.cancel_all()
     result.phase = facts.cut_phase
     result.booted_version = facts.final_version
     result.state, result.update_result = facts.final_state, facts.final_result

@@ -30,14 +30,6 @@ class UpdateDriver:
         await server.observe(self.endpoint, STATE_PATH)
         await server.observe(self.endpoint, RESULT_PATH)
 
-    def last_state(self, start: int = 0) -> int | None:
-        for event in reversed(self.s.timeline.events()[start:]):
-            if event.data.get("endpoint") != self.endpoint:
-                continue
-            if event.kind in ("notify", "request") and isinstance((event.data.get("values") or {}).get("5/0/3"), int):
-                return event.data["values"]["5/0/3"]
-        return None
-
     async def read_state(self) -> tuple[int | None, int | None]:
         state = await self.s.server.read(self.endpoint, STATE_PATH)
         result = await self.s.server.read(self.endpoint, RESULT_PATH)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rig.faults import FaultPlan, even_block_cuts, execute_window_cuts, random_block_cuts, state_cuts
+from rig.faults import FaultPlan, even_block_cuts, execute_window_cuts, random_block_cuts
 
 DEFAULT_POINTS = 8
 
@@ -20,10 +20,6 @@ def power_cut_plans(blocks_total: int, points: int, swap_window_ms: float, seed:
         plans += even_block_cuts(blocks_total, download_points, seed)
     plans += execute_window_cuts(swap_window_ms, swap_points, seed)
     return plans
-
-
-def state_plans(seed: int = 0) -> list[FaultPlan]:
-    return state_cuts((1, 2), seed)
 
 
 def select(plans: list[FaultPlan], keyword: str | None) -> list[FaultPlan]:

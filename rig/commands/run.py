@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rig.config import DEFAULT_TARGETS_DIR
 from rig.errors import RigError
 from rig.results import CaseResult
+
+if TYPE_CHECKING:
+    from rig.campaign.runner import RunRecord
 
 SUITES = ("power-cut",)
 
@@ -58,15 +61,10 @@ def run(args: argparse.Namespace) -> int:
         raise RigError(f"--points {args.points}: must be 0 or more")
     from rig.campaign.run_virtual import run_virtual
 
-    record = None
-    try:
-        record = asyncio.run(run_virtual(args, target, _progress))
-    finally:
-        pass
-    return _summary(record)
+    return _summary(asyncio.run(run_virtual(args, target, _progress)))
 
 
-def _summary(record) -> int:
+def _summary(record: "RunRecord") -> int:
     results = record.results
     counts = {o: sum(r.outcome == o for r in results) for o in ("pass", "fail", "error")}
     print(f"\n{len(results)} cases: {counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rig.errors import RigError
 from rig.event_lines import describe
-from rig.timeline import Timeline
+from rig.timeline import Event, Timeline
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,11 +30,17 @@ def _psk_store(specs: list[str]):
     return PskStore.parse(specs)
 
 
+def _print_event(event: Event) -> None:
+    line = describe(event)
+    if line:
+        print(line, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65535:
         raise RigError(f"--port {args.port}: must be 1..65534 (coaps uses port+1)")
     timeline = Timeline()
-    timeline.subscribe(lambda e: (line := describe(e)) and print(line, flush=True))
+    timeline.subscribe(_print_event)
     try:
         asyncio.run(_serve(args, timeline))
     except KeyboardInterrupt:

@@ -51,10 +51,7 @@ class FirmwareResource(Resource, PathCapable):
         block2 = request.opt.block2
         szx = min(block2.size_exponent, MAX_SZX) if block2 is not None else DEFAULT_SZX
         num = block2.block_number if block2 is not None else 0
-        size = 1 << (szx + 4)
-        if block2 is not None and block2.size_exponent > MAX_SZX:
-            # A BERT/oversized request: answer with 1024-byte blocks at the same offset.
-            num = block2.block_number * (block2.size >> 10) if block2.size_exponent == 7 else num
+        size = 1 << (szx + 4)  # a BERT request (szx 7) is answered with 1024-byte blocks, same numbering
         offset = num * size
         total = len(entry.data)
         if offset > total or (offset == total and total > 0):

@@ -7,7 +7,6 @@ device sees exactly one peer, as it would with a production server.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any

@@ -77,7 +77,7 @@ def _request_items(event: Event, versions: dict[str, str]) -> list[Any]:
     if op == "write" and path == "/5/0/1":
         uri = str(d.get("value") or "")
         name = uri.rsplit("/", 1)[-1]
-        kind = "valid" if name in versions else ("unknown" if uri else "unknown")
+        kind = "valid" if name in versions else "unknown"
         return [oi.WriteUri(sent, uri, code=code, kind=kind, version=versions.get(name), t_done=event.t)]
     if op == "write" and path == "/5/0/0" and d.get("value") in ("00", b"\x00"):
         return [oi.WritePackageReset(sent, code=code, t_done=event.t)]
