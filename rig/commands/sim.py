@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sim", help="the virtual board and its in-process tools",
                                    description=__doc__)
     # -- virtual board options (rig sim with no sub-command runs the board) --
-    from rig.sim.supervisor import add_board_options
+    from rig.sim.board_cli import add_board_options
 
     add_board_options(parser)
     parser.set_defaults(func=run_board)
@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_board(args: argparse.Namespace) -> int:
     """Run one virtual board until Ctrl-C; prints the console URL and the debug-port id when ready."""
-    from rig.sim.supervisor import run_board as run
+    from rig.sim.board_cli import run_board as run
 
     return run(args)
 

@@ -106,7 +106,7 @@ def board_flash_geometry(session: Any) -> dict[str, int]:
         except SupervisorError as exc:
             LOG.warning("virtual board %s: %s; using targets/virtual.toml", entry.unique_id, exc)
     from rig.flash_layout import load_layout
-    from rig.sim.supervisor import default_target
+    from rig.sim.board_cli import default_target
 
     layout = load_layout(default_target())
     return {"base": layout.base, "size": layout.size, "sector": layout.sector_size,

@@ -1,0 +1,133 @@
+"""Command line of the virtual board (`rig sim`, `python -m rig.sim.supervisor`): options -> BoardConfig -> run.
+
+Kept apart from the supervisor so that file holds only what outlives a power cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from rig.errors import RigError
+from rig.sim.supervisor import BoardConfig, Supervisor
+
+
+def ready_lines(sup: Supervisor) -> list[str]:
+    """What `rig sim` prints when the board is up: the console URL and the debug-port id."""
+    return [
+        f"console: socket://127.0.0.1:{sup.console_port}",
+        f"debug-port: {sup.unique_id} (control 127.0.0.1:{sup.control_port})",
+        f"control: 127.0.0.1:{sup.control_port}",
+        f"flash: {sup.flash_path}",
+    ]
+
+
+async def run(config: BoardConfig, ready: Any = None) -> None:
+    """Run a board until SIGTERM/SIGINT; `ready(supervisor)` is called once the ports are bound."""
+    sup = Supervisor(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await sup.start()
+    try:
+        if ready is not None:
+            ready(sup)
+        (config.directory / "board.json").write_text(json.dumps({
+            "console": f"socket://127.0.0.1:{sup.console_port}", "control_port": sup.control_port,
+            "unique_id": sup.unique_id, "pid": os.getpid(),
+        }) + "\n")
+        await stop.wait()
+    finally:
+        await sup.stop()
+
+
+
+def print_ready(sup: Supervisor) -> None:
+    for line in ready_lines(sup):
+        print(line)
+    sys.stdout.flush()
+
+
+def add_board_options(parser: Any) -> None:
+    """The `rig sim` board options (also `python -m rig.sim.supervisor`)."""
+    parser.add_argument("--server", help="LwM2M server URI the client registers with (coap://HOST:PORT)")
+    parser.add_argument("--endpoint", default="rig-virtual", help="LwM2M endpoint name (default rig-virtual)")
+    parser.add_argument("--psk", metavar="IDENTITY:HEXKEY", help="DTLS PSK for a coaps server")
+    parser.add_argument("--defect", action="append", default=[], metavar="NAME", help="switch on a field defect (repeatable)")
+    parser.add_argument("--dir", type=Path, help="board directory: flash.bin, console.log, board-id (default ./virtual-board)")
+    parser.add_argument("--target", type=Path, help="target file (default targets/virtual.toml)")
+    parser.add_argument("--image", type=Path, help="factory image programmed into the primary slot of a new flash file")
+    parser.add_argument("--console-port", type=int, default=0, help="console TCP port (default: any free)")
+    parser.add_argument("--control-port", type=int, default=0, help="control/debug TCP port (default: any free)")
+    parser.add_argument("--block-size", type=int, default=512, help="Block2 size of pull downloads (16..1024)")
+    parser.add_argument("--erase-ms", type=float, default=0.0, help="simulated sector erase time in ms (default 0)")
+    parser.add_argument("--lifetime", type=int, default=60, help="registration lifetime in seconds")
+    parser.add_argument("--off", action="store_true", help="start with the target unpowered")
+    parser.add_argument("--no-zygote", action="store_true", help="start each MCU process as a fresh interpreter")
+    parser.add_argument("--list-defects", action="store_true", help="list the defects, one line each, and exit")
+
+
+def default_target() -> Path:
+    here = Path(__file__).resolve().parents[2] / "targets" / "virtual.toml"
+    return here if here.exists() else Path("targets/virtual.toml")
+
+
+def config_from_args(args: Any) -> BoardConfig:
+    from rig.sim import defects
+
+    if args.block_size not in (16, 32, 64, 128, 256, 512, 1024):
+        raise RigError(f"--block-size {args.block_size} must be a power of two from 16 to 1024")
+    if args.psk is not None:
+        identity, sep, key = args.psk.partition(":")
+        try:
+            bytes.fromhex(key)
+        except ValueError:
+            sep = ""
+        if not sep or not identity or not key:
+            raise RigError(f"--psk {args.psk!r} must be IDENTITY:HEXKEY")
+    if args.server is not None and not args.server.startswith(("coap://", "coaps://")):
+        raise RigError(f"--server {args.server!r} must be a coap:// or coaps:// URI")
+    if args.image is not None and not args.image.is_file():
+        raise RigError(f"--image {args.image}: no such file")
+    target = args.target or default_target()
+    if not target.is_file():
+        raise RigError(f"target file {target} not found (use --target)")
+    return BoardConfig(
+        directory=args.dir or Path("virtual-board"), target_path=target, server=args.server,
+        endpoint=args.endpoint, psk=args.psk, defects=defects.validate(args.defect),
+        console_port=args.console_port, control_port=args.control_port, image=args.image,
+        zygote=not args.no_zygote, power_on=not args.off, lifetime=args.lifetime, block_size=args.block_size,
+        erase_ms=args.erase_ms,
+    )
+
+
+def run_board(args: Any) -> int:
+    """`rig sim`: list defects, or run one virtual board until interrupted."""
+    from rig.sim import defects
+
+    if args.list_defects:
+        for line in defects.describe():
+            print(line)
+        return 0
+    config = config_from_args(args)
+    asyncio.run(run(config, print_ready))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m rig.sim.supervisor", description="The virtual board: supervisor of a simulated MCU with MCUboot and an LwM2M client")
+    add_board_options(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_board(args)
+    except RigError as exc:
+        print(f"virtual board: error: {exc}", file=sys.stderr)
+        return 2
