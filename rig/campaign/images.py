@@ -1,4 +1,8 @@
-"""Images for a run on the virtual board: base and new, made with imgtool for the target's layout."""
+"""Images for a run on the virtual board: base and new, made with imgtool for the target's layout.
+
+A resumed or replayed run reuses the images already in its firmware directory:
+the same bytes, so the same blocks are cut.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from rig.flash_layout import FlashLayout
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image
 
 
-def make_images(directory: Path, layout: FlashLayout, size: int, base_version: str = "1.0.0", new_version: str = "1.1.0") -> CaseImages:
+def make_images(directory: Path, layout: FlashLayout, size: int, base_version: str = "1.0.0", new_version: str = "1.1.0", reuse: bool = False) -> CaseImages:
     directory.mkdir(parents=True, exist_ok=True)
-    base = sign_image(directory / f"base-{base_version}.bin", layout, base_version, make_payload(size, 1), slot="primary")
-    new = sign_image(directory / f"update-{new_version}.bin", layout, new_version, make_payload(size, 2), slot="primary")
+    base_path, new_path = directory / f"base-{base_version}.bin", directory / f"update-{new_version}.bin"
+    if reuse and base_path.is_file() and new_path.is_file():
+        return CaseImages(base_path, base_version, new_path, new_version)
+    base = sign_image(base_path, layout, base_version, make_payload(size, 1), slot="primary")
+    new = sign_image(new_path, layout, new_version, make_payload(size, 2), slot="primary")
     return CaseImages(base, base_version, new, new_version)

@@ -1,25 +1,76 @@
-"""The standard power-cut suite: a baseline update, cuts spread over the download, cuts over the swap."""
+"""The standard power-cut suite: a baseline update, cuts spread over the download, cuts over the swap.
+
+Spreads: "even" covers the whole download and swap; "random" draws the points from
+the seed (the same seed gives the same plans, so a weekend run is reproducible);
+"dense" packs every point around one place where bugs cluster (the first blocks,
+the last blocks before Downloaded, the first moments after Execute).
+"""
 
 from __future__ import annotations
 
-from rig.faults import FaultPlan, even_block_cuts, execute_window_cuts, random_block_cuts
+import random
+
+from rig.errors import RigError
+from rig.faults import Cut, FaultPlan, dense_around, even_block_cuts, execute_window_cuts, random_block_cuts
 
 DEFAULT_POINTS = 8
+DENSE_FRACTION = 0.125  # "dense" packs the points into this share of the download or swap
 
 
-def power_cut_plans(blocks_total: int, points: int, swap_window_ms: float, seed: int = 0, spread: str = "even") -> list[FaultPlan]:
-    """`points` cuts: half across the download (by block), half across the window after Execute."""
-    plans = [FaultPlan("baseline-no-cut", None, seed=seed)]
+def baseline_plans(seed: int = 0) -> list[FaultPlan]:
+    return [FaultPlan("baseline-no-cut", None, seed=seed)]
+
+
+def power_cut_plans(
+    blocks_total: int, points: int, swap_window_ms: float, seed: int = 0, spread: str = "even",
+    dense_at: str = "download-end", swap_ops: int | None = None,
+) -> list[FaultPlan]:
+    """Baseline + `points` cuts: half across the download (by block), half across the swap.
+
+    With `swap_ops` (flash operations of one swap, measured on the virtual board)
+    swap cuts land on exact flash operations instead of times after Execute.
+    """
+    plans = baseline_plans(seed)
     if points <= 0:
         return plans
     download_points = max(1, points // 2)
     swap_points = points - download_points
-    if spread == "random":
-        plans += random_block_cuts(blocks_total, download_points, seed)
-    else:
-        plans += even_block_cuts(blocks_total, download_points, seed)
-    plans += execute_window_cuts(swap_window_ms, swap_points, seed)
+    plans += _download_cuts(blocks_total, download_points, seed, spread, dense_at)
+    plans += _swap_cuts(swap_window_ms, swap_ops, swap_points, seed, spread, dense_at)
     return plans
+
+
+def _download_cuts(blocks: int, points: int, seed: int, spread: str, dense_at: str) -> list[FaultPlan]:
+    if spread == "random":
+        return random_block_cuts(blocks, points, seed)
+    if spread == "dense" and dense_at in ("download-start", "download-end"):
+        width = max(points, int(blocks * DENSE_FRACTION))
+        center = 0 if dense_at == "download-start" else blocks - 1
+        return dense_around(center, width, points, blocks, seed)
+    return even_block_cuts(blocks, points, seed)
+
+
+def _swap_cuts(window_ms: float, ops: int | None, points: int, seed: int, spread: str, dense_at: str) -> list[FaultPlan]:
+    if points <= 0:
+        return []
+    span = (ops if ops is not None else window_ms)
+    if spread == "dense" and dense_at == "execute":
+        span = max(points, span * DENSE_FRACTION) if ops is not None else span * DENSE_FRACTION
+    if spread == "random":
+        rng = random.Random(seed ^ 0x5A5A)
+        if ops is not None:
+            values = sorted(rng.sample(range(1, max(ops, points) + 1), points))
+            return [FaultPlan(f"random-op-{n:05d}", Cut("flash-op", flash_op=n), seed=seed) for n in values]
+        delays = sorted(round(rng.uniform(0, window_ms), 1) for _ in range(points))
+        return [FaultPlan(f"random-{d:08.1f}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
+    if ops is not None:
+        from rig import faults
+
+        builder = getattr(faults, "flash_op_cuts", None)
+        if builder is None:
+            raise RigError("swap cuts by flash operation are not available in this build")
+        return builder(int(span), points, seed)
+    return execute_window_cuts(span, points, seed)
 
 
 def select(plans: list[FaultPlan], keyword: str | None) -> list[FaultPlan]:

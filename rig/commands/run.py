@@ -10,6 +10,8 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rig.campaign.spec import DENSE_AROUND, SPREADS, CampaignSpec
+from rig.campaign.suite import DEFAULT_POINTS
 from rig.config import DEFAULT_TARGETS_DIR
 from rig.errors import RigError
 from rig.results import CaseResult
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from rig.campaign.runner import RunRecord
 
 SUITES = ("power-cut",)
+
 
 
 def _size(text: str) -> int:
@@ -33,15 +36,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="run the power-cut suite on a place (default: the virtual board)")
     p.add_argument("suite", nargs="?", default="power-cut", choices=SUITES, help="suite to run (default power-cut)")
     p.add_argument("--target", type=Path, help="target file (default targets/virtual.toml)")
-    p.add_argument("--points", type=int, default=None, help="number of cut points (default 6)")
-    p.add_argument("--report-dir", type=Path, default=Path("rig-results"), help="where report.json, junit.xml and logs go")
+    p.add_argument("--points", type=int, default=None, help="number of cut points (default 8)")
+    p.add_argument("--report-dir", type=Path, default=None, help="where report.json, junit.xml and logs go (rig-results)")
     p.add_argument("-k", dest="keyword", help="only cases whose name contains this (or 'not WORD')")
     p.add_argument("--sim-defect", action="append", default=[], metavar="NAME", help="switch on a virtual-board defect")
     p.add_argument("--mode", choices=("push", "pull"), default="pull", help="how the package travels (default pull)")
     p.add_argument("--block-size", type=int, default=512, choices=(16, 32, 64, 128, 256, 512, 1024))
     p.add_argument("--image-size", type=_size, default=32 * 1024, help="payload size of the generated images (32K)")
     p.add_argument("--seed", type=int, default=0, help="seed recorded with every plan")
-    p.add_argument("--spread", choices=("even", "random"), default="even", help="how download cuts are placed")
+    p.add_argument("--spread", choices=SPREADS, default="even", help="cut points evenly spread, random from --seed, or dense")
+    p.add_argument("--dense-around", choices=DENSE_AROUND, default="download-end", help="where --spread dense packs the cuts")
+    p.add_argument("--swap-cuts", choices=("time", "flash-op"), default="time",
+                   help="swap cuts by time after Execute, or at exact flash operations (virtual board)")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR with its own parameters")
+    again.add_argument("--replay", metavar="DIR/report.json#CASE", help="rerun one case of an earlier run, same plan and seed")
     p.set_defaults(func=run)
 
 
@@ -54,14 +63,58 @@ def _progress(done: int, total: int, result: CaseResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rig.campaign.run_virtual import run_virtual
+
+    if args.resume is not None:
+        return _resume(args)
+    if args.replay is not None:
+        return _replay(args)
     target = args.target or DEFAULT_TARGETS_DIR / "virtual.toml"
     if not target.is_file():
         raise RigError(f"--target {target}: no such target file")
-    if args.points is not None and args.points < 0:
-        raise RigError(f"--points {args.points}: must be 0 or more")
+    spec = CampaignSpec.from_args(args, target, DEFAULT_POINTS)
+    return _summary(asyncio.run(run_virtual(spec, args.report_dir or Path("rig-results"), _progress)))
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from rig.campaign.previous_run import load_previous_run
     from rig.campaign.run_virtual import run_virtual
 
-    return _summary(asyncio.run(run_virtual(args, target, _progress)))
+    prev = load_previous_run(args.resume)
+    if prev.params.get("complete"):
+        print(f"{args.resume}: that run is complete ({len(prev.results)} cases); nothing to resume")
+        return _summary_of_previous(prev)
+    measured = {k: prev.params[k] for k in ("swap_window_ms", "swap_flash_ops") if prev.params.get(k) is not None}
+    print(f"resuming {args.resume}: {len(prev.results)} cases done, stopped: {prev.params.get('stopped')}")
+    record = asyncio.run(run_virtual(prev.spec, args.resume, _progress, previous=prev.results, measured=measured,
+                                     extra_params={"resumed_after": prev.params.get("stopped")}))
+    return _summary(record)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from rig.campaign.previous_run import load_previous_run, parse_replay_ref
+    from rig.campaign.run_virtual import run_virtual
+
+    source_dir, case = parse_replay_ref(args.replay)
+    prev = load_previous_run(source_dir)
+    original, plan = prev.case(case), prev.plan(case)
+    out = args.report_dir or source_dir / f"replay-{case}"
+    firmware = Path(prev.params.get("firmware_dir") or source_dir / "firmware")
+    if not firmware.is_dir():
+        raise RigError(f"--replay: the original run's images are gone ({firmware}); the case cannot be repeated exactly")
+    measured = {k: prev.params[k] for k in ("swap_window_ms", "swap_flash_ops") if prev.params.get(k) is not None}
+    record = asyncio.run(run_virtual(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=measured,
+                                     extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}))
+    again = record.results[-1] if record.results else None
+    if again is not None:
+        same = "reproduced" if again.outcome == original.outcome else "NOT reproduced"
+        print(f"replay of {case}: {again.outcome} (originally {original.outcome}): {same}")
+    return _summary(record)
+
+
+def _summary_of_previous(prev) -> int:
+    bad = [r for r in prev.results if r.outcome != "pass"]
+    return 1 if bad or not prev.results else 0
 
 
 def _summary(record: "RunRecord") -> int:

@@ -1,0 +1,65 @@
+"""Read a previous run back from its report.json: for `rig run --resume DIR` and `--replay DIR/report.json#CASE`.
+
+Both must repeat the original exactly (same images, same plans, same seed), so
+they take everything from the report and its firmware directory, and say in one
+line what is missing when a report cannot be used.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.campaign.spec import CampaignSpec
+from rig.errors import RigError
+from rig.faults import FaultPlan
+from rig.results import CaseResult
+
+
+@dataclass
+class PreviousRun:
+    report_dir: Path
+    report: dict[str, Any]
+    spec: CampaignSpec
+    results: list[CaseResult]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.report.get("run", {})
+
+    def case(self, name: str) -> CaseResult:
+        for result in self.results:
+            if result.name == name:
+                return result
+        known = ", ".join(r.name for r in self.results[:8]) + (" ..." if len(self.results) > 8 else "")
+        raise RigError(f"{self.report_dir / 'report.json'}: no case {name!r} (cases: {known or 'none'})")
+
+    def plan(self, name: str) -> FaultPlan:
+        result = self.case(name)
+        if not result.plan:
+            raise RigError(f"{self.report_dir / 'report.json'}: case {name!r} carries no plan to replay")
+        return FaultPlan.from_dict(result.plan)
+
+
+def load_previous_run(report_dir: Path) -> PreviousRun:
+    path = report_dir / "report.json"
+    if not path.is_file():
+        raise RigError(f"{report_dir}: no report.json here (is it the --report-dir of an earlier rig run?)")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        results = [CaseResult.from_dict(r) for r in report["results"]]
+        run = report["run"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RigError(f"{path}: not a report written by rig run ({exc})") from None
+    return PreviousRun(report_dir, report, CampaignSpec.from_params(run, str(path)), results)
+
+
+def parse_replay_ref(ref: str) -> tuple[Path, str]:
+    """`DIR/report.json#CASE` (or `DIR#CASE`) -> (DIR, CASE)."""
+    path, sep, case = ref.partition("#")
+    if not sep or not case:
+        raise RigError(f"--replay {ref!r}: name the case after '#', e.g. rig-results/report.json#download-block-00012")
+    p = Path(path)
+    return (p.parent if p.name == "report.json" else p), case

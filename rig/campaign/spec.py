@@ -1,0 +1,75 @@
+"""What a run is, as data: enough to repeat it (`--resume`, `--replay`) from its report.json alone.
+
+A weekend campaign stopped by Ctrl-C on Saturday night and a failing cell reproduced
+on Monday both need the exact parameters of the original run, not whatever the
+command line says today; so they are written into report.json and read back here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from rig.errors import RigError
+
+SPREADS = ("even", "random", "dense")
+DENSE_AROUND = ("download-start", "download-end", "execute")
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    suite: str = "power-cut"
+    target_file: str = ""
+    mode: str = "pull"
+    block_size: int = 512
+    image_size: int = 32 * 1024
+    points: int = 8
+    seed: int = 0
+    spread: str = "even"
+    dense_around: str = "download-end"
+    swap_cuts: str = "time"  # "time" (ms after Execute) or "flash-op" (exact, virtual board only)
+    defects: tuple[str, ...] = field(default_factory=tuple)
+    keyword: str | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["defects"] = list(self.defects)
+        return data
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], source: str) -> "CampaignSpec":
+        """The spec a report.json's "run" table was made with; unknown keys (results of the run) are ignored."""
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in params.items() if k in known}
+        data["defects"] = tuple(data.get("defects") or ())
+        try:
+            spec = cls(**data)
+        except TypeError as exc:
+            raise RigError(f"{source}: the run table cannot be read back: {exc}") from None
+        spec.check(source)
+        return spec
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, target_file: Path, default_points: int) -> "CampaignSpec":
+        spec = cls(
+            suite=args.suite, target_file=str(target_file), mode=args.mode, block_size=args.block_size,
+            image_size=args.image_size, points=default_points if args.points is None else args.points,
+            seed=args.seed, spread=args.spread, dense_around=args.dense_around, swap_cuts=args.swap_cuts,
+            defects=tuple(args.sim_defect), keyword=args.keyword,
+        )
+        spec.check("the command line")
+        return spec
+
+    def check(self, source: str) -> None:
+        if self.points < 0:
+            raise RigError(f"{source}: points {self.points} must be 0 or more")
+        if self.spread not in SPREADS:
+            raise RigError(f"{source}: spread {self.spread!r} is not one of {', '.join(SPREADS)}")
+        if self.dense_around not in DENSE_AROUND:
+            raise RigError(f"{source}: dense-around {self.dense_around!r} is not one of {', '.join(DENSE_AROUND)}")
+        if self.swap_cuts not in ("time", "flash-op"):
+            raise RigError(f"{source}: swap-cuts {self.swap_cuts!r} is not 'time' or 'flash-op'")
+        if self.mode not in ("push", "pull"):
+            raise RigError(f"{source}: mode {self.mode!r} is not push or pull")
