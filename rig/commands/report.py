@@ -1,0 +1,19 @@
+"""`rig report DIR`: (re)write report.html from a run's report directory, e.g. after copying it off the Pi."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("report", help="write report.html (cut matrix, timelines) from a report directory")
+    p.add_argument("dir", type=Path, metavar="DIR", help="a directory written by `rig run --report-dir`")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rig.report.html import write_html_report
+
+    print(write_html_report(args.dir))
+    return 0

@@ -1,0 +1,111 @@
+"""report.html: the run for people, as one self-contained file (inline CSS and SVG, no scripts, no network).
+
+It is rebuilt from report.json and the per-case timelines, so it can be
+refreshed after every case (a Ctrl-C leaves a readable partial report) and
+regenerated later from an old report directory with `rig report DIR`.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from rig.errors import RigError
+from rig.report.atomic import write_atomic
+from rig.report.html_case import case_section
+from rig.report.html_matrix import matrix_html, outcome_of
+from rig.report.html_style import CSS
+from rig.report.html_timeline import legend_html
+
+
+def write_html_report(report_dir: Path) -> Path:
+    """Write report_dir/report.html from report_dir/report.json; RigError when there is no usable report.json."""
+    report_dir = Path(report_dir)
+    report = load_report(report_dir)
+    path = report_dir / "report.html"
+    write_atomic(path, render_report(report, report_dir))
+    return path
+
+
+def load_report(report_dir: Path) -> dict[str, Any]:
+    source = report_dir / "report.json"
+    if not report_dir.is_dir():
+        raise RigError(f"{report_dir}: no such report directory")
+    try:
+        report = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RigError(f"{report_dir}: no report.json there (is it a `rig run --report-dir`?)") from None
+    except (OSError, ValueError) as exc:
+        raise RigError(f"{source}: not a readable JSON report: {exc}") from None
+    if not isinstance(report, dict) or not isinstance(report.get("results", []), list):
+        raise RigError(f"{source}: not a rig report (no list of results)")
+    return report
+
+
+def render_report(report: dict[str, Any], report_dir: Path) -> str:
+    results = [r for r in report.get("results") or [] if isinstance(r, dict)]
+    run = report.get("run") if isinstance(report.get("run"), dict) else {}
+    target = str(report.get("target") or "?")
+    body = [
+        f"<h1>rig report: {escape(target)}</h1>",
+        _status(run, results),
+        _params(target, run),
+        '<h2 id="matrix">Cut matrix</h2>',
+        '<div class="meta">rows grouped by the phase the device had actually reached when the power went; '
+        "click a case for its timeline</div>",
+        matrix_html(results),
+    ]
+    conformance = report.get("conformance")
+    if isinstance(conformance, list) and conformance:
+        body += ['<h2 id="conformance">Conformance</h2>', conformance_html(conformance)]
+    body += ['<h2 id="cases">Cases</h2>', legend_html()]
+    body += [case_section(report_dir, i, r) for i, r in enumerate(results)]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>rig report: {escape(target)}</title><style>{CSS}</style></head>\n<body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def _status(run: dict[str, Any], results: list[dict[str, Any]]) -> str:
+    counts = {o: sum(outcome_of(r) == o for r in results) for o in ("pass", "fail", "error")}
+    spans = "".join(f'<span class="outcome-{o}"><b>{n}</b> {o}</span>' for o, n in counts.items())
+    out = f'<div class="counts"><span><b>{len(results)}</b> cases</span>{spans}</div>'
+    if run.get("stopped") or run.get("complete") is False:
+        where = run.get("stopped") or "the run did not finish"
+        out += f'<p class="stopped">partial report: {escape(str(where))}</p>'
+    return out
+
+
+def _params(target: str, run: dict[str, Any]) -> str:
+    images = run.get("images")
+    if isinstance(images, dict):
+        images = " -> ".join(f"{k} {v}" for k, v in images.items())
+    rows = [
+        ("target", f"{target} ({run.get('target_file', '?')})"),
+        ("suite", run.get("suite")),
+        ("images", images),
+        ("mode / block size", f"{run.get('mode', '?')} / {run.get('block_size', '?')} bytes"),
+        ("cut points", f"{run.get('points', '?')}, spread {run.get('spread', '?')}, seed {run.get('seed', '?')}"),
+        ("swap window", f"{run['swap_window_ms']} ms" if run.get("swap_window_ms") is not None else None),
+        ("defects", ", ".join(map(str, run.get("defects") or [])) or "none"),
+        ("rig version", run.get("rig_version")),
+        ("started", run.get("started")),
+        ("finished", "complete" if run.get("complete") else f"stopped: {run.get('stopped') or 'unknown'}"),
+    ]
+    cells = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in rows if v is not None)
+    return f'<table class="params">{cells}</table>'
+
+
+def conformance_html(rows: list[Any]) -> str:
+    """The conformance cases (numbered as the LwM2M 1.0 enabler tests), coloured like the matrix."""
+    out = ['<table class="conformance"><thead><tr><th>id</th><th>title</th><th>outcome</th><th>detail</th>'
+           "</tr></thead><tbody>"]
+    for row in rows:
+        row = row if isinstance(row, dict) else {"id": "?", "detail": str(row)}
+        outcome = outcome_of(row)
+        out.append(f'<tr class="conf-row outcome-{outcome}"><td>{escape(str(row.get("id", "")))}</td>'
+                   f'<td>{escape(str(row.get("title", "")))}</td><td class="outcome">{escape(str(row.get("outcome", "")))}</td>'
+                   f'<td>{escape(str(row.get("detail") or ""))}</td></tr>')
+    out.append("</tbody></table>")
+    return "\n".join(out)

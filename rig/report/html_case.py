@@ -1,0 +1,74 @@
+"""One case's section of report.html: what happened, the picture, the broken rules, the console around the cut."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from rig.report.html_console import console_html, read_console_lines
+from rig.report.html_matrix import case_anchor, describe_cut, outcome_of
+from rig.report.html_timeline import cut_time, load_case_events, timeline_svg
+
+
+def _links(result: dict[str, Any]) -> str:
+    """Links to the case's raw files, relative so the report directory can be moved or zipped whole."""
+    items = []
+    for key, label in (("console_log", "console.log"), ("timeline_file", "timeline.jsonl"), ("flash_dump", "flash dump")):
+        value = result.get(key)
+        if value:
+            items.append(f'<a href="{escape(str(value), quote=True)}">{label}</a>')
+    return " · ".join(items)
+
+
+def _violations(result: dict[str, Any]) -> str:
+    violations = result.get("violations") or []
+    if not violations:
+        return ""
+    items = []
+    for v in violations:
+        v = v if isinstance(v, dict) else {"rule": "?", "detail": str(v)}
+        items.append(f"<li><code>{escape(str(v.get('rule')))}</code>: {escape(str(v.get('detail')))}</li>")
+    return f'<ul class="violations">{"".join(items)}</ul>'
+
+
+def _plan_meta(result: dict[str, Any]) -> str:
+    plan = result.get("plan") if isinstance(result.get("plan"), dict) else {}
+    parts = [f"cut: {describe_cut(result.get('cut'))}", f"phase reached: {result.get('phase') or '-'}"]
+    if plan:
+        parts.append(f"seed {plan.get('seed')}")
+        parts.append(f"power off {plan.get('off_time')} s")
+        if plan.get("network"):
+            parts.append(f"network faults: {len(plan['network'])}")
+    duration = result.get("duration")
+    if isinstance(duration, (int, float)):
+        parts.append(f"took {duration:.2f} s")
+    return escape(" · ".join(str(p) for p in parts))
+
+
+def case_section(report_dir: Path, index: int, result: dict[str, Any]) -> str:
+    outcome = outcome_of(result)
+    name = escape(str(result.get("name")))
+    loaded = load_case_events(report_dir, result.get("timeline_file"))
+    events = loaded.events
+    out = [f'<section class="case outcome-{outcome}" id="{escape(case_anchor(index, result.get("name")))}">',
+           '<a class="back" href="#matrix">back to the matrix</a>',
+           f'<h3>{name} <span class="outcome outcome-{outcome}">{escape(outcome)}</span></h3>',
+           f'<div class="meta">{_plan_meta(result)}</div>']
+    if result.get("message"):
+        out.append(f'<div class="message">{escape(str(result["message"]))}</div>')
+    if result.get("error"):
+        out.append(f'<div class="message"><b>error:</b> {escape(str(result["error"]))}</div>')
+    out.append(_violations(result))
+    if events:
+        out.append(timeline_svg(events))
+    if loaded.problem:
+        prefix = "" if events else "timeline missing: "
+        out.append(f'<p class="missing">{prefix}{escape(loaded.problem)}</p>')
+    lines, source = read_console_lines(report_dir, result.get("console_log"), events)
+    out.append(console_html(lines, cut_time(events), source, events[0].t if events else None))
+    links = _links(result)
+    if links:
+        out.append(f'<div class="meta">files: {links}</div>')
+    out.append("</section>")
+    return "\n".join(o for o in out if o)

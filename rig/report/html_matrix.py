@@ -1,0 +1,115 @@
+"""The cut matrix: one row per case, grouped by the phase the device had really reached when the power went.
+
+Grouping by the reached phase (not the planned one) is the point: a "block 65"
+cut that landed after the download finished belongs with the Downloaded rows.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any
+
+PHASE_ORDER = ("downloading", "downloaded", "updating")
+NO_CUT = "no cut"
+STATE_NAMES = {0: "Idle", 1: "Downloading", 2: "Downloaded", 3: "Updating"}
+RESULT_NAMES = {
+    0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM", 4: "connection lost",
+    5: "integrity check failed", 6: "unsupported package type", 7: "invalid URI", 8: "update failed",
+    9: "unsupported protocol",
+}
+COLUMNS = ("case", "cut", "booted version", "State", "Update Result", "flash verdict", "time to recover", "outcome")
+
+
+def case_anchor(index: int, name: Any) -> str:
+    """A unique, safe id for a case's section: names are free text, ids must not be."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-")[:60]
+    return f"case-{index}-{slug}" if slug else f"case-{index}"
+
+
+def phase_group(result: dict[str, Any]) -> str:
+    if not result.get("cut"):
+        return NO_CUT
+    return str(result.get("phase") or "unknown")
+
+
+def group_by_phase(results: list[dict[str, Any]]) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]:
+    """Groups in update order (downloading, downloaded, updating, any other phase, no cut); run order inside."""
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for index, result in enumerate(results):
+        groups.setdefault(phase_group(result), []).append((index, result))
+    others = sorted(g for g in groups if g not in PHASE_ORDER and g != NO_CUT)
+    order = [g for g in PHASE_ORDER if g in groups] + others + ([NO_CUT] if NO_CUT in groups else [])
+    return [(g, groups[g]) for g in order]
+
+
+def describe_cut(cut: Any) -> str:
+    if not isinstance(cut, dict):
+        return "none"
+    kind = cut.get("kind")
+    if kind == "block":
+        return f"block {cut.get('block')}"
+    if kind == "state":
+        return f"State -> {cut.get('state')}"
+    if kind == "after-execute":
+        return f"{cut.get('delay_ms')} ms after Execute"
+    if kind == "console":
+        return f"console /{cut.get('pattern')}/"
+    if kind == "flash-op":
+        return f"flash op {cut.get('flash_op')}" + (" (torn)" if cut.get("torn") else "")
+    return str(kind)
+
+
+def named(value: Any, names: dict[int, str]) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int) and value in names:
+        return f"{value} {names[value]}"
+    return str(value)
+
+
+def seconds(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.2f} s"
+    return "-" if value is None else str(value)
+
+
+def outcome_of(result: dict[str, Any]) -> str:
+    outcome = str(result.get("outcome") or "unknown")
+    return outcome if outcome in ("pass", "fail", "error") else "unknown"
+
+
+def _row(index: int, result: dict[str, Any]) -> str:
+    outcome = outcome_of(result)
+    anchor = case_anchor(index, result.get("name"))
+    cells = [
+        f'<a href="#{anchor}">{escape(str(result.get("name")))}</a>',
+        escape(describe_cut(result.get("cut"))),
+        escape(str(result.get("booted_version") or "-")),
+        escape(named(result.get("state"), STATE_NAMES)),
+        escape(named(result.get("update_result"), RESULT_NAMES)),
+        escape(str(result.get("flash_verdict") or "-")),
+    ]
+    tds = "".join(f"<td>{c}</td>" for c in cells)
+    tds += f'<td class="num">{escape(seconds(result.get("recover_time")))}</td>'
+    tds += f'<td class="outcome"><a href="#{anchor}">{escape(outcome)}</a></td>'
+    title = escape(str(result.get("message") or ""), quote=True)
+    return f'<tr class="case-row outcome-{outcome}" data-case="{escape(anchor)}" title="{title}">{tds}</tr>'
+
+
+def matrix_html(results: list[dict[str, Any]]) -> str:
+    """The matrix table; each group is its own <tbody data-phase=...> so tests and readers can find it."""
+    if not results:
+        return '<p class="missing">no cases ran</p>'
+    head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+    out = [f'<table class="matrix"><thead><tr>{head}</tr></thead>']
+    for group, rows in group_by_phase(results):
+        counts = {o: sum(outcome_of(r) == o for _, r in rows) for o in ("pass", "fail", "error")}
+        tally = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+        out.append(f'<tbody class="phase" data-phase="{escape(group)}">')
+        out.append(f'<tr class="group"><th colspan="{len(COLUMNS)}">{escape(group)}: {len(rows)} cases'
+                   f"{' (' + tally + ')' if tally else ''}</th></tr>")
+        out.extend(_row(index, result) for index, result in rows)
+        out.append("</tbody>")
+    out.append("</table>")
+    return "\n".join(out)
