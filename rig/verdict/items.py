@@ -64,6 +64,9 @@ def timeline_to_items(events: list[Event], endpoint: str, image_versions: dict[s
             items.append(oi.PowerOn(event.t) if d.get("action") == "on" else oi.PowerCut(event.t))
         elif event.kind == "register" and d.get("endpoint") == endpoint:
             items.append(oi.Registration(event.t, version=version_base(_version_after(events, index, endpoint))))
+    # A cause is dated when the rig sent it but logged when it was answered: an observation that
+    # arrived in between is logged first, so put the items back in time order (stable for ties).
+    items.sort(key=lambda item: item.t)
     return items
 
 
