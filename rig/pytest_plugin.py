@@ -1,16 +1,65 @@
-"""pytest plugin of the rig (entry point `pytest11: rig`): fixtures for loopback ports and a timeline.
+"""pytest plugin of the rig (entry point `pytest11: rig`): place, server and campaign fixtures, loopback ports.
 
-Campaign options (`--rig-target`, `--rig-place`) and place fixtures join here as those pieces land.
+`pytest --rig-target FILE` or `--rig-place NAME [--rig-file rig.toml]` picks the
+board the fixtures drive; without either they bring up the virtual board, so
+the same test file runs in nightly CI on hardware and on a laptop without.
 """
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rig.netutil import free_port, free_udp_pair
 from rig.timeline import Timeline
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rig", "LwM2M firmware-update rig")
+    group.addoption("--rig-target", type=Path, default=None, help="target file of the board (default: the virtual board)")
+    group.addoption("--rig-place", default=None, help="place name in the rig file")
+    group.addoption("--rig-file", type=Path, default=None, help="rig file binding places (default $RIG_FILE or ./rig.toml)")
+    group.addoption("--rig-report-dir", type=Path, default=None, help="where report.json, junit.xml and logs go")
+    group.addoption("--rig-mode", choices=("push", "pull"), default="pull", help="how the package travels")
+    group.addoption("--rig-block-size", type=int, default=512, help="CoAP block size of the transfer")
+    group.addoption("--rig-sim-defect", action="append", default=[], help="switch on a virtual-board defect")
+
+
+@pytest.fixture(scope="session")
+def rig_campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The place, open for the whole session: `rig_campaign.run(plan) -> CaseResult`; closed (power safe) at the end."""
+    from rig.campaign.pytest_place import PluginOptions, open_place_runner
+    from rig.errors import RigError
+
+    get = request.config.getoption
+    opts = PluginOptions(
+        target=get("--rig-target"), place=get("--rig-place"), rig_file=get("--rig-file"),
+        report_dir=get("--rig-report-dir") or tmp_path_factory.mktemp("rig-report"),
+        mode=get("--rig-mode"), block_size=get("--rig-block-size"), defects=tuple(get("--rig-sim-defect")),
+    )
+    try:
+        runner = open_place_runner(opts)
+    except RigError as exc:
+        pytest.fail(f"rig: {exc}", pytrace=False)
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+@pytest.fixture(scope="session")
+def rig_place(rig_campaign: Any) -> Any:
+    """The open place (rig.campaign.session.PlaceSession): power, probe, console, endpoint, layout."""
+    return rig_campaign.session
+
+
+@pytest.fixture(scope="session")
+def rig_server(rig_place: Any) -> Any:
+    """The place's LwM2M server (rig.lwm2m.server.Lwm2mServer); call it through rig_campaign.call(coro, timeout)."""
+    return rig_place.server
 
 
 @pytest.fixture

@@ -1,0 +1,87 @@
+"""What the pytest plugin opens: the place named by --rig-place/--rig-target (the virtual board by default).
+
+Kept out of rig/pytest_plugin.py so that loading the plugin (pytest loads it for
+every test run of every project that has the rig installed) imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator
+
+from rig.campaign import measure
+from rig.campaign.images import make_images
+from rig.campaign.place_runner import PlaceRunner
+from rig.campaign.runner import RunRecord, now_iso
+from rig.campaign.session import PlaceSession
+from rig.campaign.suite import baseline_plans, power_cut_plans
+from rig.campaign.virtual_place import virtual_place
+from rig.config import DEFAULT_TARGETS_DIR, load_target
+from rig.errors import RigError
+from rig.faults import FaultPlan
+from rig.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class PluginOptions:
+    target: Path | None
+    place: str | None
+    rig_file: Path | None
+    report_dir: Path
+    mode: str = "pull"
+    block_size: int = 512
+    image_size: int = 32 * 1024
+    defects: tuple[str, ...] = ()
+
+
+def open_place_runner(opts: PluginOptions) -> PlaceRunner:
+    if opts.place is not None:
+        return _open_rig_place(opts)
+    target_file = opts.target or DEFAULT_TARGETS_DIR / "virtual.toml"
+    if not target_file.is_file():
+        raise RigError(f"--rig-target {target_file}: no such target file")
+    target = load_target(target_file)
+    if target.kind != "virtual":
+        return _open_rig_place(opts)
+    images = make_images(opts.report_dir / "firmware", target.layout, opts.image_size)
+    params = {"suite": "pytest", "target_file": str(target_file), "mode": opts.mode, "block_size": opts.block_size,
+              "image_size": opts.image_size, "defects": list(opts.defects), "started": now_iso(),
+              "images": {"base": images.base_version, "new": images.new_version}}
+    record = RunRecord(target.name, opts.report_dir, params)
+
+    @contextlib.asynccontextmanager
+    async def session() -> AsyncIterator[PlaceSession]:
+        async with virtual_place(target_file, opts.report_dir, images.new.parent, images.base, Timeline(), opts.defects) as s:
+            yield s
+
+    return PlaceRunner(session, images, record, opts.mode, opts.block_size).start()
+
+
+def _open_rig_place(opts: PluginOptions) -> PlaceRunner:
+    try:
+        from rig.place_session import open_place_session, resolve_place
+    except ImportError:
+        raise RigError("places from a rig file need rig.place_session, which this build lacks") from None
+    place = resolve_place(opts.place, opts.rig_file, opts.target, opts.report_dir)
+    images = make_images(opts.report_dir / "firmware", place.layout, opts.image_size)
+    params = {"suite": "pytest", "place": place.name, "target_file": str(place.target_file), "mode": opts.mode,
+              "block_size": opts.block_size, "started": now_iso(),
+              "images": {"base": images.base_version, "new": images.new_version}}
+    record = RunRecord(place.target_name, opts.report_dir, params)
+    return PlaceRunner(lambda: open_place_session(place, Timeline(), opts.report_dir, images.new.parent,
+                                                  base_image=images.base, defects=opts.defects),
+                       images, record, opts.mode, opts.block_size).start()
+
+
+def suite_plans(runner: PlaceRunner, points: int) -> list[FaultPlan]:
+    """The standard suite for this place, measured on its own baseline (run once, first)."""
+    if not any(r.name == "baseline-no-cut" for r in runner.record.results):
+        runner.run(baseline_plans()[0])
+    params = runner.record.params
+    if "swap_window_ms" not in params:
+        assert runner.session is not None
+        params["swap_window_ms"] = round(measure.swap_window_ms(runner.session.timeline.events(), runner.session.endpoint), 1)
+    blocks = measure.blocks_of(runner.images.new.stat().st_size, runner.block_size)
+    return power_cut_plans(blocks, points, params["swap_window_ms"])
