@@ -29,6 +29,7 @@ class PlaceSession:
     download_timeout: float = 120.0
     update_timeout: float = 60.0
     pull_scheme: str = "coap"
+    board: Any = None  # the virtual board's process handle (rig.sim.launcher.VirtualBoard), None on hardware
 
     def read_partition(self, name: str) -> bytes:
         part = self.layout.partition(name)

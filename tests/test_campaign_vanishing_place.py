@@ -1,0 +1,45 @@
+"""A place whose board, console and probe vanish mid-sweep: every later case ends as "error" fast, the sweep goes on.
+
+The virtual board's supervisor is the bench's USB probe and USB-serial adapter;
+killing its process group is unplugging both (and the board's supply) at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+from rig.campaign.images import make_images
+from rig.campaign.runner import RunRecord, run_cases
+from rig.campaign.virtual_place import virtual_place
+from rig.config import DEFAULT_TARGETS_DIR, load_target
+from rig.faults import Cut, FaultPlan
+from rig.timeline import Timeline
+
+TARGET = DEFAULT_TARGETS_DIR / "virtual.toml"
+
+
+def test_unplugged_board_ends_later_cases_as_errors_and_the_sweep_goes_on(tmp_path):
+    images = make_images(tmp_path / "firmware", load_target(TARGET).layout, 16 * 1024)
+    record = RunRecord("virtual", tmp_path, {})
+    plans = [FaultPlan("baseline-no-cut"), FaultPlan("download-block-00005", Cut("block", block=5)),
+             FaultPlan("download-block-00010", Cut("block", block=10))]
+
+    async def sweep() -> float:
+        async with virtual_place(TARGET, tmp_path, images.base.parent, images.base, Timeline()) as session:
+            await run_cases(session, plans[:1], images, record, "pull", 512)
+            os.killpg(session.board.proc.pid, signal.SIGKILL)
+            session.board.proc.wait(timeout=10)
+            t0 = time.monotonic()
+            await run_cases(session, plans[1:], images, record, "pull", 512)
+            return time.monotonic() - t0
+
+    took = asyncio.run(asyncio.wait_for(sweep(), 120))
+    outcomes = [(r.name, r.outcome) for r in record.results]
+    assert outcomes == [("baseline-no-cut", "pass"), ("download-block-00005", "error"), ("download-block-00010", "error")]
+    for r in record.results[1:]:
+        assert "supervisor" in (r.error or "") or "virtual board" in (r.error or ""), r.error
+    assert took < 2 * 15.0  # within the place's boot timeout per case, not a hang
+    assert (tmp_path / "report.json").is_file() and (tmp_path / "junit.xml").is_file()
