@@ -1,0 +1,70 @@
+"""`rig console`: a place's console lines on stdout (and in a log file) until Ctrl-C or --timeout.
+
+A host-process target only has output while it runs, so for it the console powers
+it on first (and the safe state applies when the command ends).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
+from rig.errors import RigError
+from rig.timeline import Event, Timeline
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("console", help="stream a place's console to stdout", description=__doc__)
+    p.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+    p.add_argument("--log", type=Path, metavar="FILE", help="log file (default WORK_DIR/console.log)")
+    add_place_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rig.console.base import ConsoleError
+    from rig.place_session import open_bench
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise RigError(f"--timeout {args.timeout}: must be > 0 seconds")
+    place = place_from_args(args)
+    if place.console is None:
+        raise RigError(f"place {place.name} has no console; add [places.{place.name}.console] to {place.source}")
+    timeline = Timeline()
+    gone = threading.Event()
+
+    def show(event: Event) -> None:
+        if event.kind == "console":
+            sys.stdout.write(event.data["line"] + "\n")
+            sys.stdout.flush()
+
+    timeline.subscribe(show)
+    log = args.log or work_dir_of(place, args) / "console.log"
+    with open_bench(place, timeline, work_dir_of(place, args), log_path=log) as bench:
+        console = bench.console
+        print(f"# console {getattr(console, 'describe', place.console.backend)} of {place.name}; log {log}",
+              file=sys.stderr, flush=True)
+        if place.power.backend == "process":
+            bench.power.on()
+        watcher = threading.Thread(target=_watch, args=(console, gone), daemon=True)
+        watcher.start()
+        gone.wait(args.timeout)
+        if console.error is not None:
+            raise ConsoleError(f"console {console.describe} of {place.name} is gone: {console.error} (log {log})")
+    return 0
+
+
+def _watch(console: object, gone: threading.Event) -> None:
+    """Wake the main thread when the port vanishes (expect on a never-matching pattern ends with ConsoleClosed)."""
+    from rig.console.base import ConsoleError
+
+    while True:
+        try:
+            console.expect(r"(?!x)x", 3600.0)  # type: ignore[attr-defined]
+        except ConsoleError:
+            if getattr(console, "error", None) is not None or getattr(console, "_closed", False):
+                gone.set()
+                return

@@ -1,0 +1,48 @@
+"""The options every bench command shares: which place (--place/--rig/--target/--sim-dir) and where to serve."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rig.config import Place
+from rig.errors import RigError
+
+DEFAULT_WORK_DIR = Path("rig-work")
+
+
+def add_place_options(parser: argparse.ArgumentParser, server: bool = False) -> None:
+    group = parser.add_argument_group("place")
+    group.add_argument("--place", metavar="NAME", help="a place of the rig file")
+    group.add_argument("--rig", type=Path, metavar="FILE", help="rig file (default $RIG_FILE or ./rig.toml)")
+    group.add_argument("--target", type=Path, metavar="FILE",
+                       help="target file for a place without a rig file (default targets/virtual.toml)")
+    group.add_argument("--sim-dir", type=Path, metavar="DIR",
+                       help="the virtual board run by `rig sim --dir DIR` (virtual targets)")
+    group.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, metavar="DIR",
+                       help="logs and host-process flash of --target places (default ./rig-work)")
+    if server:
+        group.add_argument("--host", default="127.0.0.1",
+                           help="address the LwM2M server listens on and puts in firmware URIs (default 127.0.0.1)")
+        group.add_argument("--port", type=int, metavar="PORT",
+                           help="LwM2M server port the device registers with; coaps is PORT+1 "
+                                "(default 5683; a free one for process targets)")
+
+
+def place_from_args(args: argparse.Namespace) -> Place:
+    from rig.place_session import attach_sim, resolve_place
+
+    place = resolve_place(args.place, args.rig, args.target, args.work_dir)
+    if args.sim_dir is not None:
+        place = attach_sim(place, args.sim_dir)
+    port = getattr(args, "port", None)
+    if port is not None and not 0 < port < 65535:
+        raise RigError(f"--port {port}: must be 1..65534 (coaps uses PORT+1)")
+    return place
+
+
+def work_dir_of(place: Place, args: argparse.Namespace) -> Path:
+    """Where this command's logs go: the place's working directory."""
+    path = Path(place.work_dir or args.work_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

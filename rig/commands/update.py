@@ -1,0 +1,125 @@
+"""`rig update IMAGE`: one Object 5 firmware update of a place, watched from start to the new image running.
+
+Serves the package (push: Block1 writes to /5/0/0; pull: a coap or coaps URI
+written to /5/0/1), waits for the device to register, observes State and Update
+Result and prints them as they change with a progress bar from the block events,
+executes Update and waits for the re-registration. Exit 0 only if the device
+came back running the image's version with Update Result 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rig.commands.inspect import RESULTS, STATES
+from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
+from rig.errors import RigError
+from rig.timeline import Event, Timeline
+
+BLOCK_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("update", help="update a place's firmware through LwM2M Object 5", description=__doc__)
+    p.add_argument("image", type=Path, help="the signed MCUboot image to install")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--push", action="store_true", help="write the package into /5/0/0 (Block1)")
+    how.add_argument("--pull", choices=("coap", "coaps"), nargs="?", const="coap", default=None,
+                     help="write a package URI to /5/0/1 and let the device fetch it (default, coap)")
+    p.add_argument("--block-size", type=int, default=512, choices=BLOCK_SIZES, help="push block size (default 512)")
+    p.add_argument("--wait", type=float, default=60.0, metavar="S",
+                   help="how long to wait for the device to register (default 60 s)")
+    p.add_argument("--cycle", action="store_true",
+                   help="power-cycle the device once the server is up, so it registers now (a device registered"
+                        " with an earlier server comes back only at its next registration update)")
+    add_place_options(p, server=True)
+    p.set_defaults(func=run)
+
+
+class Watcher:
+    """Prints State / Update Result when they change and a progress bar from block events (10 % steps)."""
+
+    def __init__(self, endpoint: str, total: int) -> None:
+        self.endpoint = endpoint
+        self.total = max(total, 1)
+        self.values: dict[str, Any] = {}
+        self.shown_step = -1
+
+    def __call__(self, event: Event) -> None:
+        d = event.data
+        if event.kind in ("notify", "request") and d.get("endpoint") == self.endpoint:
+            for key, label, names in (("5/0/3", "State", STATES), ("5/0/5", "Update Result", RESULTS)):
+                value = (d.get("values") or {}).get(key)
+                if value is not None and self.values.get(key) != value:
+                    self.values[key] = value
+                    print(f"{label}: {value} ({names.get(value, '?')})", flush=True)
+        elif event.kind in ("block1", "block2"):
+            done = min(d["offset"] + d["size"], d.get("total") or self.total)
+            step = int(10 * done / (d.get("total") or self.total))
+            if step != self.shown_step:
+                self.shown_step = step
+                print(f"[{'#' * step:<10}] {done * 100 // (d.get('total') or self.total):3d}% "
+                      f"{done}/{d.get('total') or self.total} bytes", flush=True)
+        elif event.kind == "register" and d.get("endpoint") == self.endpoint:
+            print(f"registered: {self.endpoint} from {d.get('peer')}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rig.mcuboot import read_image
+
+    if not args.image.is_file():
+        raise RigError(f"image {args.image}: no such file")
+    if args.wait <= 0:
+        raise RigError(f"--wait {args.wait}: must be > 0 seconds")
+    info = read_image(args.image.read_bytes())
+    if info.version is None:
+        raise RigError(f"image {args.image}: not an MCUboot image ({info.state}: {info.problem or 'no header'})")
+    place = place_from_args(args)
+    return asyncio.run(_update(args, place, info.version))
+
+
+async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
+    from rig.campaign.driver import UpdateDriver
+    from rig.campaign.update_flow import full_update
+    from rig.campaign.versions import same
+    from rig.place_session import open_place_session
+
+    mode = "push" if args.push else "pull"
+    scheme = args.pull or "coap"
+    timeline = Timeline()
+    timeline.subscribe(Watcher(place.lwm2m.endpoint, args.image.stat().st_size))
+    with tempfile.TemporaryDirectory() as firmware_dir:
+        package = Path(firmware_dir) / args.image.name
+        shutil.copyfile(args.image, package)
+        async with open_place_session(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
+                                      server_host=args.host, server_port=args.port, keep_power=True) as session:
+            if args.cycle:
+                session.power.cycle(1.0)
+            elif place.power.backend != "manual" and not session.power.is_on():
+                session.power.on()
+            print(f"waiting up to {args.wait:g} s for {session.endpoint} to register at "
+                  f"coap://{session.server.host}:{session.server.port}", flush=True)
+            await session.server.wait_registration(session.endpoint, args.wait, after=0)
+            driver = UpdateDriver(session)
+            await driver.observe()
+            await driver.read_state()
+            how = f"push, {args.block_size}-byte blocks" if mode == "push" else f"pull over {scheme}"
+            print(f"updating {session.endpoint} to {version} ({how})", flush=True)
+            outcome = await full_update(driver, package, mode, args.block_size, None)
+            if outcome != "registered":
+                print(f"update ended: {outcome}; last console line: {session.last_console_line()!r}", flush=True)
+                return 1
+            await driver.observe()
+            state, result = await driver.read_state()
+            running = await session.server.read(session.endpoint, "/3/0/3")
+            now = running.value if running.ok else None
+    ok = result == 1 and same(str(now), version)
+    print(f"{'updated' if ok else 'FAILED'}: running {now!r} (wanted {version}), State {state}, Update Result {result}"
+          f" ({RESULTS.get(result, '?') if result is not None else 'unread'})", file=sys.stdout, flush=True)
+    return 0 if ok else 1

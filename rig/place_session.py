@@ -1,0 +1,249 @@
+"""Open a place for a command: which place (--place/--rig/--target), its lock, its backends, and the server.
+
+Every bench command and `rig run --place` goes through here, so they all take
+the place lock, build power/console/probe from the same registries, and leave
+the board in its safe state however they end (error, Ctrl-C, SIGTERM).
+
+The virtual board outlives a command only when `rig sim` runs it: `attach_sim`
+turns a `rig sim --dir DIR` board (its board.json) into the place's backends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+from rig.campaign.session import PlaceSession
+from rig.config import DEFAULT_TARGETS_DIR, BackendConfig, Place, fill, load_place, place_from_target
+from rig.errors import RigError
+from rig.lwm2m.profile import Profile
+from rig.place_lock import PlaceLock
+from rig.timeline import Timeline
+
+RIG_FILE_ENV = "RIG_FILE"
+DEFAULT_RIG_FILE = Path("rig.toml")
+LWM2M_PORT = 5683
+# Power backends whose state outlives the rig process (a hub port, the virtual board's supervisor,
+# a person): `rig power on` may leave them on. A GPIO pin or a child process dies with the command.
+PERSISTENT_POWER = ("command", "sim", "manual")
+
+
+def resolve_place(place: str | None, rig_file: Path | None, target: Path | None, work_dir: Path) -> Place:
+    """--place NAME (rig file from --rig, $RIG_FILE or ./rig.toml), else --target FILE, else targets/virtual.toml.
+
+    A --target place keeps its lock and its host-process "flash" in work_dir/<target file stem>,
+    so two jobs on one working directory exclude each other and different ones do not.
+    """
+    if place is not None and target is not None:
+        raise RigError(f"give --place {place} or --target {target}, not both (a place names its own target)")
+    if place is not None:
+        rig = rig_file or (Path(os.environ[RIG_FILE_ENV]) if os.environ.get(RIG_FILE_ENV) else None)
+        if rig is None and DEFAULT_RIG_FILE.is_file():
+            rig = DEFAULT_RIG_FILE
+        if rig is None:
+            raise RigError(f"--place {place}: no rig file; give --rig FILE, set ${RIG_FILE_ENV} or put rig.toml"
+                           " in the current directory (see hardware/rig.example.toml)")
+        return load_place(Path(rig), place)
+    if rig_file is not None:
+        raise RigError(f"--rig {rig_file} needs --place NAME (which place of the rig file)")
+    target_file = Path(target) if target is not None else DEFAULT_TARGETS_DIR / "virtual.toml"
+    if not target_file.is_file():
+        raise RigError(f"--target {target_file}: no such target file (see targets/ for examples)")
+    place_dir = Path(work_dir) / target_file.stem
+    place_dir.mkdir(parents=True, exist_ok=True)
+    return place_from_target(target_file, place_dir, lock_dir=place_dir)
+
+
+def attach_sim(place: Place, sim_dir: Path) -> Place:
+    """The place of a running `rig sim --dir DIR` board: sim power/probe on its control port, its console URL."""
+    if place.kind != "virtual":
+        raise RigError(f"--sim-dir {sim_dir}: only a virtual target runs under rig sim, {place.target_file} is {place.kind!r}")
+    info_file = Path(sim_dir) / "board.json"
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        port, url, uid = int(info["control_port"]), str(info["console"]), str(info["unique_id"])
+    except FileNotFoundError:
+        raise RigError(f"--sim-dir {sim_dir}: no board.json; start the board first: rig sim --dir {sim_dir}") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RigError(f"--sim-dir {sim_dir}: board.json unreadable ({exc}); restart rig sim --dir {sim_dir}") from None
+    return replace(
+        place, name=f"sim-{uid}", power=BackendConfig("sim", {"control_port": port}),
+        probe=BackendConfig("sim", {"control_port": port}), console=BackendConfig("serial", {"url": url}),
+        lock_dir=Path(sim_dir), work_dir=Path(sim_dir) / "rig",
+    )
+
+
+def fill_server(place: Place, host: str, port: int) -> Place:
+    """Fill what is known only now into a process target's argv: {server_host}, {server_port}, {server_uri},
+    and {python} (this interpreter) and {target_file} for clients that are Python programs of the rig."""
+    if place.power.backend != "process":
+        return place
+    values = {"server_host": host, "server_port": str(port), "server_uri": f"coap://{host}:{port}",
+              "python": sys.executable, "target_file": str(Path(place.target_file).resolve())}
+    opts = dict(place.power.options)
+    opts["argv"] = [fill(str(a), values) for a in opts.get("argv", [])]
+    if opts.get("env"):
+        opts["env"] = {k: fill(v, values) for k, v in opts["env"].items()}
+    return replace(place, power=BackendConfig("process", opts))
+
+
+@dataclass
+class Bench:
+    """The live backends of one place; `close` applies the power's safe state first."""
+
+    place: Place
+    power: Any
+    console: Any
+    probe: Any
+    keep_power: bool = False  # set by `rig power on|cycle` on a backend whose state outlives the command
+
+    def power_for_probe(self) -> None:
+        """A relay-powered board is off whenever the rig does not drive it: switch it on for the probe.
+        Persistent backends stay as the operator left them; a process target's flash is a file."""
+        if self.power is not None and self.power.backend not in PERSISTENT_POWER and self.power.backend != "process":
+            self.power.on()
+        self.keep_power = True
+
+    def close(self) -> None:
+        errors: list[BaseException] = []
+        if self.power is not None:
+            try:
+                if self.keep_power and self.power.backend in PERSISTENT_POWER:
+                    release_keeping_state(self.power)
+                else:
+                    self.power.close()
+            except BaseException as exc:  # noqa: BLE001 - the console and probe must still be closed
+                errors.append(exc)
+        for part in (self.console, self.probe):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception:  # noqa: BLE001 - a vanished port; nothing to save
+                    pass
+        if errors:
+            raise errors[0]
+
+
+def release_keeping_state(power: Any) -> None:
+    """Let go of a persistent power backend without driving its safe state (`rig power on` exits, board stays on)."""
+    import atexit
+
+    with power._lock:  # PowerBase internals: no public "detach" yet (asked of the lead)
+        atexit.unregister(power._at_exit)
+        power._closed = True
+        power._release()
+
+
+def build_bench(place: Place, timeline: Timeline, work_dir: Path, *, console: bool = True,
+                log_path: Path | None = None) -> Bench:
+    """Power, console and probe of `place` from the registries; on a failure the built ones are closed again."""
+    from rig.power.registry import create_power
+    from rig.probe.registry import create_probe
+
+    if place.kind == "virtual" and "control_port" not in place.power.options:
+        raise RigError("the virtual board lives in `rig sim`: start it with `rig sim --dir DIR --image BASE.bin "
+                       "--server coap://127.0.0.1:5683`, then give this command --sim-dir DIR")
+    place = fill_server(place, "127.0.0.1", LWM2M_PORT)  # no-op when open_place_session filled its server in
+    bench = Bench(place, None, None, None)
+    try:
+        bench.power = create_power(place.power.backend, place.power.options, name=place.name,
+                                   safe_state=place.safe_state, timeline=timeline)
+        if place.probe is not None:
+            extra = {"layout": place.layout} if place.probe.backend == "file" else {}
+            bench.probe = create_probe(place.probe.backend, place.probe.options, name=place.name,
+                                       timeline=timeline, **extra)
+        if console and place.console is not None:
+            bench.console = _console(place, bench, timeline, log_path or Path(work_dir) / "console.log")
+        return bench
+    except BaseException:
+        bench.close()
+        raise
+
+
+def _console(place: Place, bench: Bench, timeline: Timeline, log_path: Path) -> Any:
+    from rig.console.registry import create_console
+
+    word, opts = place.console.backend, dict(place.console.options)
+    extra: dict[str, Any] = {}
+    if word == "process":
+        extra["power"] = bench.power
+    if word == "rtt":
+        probe_opts = place.probe.options if place.probe is not None and place.probe.backend == "pyocd" else {}
+        opts.setdefault("unique_id", probe_opts.get("unique_id"))
+        opts.setdefault("target_type", probe_opts.get("target_type") or place.target.get("debug", {}).get("pyocd_target"))
+        if bench.probe is not None and getattr(bench.probe, "unique_id", None) == opts["unique_id"]:
+            extra["probe"] = bench.probe  # one pyocd session per probe: RTT reads through the probe's
+        if not opts["unique_id"] or not opts["target_type"]:
+            raise RigError(f"{place.source}: places.{place.name}.console: rtt needs unique_id and target_type "
+                           "(or a pyocd probe to take them from)")
+    return create_console(word, opts, name=place.name, timeline=timeline, log_path=log_path, **extra)
+
+
+@contextlib.contextmanager
+def open_bench(place: Place, timeline: Timeline, work_dir: Path, *, console: bool = True,
+               log_path: Path | None = None) -> Iterator[Bench]:
+    """The sync helper for commands without a server (power, console, flash, dump): lock + backends."""
+    with PlaceLock(place.name, place.lock_dir):
+        bench = build_bench(place, timeline, work_dir, console=console, log_path=log_path)
+        try:
+            yield bench
+        finally:
+            bench.close()
+
+
+def _psk_store(place: Place) -> Any:
+    if place.lwm2m.psk_key is None:
+        return None
+    from rig.lwm2m.dtls.psk import PskEntry, PskStore
+
+    identity = (place.lwm2m.psk_identity or place.lwm2m.endpoint).encode("utf-8")
+    return PskStore([PskEntry(place.lwm2m.endpoint, identity, place.lwm2m.psk_key)])
+
+
+@contextlib.asynccontextmanager
+async def open_place_session(
+    place: Place, timeline: Timeline, work_dir: Path, firmware_dir: Path, *,
+    base_image: Path | None = None, defects: tuple[str, ...] = (), scheme: str = "coap",
+    server_host: str | None = None, server_port: int | None = None, keep_power: bool = False,
+) -> AsyncIterator[PlaceSession]:
+    """A place with a running LwM2M server. A virtual place with no `rig sim` attached starts its own board
+    (needs base_image); a process target gets a free port filled into its command unless server_port is given.
+    keep_power: on a normal exit leave a persistent power backend as it is (bench commands); errors and
+    Ctrl-C always end in the safe state."""
+    if place.kind == "virtual" and "control_port" not in place.power.options:
+        if base_image is None:
+            raise RigError("the virtual board needs a base image to start from, or attach a running one with --sim-dir")
+        from rig.campaign.virtual_place import virtual_place
+
+        async with virtual_place(place.target_file, Path(work_dir), Path(firmware_dir), Path(base_image), timeline,
+                                 defects) as session:
+            session.pull_scheme = scheme
+            yield session
+        return
+    from rig.lwm2m.server import Lwm2mServer
+    from rig.netutil import free_udp_pair
+
+    host = server_host or "127.0.0.1"
+    port = server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
+    with PlaceLock(place.name, place.lock_dir):
+        server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place))
+        await server.start()
+        try:
+            bench = build_bench(fill_server(place, host, port), timeline, work_dir)
+            try:
+                yield PlaceSession(
+                    name=place.name, endpoint=place.lwm2m.endpoint, layout=place.layout,
+                    profile=Profile.from_target(place.target, str(place.target_file)),
+                    boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
+                    server=server, timeline=timeline, pull_scheme=scheme,
+                )
+                bench.keep_power = keep_power
+            finally:
+                bench.close()
+        finally:
+            await server.stop()
