@@ -207,15 +207,32 @@ def test_missing_and_broken_timelines_render_a_note_not_a_crash(tmp_path):
     assert len(found[3].find_all("svg")) == 1 and "1 broken lines skipped" in found[3].text()
 
 
+def test_wrongly_typed_fields_still_render(tmp_path):
+    odd = {"name": 123, "outcome": None, "phase": 5, "cut": "block", "plan": [1], "violations": [1, {"rule": None}],
+           "state": "x", "update_result": True, "duration": "abc", "recover_time": "?", "console_log": 7,
+           "timeline_file": ["a"], "flash_dump": {}, "message": None}
+    (tmp_path / "report.json").write_text(json.dumps({"target": None, "run": [], "results": [odd, "junk"],
+                                                       "conformance": ["x", {"id": 1}]}))
+    doc = parse(write_html_report(tmp_path))
+    rows = matrix_rows(doc)
+    assert len(rows) == 1 and rows[0][0] == "5" and "outcome-unknown" in rows[0][1].attrs["class"]
+    section = sections(doc)[rows[0][1].find_all("a")[0].attrs["href"][1:]]
+    assert "timeline missing" in section.text() and len(section.find_all("li")) == 2
+    assert len(doc.find_all("tr", "conf-row")) == 2
+
+
 def test_groups_follow_the_update_order_with_other_phases_and_no_cut_last(tmp_path):
     results = [_case("u", phase="updating", outcome="error"), _case("base", cut=None, phase=None),
-               _case("i", phase="idle"), _case("d1"), _case("dd", phase="downloaded", outcome="fail"), _case("d2")]
+               _case("i", phase="idle"), _case("d1"), _case("dd", phase="downloaded", outcome="fail"), _case("d2"),
+               _case("never", phase=None)]
     doc = parse(write_html_report(_write(tmp_path, results)))
     got = [(p, r.find_all("a")[0].text()) for p, r in matrix_rows(doc)]
+    headers = [th.text() for th in doc.find_all("tr", "group")]
+    assert headers[0] == "downloading: 2 cases (2 pass)" and headers[1] == "downloaded: 1 case (1 fail)"
     assert got == [("downloading", "d1"), ("downloading", "d2"), ("downloaded", "dd"), ("updating", "u"),
-                   ("idle", "i"), ("no cut", "base")]
+                   ("idle", "i"), ("cut not reached", "never"), ("no cut", "base")]
     counts = doc.find_all("div", "counts")[0].text()
-    assert "6 cases" in counts and "4 pass" in counts and "1 fail" in counts and "1 error" in counts
+    assert "7 cases" in counts and "5 pass" in counts and "1 fail" in counts and "1 error" in counts
 
 
 def test_conformance_table_only_when_present(tmp_path):

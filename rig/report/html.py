@@ -15,7 +15,7 @@ from typing import Any
 from rig.errors import RigError
 from rig.report.atomic import write_atomic
 from rig.report.html_case import case_section
-from rig.report.html_matrix import matrix_html, outcome_of
+from rig.report.html_matrix import case_anchor, matrix_html, outcome_of
 from rig.report.html_style import CSS
 from rig.report.html_timeline import legend_html
 
@@ -61,10 +61,20 @@ def render_report(report: dict[str, Any], report_dir: Path) -> str:
     if isinstance(conformance, list) and conformance:
         body += ['<h2 id="conformance">Conformance</h2>', conformance_html(conformance)]
     body += ['<h2 id="cases">Cases</h2>', legend_html()]
-    body += [case_section(report_dir, i, r) for i, r in enumerate(results)]
+    body += [_case_or_note(report_dir, i, r) for i, r in enumerate(results)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>rig report: {escape(target)}</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
+
+
+def _case_or_note(report_dir: Path, index: int, result: dict[str, Any]) -> str:
+    """One case's section; a case the renderer trips over gets a note, so the report of a weekend run still appears."""
+    try:
+        return case_section(report_dir, index, result)
+    except Exception as exc:  # noqa: BLE001 - the runner refreshes report.html after each case; never abort for it
+        anchor = escape(case_anchor(index, result.get("name")))
+        return (f'<section class="case outcome-{outcome_of(result)}" id="{anchor}"><h3>{escape(str(result.get("name")))}'
+                f'</h3><p class="missing">could not draw this case: {escape(repr(exc))}</p></section>')
 
 
 def _status(run: dict[str, Any], results: list[dict[str, Any]]) -> str:

@@ -20,16 +20,16 @@ class ConsoleLine:
     text: str
 
 
-def read_console_lines(report_dir: Path, relative: str | None, events: list[Event]) -> tuple[list[ConsoleLine], str]:
+def read_console_lines(report_dir: Path, relative: object, events: list[Event]) -> tuple[list[ConsoleLine], str]:
     """The case's console lines and where they came from: console.log ("<t> <line>"), else the timeline's copy."""
-    if relative:
+    if relative and isinstance(relative, str):
         try:
             text = (report_dir / relative).read_text(encoding="utf-8", errors="replace")
             return [_parse(line) for line in text.splitlines()], relative
         except OSError:
             pass
     lines = [ConsoleLine(e.t, str(e.data.get("line", ""))) for e in events if e.kind == "console"]
-    return lines, "timeline (console.log missing)" if relative else "timeline"
+    return lines, "timeline (console.log missing)" if isinstance(relative, str) and relative else "timeline"
 
 
 def _parse(line: str) -> ConsoleLine:

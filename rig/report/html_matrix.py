@@ -12,6 +12,7 @@ from typing import Any
 
 PHASE_ORDER = ("downloading", "downloaded", "updating")
 NO_CUT = "no cut"
+NOT_REACHED = "cut not reached"
 STATE_NAMES = {0: "Idle", 1: "Downloading", 2: "Downloaded", 3: "Updating"}
 RESULT_NAMES = {
     0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM", 4: "connection lost",
@@ -30,16 +31,20 @@ def case_anchor(index: int, name: Any) -> str:
 def phase_group(result: dict[str, Any]) -> str:
     if not result.get("cut"):
         return NO_CUT
-    return str(result.get("phase") or "unknown")
+    return str(result.get("phase") or NOT_REACHED)  # planned, but the power never went: worth its own group
 
 
 def group_by_phase(results: list[dict[str, Any]]) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]:
-    """Groups in update order (downloading, downloaded, updating, any other phase, no cut); run order inside."""
+    """Groups in update order (downloading, downloaded, updating, other phases, cut not reached, no cut).
+
+    Inside a group the rows keep the run order, which is the order of the cut points.
+    """
     groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for index, result in enumerate(results):
         groups.setdefault(phase_group(result), []).append((index, result))
-    others = sorted(g for g in groups if g not in PHASE_ORDER and g != NO_CUT)
-    order = [g for g in PHASE_ORDER if g in groups] + others + ([NO_CUT] if NO_CUT in groups else [])
+    tail = (NOT_REACHED, NO_CUT)
+    others = sorted(g for g in groups if g not in PHASE_ORDER and g not in tail)
+    order = [g for g in PHASE_ORDER if g in groups] + others + [g for g in tail if g in groups]
     return [(g, groups[g]) for g in order]
 
 
@@ -107,7 +112,7 @@ def matrix_html(results: list[dict[str, Any]]) -> str:
         counts = {o: sum(outcome_of(r) == o for _, r in rows) for o in ("pass", "fail", "error")}
         tally = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         out.append(f'<tbody class="phase" data-phase="{escape(group)}">')
-        out.append(f'<tr class="group"><th colspan="{len(COLUMNS)}">{escape(group)}: {len(rows)} cases'
+        out.append(f'<tr class="group"><th colspan="{len(COLUMNS)}">{escape(group)}: {len(rows)} case{"s" if len(rows) != 1 else ""}'
                    f"{' (' + tally + ')' if tally else ''}</th></tr>")
         out.extend(_row(index, result) for index, result in rows)
         out.append("</tbody>")

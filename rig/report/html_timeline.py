@@ -30,12 +30,12 @@ class CaseEvents:
     problem: str | None = None
 
 
-def load_case_events(report_dir: Path, relative: str | None) -> CaseEvents:
+def load_case_events(report_dir: Path, relative: object) -> CaseEvents:
     """Read cases/NAME/timeline.jsonl; a missing or broken file is reported, never raised.
 
     A run killed mid-write leaves a torn last line: the lines before it are still kept.
     """
-    if not relative:
+    if not relative or not isinstance(relative, str):
         return CaseEvents(problem="no timeline file recorded for this case")
     path = report_dir / relative
     try:
