@@ -23,23 +23,28 @@ from run_helpers import IMAGE_SIZE, RunOutcome, load_average, rig_run  # noqa: E
 TARGET_PER_MIN = 30.0
 
 
-def activity_after(event: dict, current: str, seen_transfer: bool) -> str:
+def activity_after(event: dict, current: str) -> str:
     """The activity a case is in after `event`: each marker event opens the next stretch of time."""
     kind, data = event["kind"], event["data"]
+    line = data.get("line", "") if kind == "console" else ""
     if kind == "case-start":
-        return "known start (reflash, reset, boot)"
-    if kind == "power" and data.get("action") == "on" and current != "known start (reflash, reset, boot)":
-        return "boot + re-register after cut"
-    if kind == "power" and data.get("action") == "off":
-        return "power off (plan off time)"
+        return "known start (reflash over the probe, reset)"
+    if kind == "power":
+        return {"on": "MCU process start after power on", "off": "power off (plan off time)"}.get(data.get("action"), current)
+    if "power-on reset" in line:
+        return "bootloader (swap when one is pending)"
+    if "jumping to image" in line:
+        return "application start + register"
+    if line.startswith("[app] reboot"):
+        return "MCU restart after a reboot (supervisor)"
     if kind == "register":
         return "DM after register (observe, read, write URI)"
-    if kind in ("block2", "block1") and not seen_transfer:
+    if kind in ("block2", "block1"):
         return "transfer"
     if kind in ("transfer-done", "push-ended"):
         return "DM after transfer (read state, execute)"
     if kind == "request" and data.get("op") == "execute" and str(data.get("path")) == "/5/0/2":
-        return "reboot + swap + boot after Execute"
+        return "application shutdown after Execute"
     return current
 
 
@@ -47,14 +52,11 @@ def breakdown(run: RunOutcome) -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
     for result in run.results:
         events = run.case_timeline(result)
-        current, last_t, seen_transfer = "setup", events[0]["t"], False
+        current, last_t = "setup", events[0]["t"]
         for event in events:
             totals[current] += event["t"] - last_t
             last_t = event["t"]
-            current = activity_after(event, current, seen_transfer)
-            seen_transfer = seen_transfer or current == "transfer"
-            if event["kind"] in ("transfer-done", "push-ended", "cut"):
-                seen_transfer = event["kind"] != "cut" or seen_transfer
+            current = activity_after(event, current)
     return dict(totals)
 
 

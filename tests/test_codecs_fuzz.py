@@ -113,3 +113,44 @@ def test_senml_shapes_raise_only_codec_error(payload, base):
         return item
 
     only_codec_error(decode, 112, cbor2.dumps(relabel(payload)), base)
+
+
+QUERY_ITEM = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["ep=dev", "lt=60", "lt=0", "lt=-1", "lt=99999999999", "lwm2m=1.1", "lwm2m=x", "b=U", "b=UQ",
+                     "b=", "b=U\n", "Q", "sms=+44", "lt=²", "lt=٣", "lwm2m=١.٢", "lwm2m=1.1\n", "ep=", "ep", "=x", "ep=a\x00b", "ep=" + "e" * 300]),
+)
+
+
+@FUZZ
+@given(items=st.lists(QUERY_ITEM, max_size=6), register=st.booleans())
+def test_registration_query_raises_only_its_own_error(items, register):
+    """The query of Register/Update: anything wrong becomes RegistrationQueryError (a 4.00), and what passes is sane."""
+    from rig.lwm2m.registration_query import MAX_ENDPOINT_LEN, RegistrationQueryError, parse_query
+
+    try:
+        params = parse_query(items, register=register)
+    except RegistrationQueryError:
+        return
+    if register:
+        assert params.endpoint and len(params.endpoint) <= MAX_ENDPOINT_LEN
+        assert not any(ord(ch) < 0x20 for ch in params.endpoint)
+    else:
+        assert params.endpoint is None
+    assert params.lifetime is None or 1 <= params.lifetime <= 2**32 - 1
+    assert params.lwm2m_version is None or params.lwm2m_version.isascii() and "\n" not in params.lwm2m_version
+    assert params.binding is None or params.binding.isalpha() and params.binding.isascii()
+
+
+def test_registration_query_numbers_are_ascii_digits_only():
+    """"²".isdigit() is True but int("²") raises; "٣" would register a 3-second lifetime. Both are 4.00."""
+    from rig.lwm2m.registration_query import RegistrationQueryError, parse_query
+
+    for bad in (["ep=a", "lt=²"], ["ep=a", "lt=٣"], ["ep=a", "lwm2m=١.٢"], ["ep=a", "lwm2m=1.1\n"], ["ep=a", "b=U\n"]):
+        try:
+            parse_query(bad, register=True)
+        except RegistrationQueryError as exc:
+            assert bad[1].split("=")[0] in str(exc)
+        else:
+            raise AssertionError(f"{bad} was accepted")
+    assert parse_query(["ep=a", "lt=60", "lwm2m=1.1", "b=UQ"], register=True).lifetime == 60

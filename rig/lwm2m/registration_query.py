@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 MAX_ENDPOINT_LEN = 255
 DEFAULT_LIFETIME = 86400
-_BINDINGS = re.compile(r"^[UMHSTNQ]{1,8}$")
-_VERSION = re.compile(r"^\d+\.\d+$")
+# ASCII only and whole-string: `\d` takes any Unicode digit ("²" then breaks int()) and `$` takes a trailing newline.
+_BINDINGS = re.compile(r"[UMHSTNQ]{1,8}")
+_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}")
+_LIFETIME = re.compile(r"[0-9]{1,20}")
 
 
 class RegistrationQueryError(ValueError):
@@ -63,18 +65,18 @@ def parse_query(items: tuple[str, ...] | list[str], *, register: bool) -> Regist
     lifetime = None
     raw_lt = text("lt")
     if raw_lt is not None:
-        if not raw_lt.isdigit():
+        if not _LIFETIME.fullmatch(raw_lt):
             raise RegistrationQueryError(f"lifetime 'lt' is not a non-negative integer: {raw_lt!r}")
         lifetime = int(raw_lt)
         if lifetime == 0 or lifetime > 2**32 - 1:
             raise RegistrationQueryError(f"lifetime 'lt' out of range 1..4294967295: {lifetime}")
 
     version = text("lwm2m")
-    if version is not None and not _VERSION.match(version):
+    if version is not None and not _VERSION.fullmatch(version):
         raise RegistrationQueryError(f"'lwm2m' version is not MAJOR.MINOR: {version!r}")
 
     binding = text("b")
-    if binding is not None and not _BINDINGS.match(binding):
+    if binding is not None and not _BINDINGS.fullmatch(binding):
         raise RegistrationQueryError(f"binding 'b' is not a valid binding mode: {binding!r}")
 
     queue_mode = "Q" in seen and seen["Q"] is None
