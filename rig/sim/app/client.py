@@ -1,7 +1,8 @@
 """The LwM2M client application of the virtual board: register, serve the objects, download, reboot.
 
 One aiocoap context bound to one UDP socket both sends (registration, Block2 GETs
-of a pull) and serves (the rig's DM requests), as a device's single socket does.
+of a pull) and serves (the rig's DM requests), as a device's single socket does;
+for a coaps:// server that socket speaks DTLS with the board's PSK (`links.py`).
 `run` returns when the application wants a reboot; the MCU process then exits and
 the supervisor starts the next boot.
 """
@@ -9,7 +10,7 @@ the supervisor starts the next boot.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 import aiocoap
@@ -18,6 +19,7 @@ from aiocoap.optiontypes import BlockOption
 
 from rig.sim.app import firmware as fw
 from rig.sim.app import image, wire
+from rig.sim.app.links import LinkError, Links, parse_psk
 from rig.sim.app.objects import DeviceState, device_object, firmware_object, server_object
 from rig.sim.app.settings import SettingsStore
 from rig.sim.app.tree import DeviceTree
@@ -26,16 +28,26 @@ REGISTRATION_LINKS = [("/1/0", {}), ("/3/0", {}), ("/5", {"ver": "1.1"}), ("/5/0
 Console = Callable[[str], None]
 
 
-def make_fetcher(ctx: aiocoap.Context, timeout: float) -> fw.Fetcher:
+def reason(exc: BaseException) -> str:
+    """aiocoap's errors print as "Network error: NetworkError"; their first argument says what happened."""
+    if exc.args and isinstance(exc.args[0], str) and exc.args[0]:
+        return exc.args[0]
+    return str(exc) or type(exc).__name__
+
+
+def make_fetcher(context_for: Callable[[str], Awaitable[aiocoap.Context]], timeout: float) -> fw.Fetcher:
     async def fetch(uri: str, num: int, szx: int) -> fw.BlockReply:
         request = Message(code=Code.GET, uri=uri)
         request.opt.block2 = BlockOption.BlockwiseTuple(num, False, szx)
         try:
+            ctx = await context_for(urlsplit(uri).scheme)
             response = await asyncio.wait_for(ctx.request(request, handle_blockwise=False).response, timeout)
         except asyncio.TimeoutError:
             raise fw.FetchError(fw.R_CONN_LOST, f"no answer to block {num} within {timeout:.0f} s") from None
-        except aiocoap.error.Error as exc:
-            raise fw.FetchError(fw.R_CONN_LOST, f"block {num}: {exc}") from None
+        except LinkError as exc:
+            raise fw.FetchError(fw.R_UNSUPPORTED_PROTOCOL, str(exc)) from None
+        except (aiocoap.error.Error, OSError) as exc:
+            raise fw.FetchError(fw.R_CONN_LOST, f"block {num}: {reason(exc)}") from None
         if response.code == Code.NOT_FOUND:
             raise fw.FetchError(fw.R_INVALID_URI, f"{uri}: 4.04 Not Found")
         if not response.code.is_successful():
@@ -92,7 +104,7 @@ class Registrar:
             try:
                 ok = await (self._update() if self.location else self._register())
             except (asyncio.TimeoutError, aiocoap.error.Error, OSError) as exc:
-                self.console(f"[lwm2m] server unreachable: {str(exc) or type(exc).__name__}")
+                self.console(f"[lwm2m] server unreachable: {reason(exc)}")
                 ok = False
             if ok:
                 self.registered.set()
@@ -143,15 +155,25 @@ async def run(config: dict[str, Any], flash: Any, layout: Any, target: dict[str,
     }
     tree = DeviceTree(tables, firmware, lambda: (dev.pmin, dev.pmax), console)
     firmware.listeners.append(tree.changed)
-    ctx = await aiocoap.Context.create_server_context(tree, bind=("127.0.0.1", 0), transports=["udp6"])
-    firmware.fetcher = make_fetcher(ctx, float(config.get("fetch_timeout") or 20.0))
+    try:
+        psk = parse_psk(config.get("psk"))
+    except LinkError as exc:
+        console(f"[app] {exc}: coaps disabled")
+        psk = None
+    links = Links(tree, psk, console)
+    firmware.pull_schemes = links.schemes
+    scheme = urlsplit(dev.server_uri).scheme if dev.server_uri else "coap"
     tasks = []
-    if dev.server_uri:
-        if urlsplit(dev.server_uri).scheme != "coap":
-            console(f"[lwm2m] server {dev.server_uri}: only coap is supported by this client so far")
-        else:
+    try:
+        ctx = await links.context(scheme, serve=True)
+    except LinkError as exc:
+        console(f"[lwm2m] server {dev.server_uri}: {exc}")
+        ctx = await links.context("coap", serve=True)
+    else:
+        if dev.server_uri:
             registrar = Registrar(ctx, dev, console)
             tasks.append(asyncio.get_running_loop().create_task(registrar.run()))
+    firmware.fetcher = make_fetcher(links.context, float(config.get("fetch_timeout") or 20.0))
     if resume:
         firmware.start_pull(resume=True)
     if firmware.confirm_later and registrar is not None:

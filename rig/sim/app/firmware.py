@@ -21,6 +21,7 @@ IDLE, DOWNLOADING, DOWNLOADED, UPDATING = 0, 1, 2, 3
 R_INITIAL, R_SUCCESS, R_NO_FLASH, R_CONN_LOST, R_INTEGRITY = 0, 1, 2, 4, 5
 R_INVALID_URI, R_FAILED, R_UNSUPPORTED_PROTOCOL, R_CANCELLED = 7, 8, 9, 10
 
+KNOWN_SCHEMES = ("coap", "coaps", "http", "https", "coap+tcp", "coaps+tcp")  # Object 5 protocols; others are invalid URIs
 DEFAULTS: dict[str, Any] = {
     "state": IDLE, "result": R_INITIAL, "uri": "", "etag": None, "received": 0, "mode": None,
     "pending_hash": None, "pending_version": None, "severity": 1, "defer": 0, "lsct": 0,
@@ -87,6 +88,7 @@ class FirmwareUpdate:
         self.v: dict[str, Any] = {**DEFAULTS, **persisted}
         self.writer = SlotWriter(flash, layout, trailer_size=image.trailer_size(layout, "secondary"))
         self.fetcher: Fetcher | None = None
+        self.pull_schemes: frozenset[str] = frozenset({"coap"})  # the client adds coaps when the board has a PSK
         self.listeners: list[Callable[[], None]] = []
         self.reboot: Callable[[], None] = lambda: None
         self._task: asyncio.Task[None] | None = None
@@ -207,12 +209,12 @@ class FirmwareUpdate:
         if self.state != IDLE:
             raise Refused("4.00", f"Package URI written in state {self.state}")
         parts = urlsplit(uri)
-        if parts.scheme in ("http", "https", "coap+tcp", "coaps+tcp", "coaps"):
+        if parts.scheme in KNOWN_SCHEMES and parts.scheme not in self.pull_schemes:
             self.log(f"[fw] unsupported protocol {parts.scheme!r}")
             self._set(IDLE, R_UNSUPPORTED_PROTOCOL)
             return
         try:
-            valid = parts.scheme == "coap" and bool(parts.hostname) and parts.port != 0
+            valid = parts.scheme in self.pull_schemes and bool(parts.hostname) and parts.port != 0
         except ValueError:
             valid = False
         if not valid:

@@ -1,0 +1,107 @@
+"""The virtual board over coaps to the rig's own server: register with its PSK, be read over the session, pull an
+update from a coaps:// Package URI, come back with the new version; a board with the wrong key never registers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rig.lwm2m.dtls.psk import PskStore
+from rig.lwm2m.server import Lwm2mServer
+from rig.netutil import free_udp_pair
+from rig.sim.launcher import start_virtual_board
+from rig.timeline import Timeline
+from server_harness import run
+from sim_board import TARGET, make_image
+
+EP = "vboard"
+IDENTITY = "vboard-psk"
+KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+KEYS = PskStore.parse([f"{EP}:{IDENTITY}:{KEY}"])
+
+
+async def value(server: Lwm2mServer, path: str):
+    response = await server.read(EP, path)
+    assert response.ok, f"read {path}: {response.code_text} {response.error}"
+    return response.value
+
+
+def dtls_events(timeline: Timeline, kind: str) -> list:
+    return [e for e in timeline.events("dtls") if e.data["event"] == kind]
+
+
+def test_sim_coaps_registers_and_pulls_an_update_over_dtls(tmp_path):
+    fw_dir = tmp_path / "fw"
+    fw_dir.mkdir()
+    v1 = make_image(tmp_path, "1.0.0", seed=1)
+    v2 = make_image(fw_dir, "2.0.0", seed=2)
+
+    async def scenario() -> None:
+        timeline = Timeline()
+        server = Lwm2mServer(timeline, fw_dir, host="127.0.0.1", port=free_udp_pair(), psk_store=KEYS)
+        await server.start()
+        board = await asyncio.to_thread(
+            start_virtual_board, tmp_path / "board", TARGET, server=f"coaps://127.0.0.1:{server.port + 1}",
+            endpoint=EP, image=v1, extra=("--psk", f"{IDENTITY}:{KEY}", "--block-size", "512"))
+        try:
+            reg = await server.wait_registration(EP, 20, after=0)
+            assert reg.psk_identity == IDENTITY.encode(), "registered over coaps with the board's identity"
+            assert await value(server, "/3/0/3") == "1.0.0+0"
+
+            assert (await server.write_attributes(EP, "/5/0/3", pmin=0, pmax=30)).ok
+            response, _obs = await server.observe(EP, "/5/0/3")
+            assert response.ok
+            mark = len(timeline)
+            uri = server.firmware_uri(v2.name, scheme="coaps")
+            assert uri.startswith("coaps://")
+            assert (await server.write(EP, "/5/0/1", uri)).ok
+            downloaded = await timeline.wait_for_async(
+                lambda e: e.kind == "notify" and 2 in e.data.get("values", {}).values(), 30, mark)
+            assert downloaded is not None, f"no Downloaded; board console: {(tmp_path / 'board' / 'console.log').read_text()[-800:]}"
+            assert await value(server, "/5/0/3") == 2 and await value(server, "/5/0/7") == "2.0.0+0"
+            assert len(dtls_events(timeline, "handshake-ok")) == 1, "registration, DM and the pull share one session"
+
+            mark = len(timeline)
+            assert (await server.execute(EP, "/5/0/2")).ok
+            again = await server.wait_registration(EP, 20, after=mark)
+            assert again.psk_identity == IDENTITY.encode()
+            assert await value(server, "/3/0/3") == "2.0.0+0"
+            assert await value(server, "/5/0/5") == 1
+            assert len(dtls_events(timeline, "handshake-ok")) == 2, "the rebooted board handshakes again"
+            console = (tmp_path / "board" / "console.log").read_text()
+            assert "[dtls] session with" in console and "TLS_PSK_WITH_AES_128_CCM_8" in console
+        finally:
+            await asyncio.to_thread(board.stop)
+            await server.stop()
+
+    run(scenario, timeout=120)
+
+
+def test_sim_coaps_board_with_the_wrong_key_never_registers(tmp_path):
+    v1 = make_image(tmp_path, "1.0.0", seed=1)
+
+    async def scenario() -> None:
+        timeline = Timeline()
+        server = Lwm2mServer(timeline, tmp_path, host="127.0.0.1", port=free_udp_pair(), psk_store=KEYS)
+        await server.start()
+        board = await asyncio.to_thread(
+            start_virtual_board, tmp_path / "board", TARGET, server=f"coaps://127.0.0.1:{server.port + 1}",
+            endpoint=EP, image=v1, extra=("--psk", f"{IDENTITY}:{'00' * 16}"))
+        try:
+            def refused(e) -> bool:
+                return e.kind == "dtls" and e.data["event"] == "handshake-failed"
+
+            mark = 0
+            for attempt in (1, 2):  # the board retries; each attempt is refused for the same reason
+                failed = await timeline.wait_for_async(refused, 30, mark)
+                assert failed is not None, f"attempt {attempt}: no failed handshake logged"
+                assert "wrong key" in failed.data["reason"] and failed.data["identity"] == IDENTITY
+                mark = len(timeline)
+            assert server.registry.table.by_name(EP) is None
+            assert not timeline.events("register")
+            console = (tmp_path / "board" / "console.log").read_text()
+            assert "[dtls] handshake with" in console and "wrong PSK" in console
+        finally:
+            await asyncio.to_thread(board.stop)
+            await server.stop()
+
+    run(scenario, timeout=120)
