@@ -1,7 +1,8 @@
 #!/bin/sh
 # Render report.html to a PNG with headless Chromium, for a person (or a CI artifact) to look at.
 # Usage: scripts/render_report_png.sh REPORT_HTML OUT_PNG
-# Page size: WIDTH (default 1280) and HEIGHT (default 3000) in the environment.
+# Page size: WIDTH (default 1280) and HEIGHT in the environment; without HEIGHT the page is sized to hold
+# the matrix and every case section (capped at 16000 px, Chromium's largest screenshot).
 set -eu
 
 if [ "$#" -ne 2 ]; then
@@ -27,6 +28,14 @@ if [ -z "$browser" ]; then
     exit 3
 fi
 
+if [ -z "${HEIGHT:-}" ]; then
+    cases=$(grep -c '<section class="case' "$html" || true)
+    HEIGHT=$((900 + cases * 760))
+    if [ "$HEIGHT" -gt 16000 ]; then
+        HEIGHT=16000
+    fi
+fi
+
 abs_html=$(cd "$(dirname "$html")" && pwd)/$(basename "$html")
 case "$out" in
     /*) abs_out=$out ;;
@@ -42,7 +51,7 @@ trap 'rm -rf "$profile"' EXIT INT TERM
 rm -f "$abs_out"
 # shellcheck disable=SC2086
 "$browser" --headless $sandbox --disable-gpu --hide-scrollbars --user-data-dir="$profile" \
-    --window-size="${WIDTH:-1280},${HEIGHT:-3000}" --screenshot="$abs_out" "file://$abs_html" >/dev/null 2>&1 || true
+    --window-size="${WIDTH:-1280},$HEIGHT" --screenshot="$abs_out" "file://$abs_html" >/dev/null 2>&1 || true
 if [ ! -s "$abs_out" ]; then
     echo "$0: $browser wrote no screenshot to $abs_out" >&2
     exit 1

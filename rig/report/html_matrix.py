@@ -84,6 +84,15 @@ def outcome_of(result: dict[str, Any]) -> str:
     return outcome if outcome in ("pass", "fail", "error") else "unknown"
 
 
+def _verdict(result: dict[str, Any]) -> str:
+    """The flash verdict, linked to the slot dump when the case kept one (a failing cell's evidence)."""
+    verdict = escape(str(result.get("flash_verdict") or "-"))
+    dump = result.get("flash_dump")
+    if dump and isinstance(dump, str):
+        return f'<a class="dump" href="{escape(dump, quote=True)}">{verdict}</a>'
+    return verdict
+
+
 def _row(index: int, result: dict[str, Any]) -> str:
     outcome = outcome_of(result)
     anchor = case_anchor(index, result.get("name"))
@@ -93,7 +102,7 @@ def _row(index: int, result: dict[str, Any]) -> str:
         escape(str(result.get("booted_version") or "-")),
         escape(named(result.get("state"), STATE_NAMES)),
         escape(named(result.get("update_result"), RESULT_NAMES)),
-        escape(str(result.get("flash_verdict") or "-")),
+        _verdict(result),
     ]
     tds = "".join(f"<td>{c}</td>" for c in cells)
     tds += f'<td class="num">{escape(seconds(result.get("recover_time")))}</td>'

@@ -55,7 +55,7 @@ pre.console .ts {{ color: #8a8a8a; }}
 .missing {{ color: #9a6700; font-style: italic; }}
 .legend span {{ margin-right: 14px; font-size: 12px; white-space: nowrap; }}
 .legend i {{ display: inline-block; width: 14px; height: 10px; margin-right: 4px; vertical-align: middle; }}
-svg.timeline {{ display: block; margin: 6px 0; background: #fff; }}
+svg.timeline {{ display: block; margin: 6px 0; background: #fff; max-width: 100%; height: auto; }}
 a {{ color: #1f5fbf; }}
 .back {{ font-size: 12px; float: right; }}
 """
