@@ -223,10 +223,12 @@ def test_wrongly_typed_fields_still_render(tmp_path):
 
 def test_groups_follow_the_update_order_with_other_phases_and_no_cut_last(tmp_path):
     results = [_case("u", phase="updating", outcome="error"), _case("base", cut=None, phase=None),
-               _case("i", phase="idle"), _case("d1"), _case("dd", phase="downloaded", outcome="fail"), _case("d2"),
+               _case("i", phase="idle"), _case("d1"), _case("dd", phase="downloaded", outcome="fail", flash_dump="cases/dd/slot.bin"), _case("d2"),
                _case("never", phase=None)]
     doc = parse(write_html_report(_write(tmp_path, results)))
     got = [(p, r.find_all("a")[0].text()) for p, r in matrix_rows(doc)]
+    dump_links = [a.attrs["href"] for _, row in matrix_rows(doc) for a in row.find_all("a", "dump")]
+    assert dump_links == ["cases/dd/slot.bin"]
     headers = [th.text() for th in doc.find_all("tr", "group")]
     assert headers[0] == "downloading: 2 cases (2 pass)" and headers[1] == "downloaded: 1 case (1 fail)"
     assert got == [("downloading", "d1"), ("downloading", "d2"), ("downloaded", "dd"), ("updating", "u"),
