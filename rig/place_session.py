@@ -100,7 +100,9 @@ class Bench:
     power: Any
     console: Any
     probe: Any
-    keep_power: bool = False  # set by `rig power on|cycle` on a backend whose state outlives the command
+    # True once the command leaves the power to the operator (`rig power on`, console, flash, dump):
+    # a backend whose state outlives the command is then released as it is, even on an error.
+    keep_power: bool = False
 
     def power_for_probe(self) -> None:
         """A relay-powered board is off whenever the rig does not drive it: switch it on for the probe.
@@ -192,8 +194,11 @@ def open_bench(place: Place, timeline: Timeline, work_dir: Path, *, console: boo
         bench = build_bench(place, timeline, work_dir, console=console, log_path=log_path)
         try:
             yield bench
-        finally:
-            bench.close()
+        except BaseException:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                bench.close()
+            raise
+        bench.close()
 
 
 def _psk_store(place: Place) -> Any:
@@ -242,8 +247,11 @@ async def open_place_session(
                     boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
                     server=server, timeline=timeline, pull_scheme=scheme,
                 )
-                bench.keep_power = keep_power
-            finally:
-                bench.close()
+            except BaseException:
+                with contextlib.suppress(Exception):  # report the error that ended the session, not a closing one
+                    bench.close()
+                raise
+            bench.keep_power = keep_power
+            bench.close()
         finally:
             await server.stop()

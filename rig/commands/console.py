@@ -45,13 +45,17 @@ def run(args: argparse.Namespace) -> int:
     log = args.log or work_dir_of(place, args) / "console.log"
     with open_bench(place, timeline, work_dir_of(place, args), log_path=log) as bench:
         console = bench.console
+        bench.keep_power = True  # a console only listens: the board stays as it was (a process target stops)
         print(f"# console {getattr(console, 'describe', place.console.backend)} of {place.name}; log {log}",
               file=sys.stderr, flush=True)
         if place.power.backend == "process":
             bench.power.on()
         watcher = threading.Thread(target=_watch, args=(console, gone), daemon=True)
         watcher.start()
-        gone.wait(args.timeout)
+        try:
+            gone.wait(args.timeout)
+        except KeyboardInterrupt:  # Ctrl-C is how a console session normally ends
+            pass
         if console.error is not None:
             raise ConsoleError(f"console {console.describe} of {place.name} is gone: {console.error} (log {log})")
     return 0

@@ -11,6 +11,7 @@ BACKENDS: dict[str, str] = {
     "serial": "rig.console.serial:SerialConsole",
     "process": "rig.console.process:ProcessConsole",
     "sim": "rig.console.serial:SerialConsole",
+    "rtt": "rig.console.rtt:RttConsole",
 }
 
 
