@@ -6,8 +6,6 @@ Kept apart from the supervisor so that file holds only what outlives a power cut
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -37,15 +35,10 @@ async def run(config: BoardConfig, ready: Any = None) -> None:
     await sup.start()
     try:
         if ready is not None:
-            ready(sup)
-        (config.directory / "board.json").write_text(json.dumps({
-            "console": f"socket://127.0.0.1:{sup.console_port}", "control_port": sup.control_port,
-            "unique_id": sup.unique_id, "pid": os.getpid(),
-        }) + "\n")
+            ready(sup)  # board.json and the probe registry entry exist by now (Supervisor.start)
         await stop.wait()
     finally:
         await sup.stop()
-
 
 
 def print_ready(sup: Supervisor) -> None:

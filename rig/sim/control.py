@@ -5,7 +5,11 @@ One request per line, one answer per line: `{"op": "power", "action": "cut"}` ->
 It stands in for the Pi's relay and the SWD probe, so its operations are the ones a
 probe plugin needs (read/erase/program over the target's memory map, halt/resume/
 reset, a unique id) and the ones a relay has (on/off/cut/status). `{"op": "events"}`
-turns a connection into a stream of event lines (power, mcu start/exit, console).
+turns a connection into a stream of event lines (power, mcu start/exit, console,
+flash-cut). `{"op": "arm-cut", "flash_op": N, "torn": bool, "seed": S}` makes the next
+MCU start (power-on or reboot) lose power at its flash operation N, counted from
+its reset; `{"op": "disarm-cut"}` takes that back. The board then stays off until
+powered on, and `status` tells the cut in "last_cut".
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Iterator
 
 from rig.errors import RigError
 
-OPS = ("info", "power", "halt", "resume", "reset", "read", "erase", "program", "events")
+OPS = ("info", "power", "halt", "resume", "reset", "read", "erase", "program", "arm-cut", "disarm-cut", "events")
 POWER_ACTIONS = ("on", "off", "cut", "status")
 
 
@@ -135,6 +139,13 @@ class SupervisorClient:
 
     def is_on(self) -> bool:
         return self.status()["power"] == "on"
+
+    def arm_cut(self, flash_op: int, torn: bool = False, seed: int = 0) -> dict[str, Any]:
+        """Cut power at flash op `flash_op` of the next MCU start (torn: that op half done, chosen by `seed`)."""
+        return self.request("arm-cut", flash_op=flash_op, torn=torn, seed=seed)
+
+    def disarm_cut(self) -> dict[str, Any]:
+        return self.request("disarm-cut")
 
     # probe
     def info(self) -> BoardInfo:

@@ -34,7 +34,9 @@ def main(config: dict[str, Any]) -> int:
         console("[boot] no bootable image: halted")
         while True:  # a bricked MCU spins in the bootloader; only a cut ends this process
             signal.pause()
-    console(f"[boot] jumping to image {booted.version} ({(time.monotonic() - started) * 1000:.0f} ms after reset)")
+    # The op count lets a sweep spread flash-op cuts over exactly this boot's swap (rig.campaign.measure).
+    elapsed = (time.monotonic() - started) * 1000
+    console(f"[boot] jumping to image {booted.version} ({elapsed:.0f} ms after reset, {flash.ops} flash ops)")
     asyncio.run(app_client.run(config, flash, layout, target, booted, console))
     return EXIT_REBOOT
 

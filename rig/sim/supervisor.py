@@ -12,6 +12,7 @@ again, as a reset would restart a real core.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
-from rig.sim import control
+from rig.sim import control, memory_ops, probe_registry
+from rig.sim.power_loss import parse_cut_line
 from rig.sim.spawn import FreshSpawner, McuProcess, ZygoteSpawner
 
 
@@ -79,6 +81,9 @@ class Supervisor:
         self._log = (config.directory / "console.log").open("ab")
         self.console_port = 0
         self.control_port = 0
+        self.armed: dict[str, Any] | None = None  # a flash-op cut for the next MCU start
+        self.last_cut: dict[str, Any] | None = None
+        self._registry_entry: Path | None = None
 
     def _unique_id(self) -> str:
         id_file = self.config.directory / "board-id"
@@ -125,10 +130,26 @@ class Supervisor:
         self._servers = [console, ctl]
         self.console_port = console.sockets[0].getsockname()[1]
         self.control_port = ctl.sockets[0].getsockname()[1]
+        self._announce()
         if self.config.power_on:
             self.power_on()
 
+    def _announce(self) -> None:
+        """board.json (whole, via rename) and the probe registry entry, before anyone is told we are ready."""
+        board = self.config.directory / "board.json"
+        tmp = board.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({
+            "console": f"socket://127.0.0.1:{self.console_port}", "control_port": self.control_port,
+            "unique_id": self.unique_id, "pid": os.getpid(),
+        }) + "\n")
+        os.replace(tmp, board)
+        self._registry_entry = probe_registry.register_board(
+            self.unique_id, self.control_port, target=self.target_name, directory=self.config.directory)
+
     async def stop(self) -> None:
+        if self._registry_entry is not None:
+            probe_registry.unregister(self._registry_entry)
+            self._registry_entry = None
         self.power_off()
         for server in self._servers:
             server.close()
@@ -152,9 +173,12 @@ class Supervisor:
         assert self._spawner is not None
         self._generation += 1
         self._started_at = asyncio.get_running_loop().time()
-        self.mcu = self._spawner.start(self.mcu_config())
+        config = self.mcu_config()
+        if self.armed is not None:  # an armed cut applies to exactly one MCU start: this one
+            config["cut"], self.armed = self.armed, None
+        self.mcu = self._spawner.start(config)
         self.run_state = "running"
-        self._emit("mcu-start", pid=self.mcu.pid)
+        self._emit("mcu-start", pid=self.mcu.pid, **({"cut_armed": config["cut"]} if "cut" in config else {}))
         asyncio.get_running_loop().create_task(self._relay(self.mcu, self._generation))
 
     def _kill_mcu(self) -> None:
@@ -226,6 +250,10 @@ class Supervisor:
                     break
                 if generation != self._generation:
                     continue  # output raced with a cut: a dead MCU says nothing
+                cut = parse_cut_line(line)
+                if cut is not None:
+                    self._flash_cut(cut)
+                    continue
                 self._console_line(line)
         finally:
             transport.close()
@@ -241,6 +269,15 @@ class Supervisor:
             await asyncio.sleep(0.5 if lived < 1.0 else 0.0)
             if generation == self._generation and self.power == "on" and self.mcu is None:
                 self._start_mcu()
+
+    def _flash_cut(self, cut: dict[str, Any]) -> None:
+        """The MCU reached its armed flash op and stopped there: the power is off now, until the rig turns it on."""
+        how = "torn" if cut.get("torn") else "whole"
+        self._console_line(f"[rig-sim] power cut at flash op {cut.get('flash_op')} "
+                           f"({how} {cut.get('kind')} 0x{cut.get('offset', 0):x}+0x{cut.get('length', 0):x})".encode())
+        self.last_cut = cut
+        self._emit("flash-cut", **cut)
+        self.power_off()
 
     def _console_line(self, line: bytes) -> None:
         if not line.endswith(b"\n"):
@@ -312,51 +349,25 @@ class Supervisor:
             return self._status()
         if op in ("read", "erase", "program"):
             self._require_power()
-            return self._flash_op(op, request)
+            return memory_ops.memory_op(self._flash(), self.layout, op, request)
+        if op == "arm-cut":
+            self.armed, self.last_cut = memory_ops.armed_cut(request), None
+            return {"armed": self.armed, **self._status()}
+        if op == "disarm-cut":
+            was, self.armed = self.armed, None
+            return {"armed": None, "was": was, **self._status()}
         raise RigError(f"unknown operation {op!r} (use {', '.join(control.OPS)})")
 
     def _status(self) -> dict[str, Any]:
-        return {"power": self.power, "run_state": self.run_state, "pid": self.mcu.pid if self.mcu else None}
+        return {"power": self.power, "run_state": self.run_state, "pid": self.mcu.pid if self.mcu else None,
+                "armed": self.armed, "last_cut": self.last_cut}
 
     def _info(self) -> dict[str, Any]:
-        lay = self.layout
         return {
             "unique_id": self.unique_id, "target": self.target_name, "console_port": self.console_port,
-            "flash": {
-                "base": lay.base, "size": lay.size, "sector_size": lay.sector_size,
-                "write_size": lay.write_size, "erased_value": lay.erased_value,
-                "partitions": {n: [p.offset, p.size] for n, p in lay.partitions.items()},
-            },
+            "flash": memory_ops.layout_info(self.layout),
             **self._status(),
         }
-
-    def _offset(self, addr: Any, length: int) -> int:
-        if not isinstance(addr, int) or not isinstance(length, int) or length < 0:
-            raise RigError(f"address {addr!r} / length {length!r} must be non-negative integers")
-        offset = addr - self.layout.base
-        if offset < 0 or offset + length > self.layout.size:
-            raise RigError(
-                f"range 0x{addr:x}+0x{length:x} outside flash 0x{self.layout.base:x}..0x{self.layout.base + self.layout.size:x}"
-            )
-        return offset
-
-    def _flash_op(self, op: str, request: dict[str, Any]) -> dict[str, Any]:
-        flash = self._flash()
-        if op == "read":
-            length = request.get("length")
-            return {"data": control.pack_data(flash.read(self._offset(request.get("addr"), length), length))}
-        if op == "erase":
-            sector = self.layout.sector_size
-            length = request.get("length", sector)
-            offset = self._offset(request.get("addr"), length)
-            if offset % sector or length % sector:
-                raise RigError(f"erase range 0x{offset:x}+0x{length:x} is not aligned to sectors of 0x{sector:x}")
-            flash.erase(offset, length)
-        else:
-            data = control.unpack_data(str(request.get("data", "")))
-            flash.program(self._offset(request.get("addr"), len(data)), data)
-        flash.flush()
-        return {}
 
 
 def _wait_stopped(pid: int, timeout: float = 1.0) -> None:

@@ -56,13 +56,13 @@ def behaviours_of(payload: bytes) -> set[str]:
 def boot_flash(config: dict[str, Any], log: Log) -> tuple[Any, Any, dict[str, Any], RunningImage | None]:
     """Open the flash file, run the bootloader; the booted image (None: nothing bootable)."""
     from rig.flash_layout import FlashLayout
-    from rig.sim import bootloader
+    from rig.sim import bootloader, power_loss
     from rig.sim.flash import Flash
 
     target_path = Path(config["target"])
     target = tomllib.loads(target_path.read_text(encoding="utf-8"))
     layout = FlashLayout.from_target(target, str(target_path))
-    flash: Any = Flash(layout, path=Path(config["flash"]))
+    flash: Any = power_loss.wrap(Flash(layout, path=Path(config["flash"])), config)
     if config.get("erase_ms"):
         from rig.sim.timed_flash import TimedFlash
 
