@@ -118,6 +118,20 @@ def execute_window_cuts(window_ms: float, points: int, seed: int = 0) -> list[Fa
     return [FaultPlan(f"swap-{int(d):05d}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
 
 
+def flash_op_cuts(total_ops: int, points: int, seed: int = 0, torn: bool = False) -> list[FaultPlan]:
+    """Cuts at flash operations spread over a swap of `total_ops` ops (measured: rig.campaign.measure).
+
+    Mid-points of equal intervals, as execute_window_cuts: an exact op of the bootloader's
+    work instead of a delay, so the cut lands at the same place under any machine load.
+    """
+    if total_ops <= 0 or points <= 0:
+        return []
+    step = total_ops / min(points, total_ops)
+    ops = sorted({min(total_ops - 1, int((i + 0.5) * step)) for i in range(min(points, total_ops))})
+    suffix = "-torn" if torn else ""
+    return [FaultPlan(f"swap-op-{n:05d}{suffix}", Cut("flash-op", flash_op=n, torn=torn), seed=seed) for n in ops]
+
+
 def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPlan]:
     """Random cut blocks from a seed: the same seed gives the same plans."""
     rng = random.Random(seed)

@@ -2,7 +2,11 @@
 
 Block cuts hold the block in the server's hook until the power is off, so the
 device never sees block N: the cut is exact. State and console cuts fire from
-timeline events; timed cuts from the event loop's timer after Execute.
+timeline events; timed cuts from the event loop's timer after Execute. Flash-op
+cuts are armed on the virtual board when Execute is answered and the board cuts
+itself at that op of the reboot's swap; the rig notices (its console line, or the
+power status) and switches its own power off so both agree. Network faults at
+block N: drop or delay it, restart the server, or lose the DTLS session.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Callable
 
 from rig.campaign.phase import phase_at
 from rig.campaign.session import PlaceSession
-from rig.faults import FaultPlan
+from rig.errors import RigError
+from rig.faults import FaultPlan, NetworkFault
 from rig.lwm2m.blocks import BlockAction, BlockEvent
 from rig.timeline import Event
 
@@ -30,9 +35,17 @@ class Cutter:
         self._loop = asyncio.get_running_loop()
         self._undo: list[Callable[[], None]] = []
         self._cutting = False
+        self._net_done: set[NetworkFault] = set()
+        self._tasks: list[asyncio.Task] = []
+        self._flash_armed = False
 
     def arm(self) -> None:
         cut = self.plan.cut
+        if cut is not None and cut.kind == "flash-op":
+            if not hasattr(self.s.power, "arm_flash_cut"):
+                raise RigError(f"plan {self.plan.name}: flash-op cuts need the virtual board "
+                               f"(place {self.s.name} has {type(self.s.power).__name__} power)")
+            self._undo.append(self.s.timeline.subscribe(self._on_board_cut))
         self._undo.append(self.s.server.add_block_hook(self._block_hook))
         if cut is not None and cut.kind in ("state", "console"):
             pattern = re.compile(cut.pattern) if cut.kind == "console" and cut.pattern else None
@@ -42,12 +55,60 @@ class Cutter:
         for undo in self._undo:
             undo()
         self._undo.clear()
+        for task in self._tasks:
+            task.cancel()
+        if self._flash_armed and not self.done.is_set():
+            self._flash_armed = False
+            try:
+                self.s.power.disarm_flash_cut()  # an unused cut must not hit the next case's boot
+            except RigError:
+                pass
 
     def executed(self) -> None:
-        """Called when Execute was answered: starts the timer of an after-execute cut."""
+        """Called when Execute was answered: starts the timer of an after-execute cut, arms a flash-op cut."""
         cut = self.plan.cut
         if cut is not None and cut.kind == "after-execute":
             self._loop.call_later((cut.delay_ms or 0) / 1000.0, self._fire, "after-execute")
+        elif cut is not None and cut.kind == "flash-op":
+            # Blocking on purpose (one localhost round trip): the device reboots ~0.1 s after its answer,
+            # and the cut must be armed before that reboot's MCU starts.
+            self.s.power.arm_flash_cut(cut.flash_op, cut.torn, self.plan.seed)
+            self._flash_armed = True
+            self._tasks.append(self._loop.create_task(self._poll_board_power()))
+
+    # --- flash-op cuts: the board cuts itself -------------------------
+
+    def _on_board_cut(self, event: Event) -> None:
+        if event.kind == "console" and "power cut at flash op" in event.data.get("line", ""):
+            self._loop.call_soon_threadsafe(self._board_cut, event.t)
+
+    async def _poll_board_power(self) -> None:
+        """Fallback when no console reaches the timeline: the board's power status, until the case gives up."""
+        deadline = self._loop.time() + self.s.update_timeout + self.s.boot_timeout
+        while not self._cutting and self._loop.time() < deadline:
+            await asyncio.sleep(0.25)  # a poll interval, not a synchronisation: the console line usually wins
+            if self._cutting:
+                return
+            status = await asyncio.to_thread(self.s.power.flash_cut_status)
+            if status.get("power") == "off" and (status.get("last_cut") or {}).get("flash_op") == self.plan.cut.flash_op:
+                self._board_cut(self.s.timeline.now())
+                return
+
+    def _board_cut(self, t: float) -> None:
+        if self._cutting or self.done.is_set():
+            return
+        self._cutting = True
+        self._tasks.append(self._loop.create_task(self._after_board_cut(t)))
+
+    async def _after_board_cut(self, t: float) -> None:
+        cut = self.plan.cut
+        self._flash_armed = False
+        self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
+        await asyncio.to_thread(self.s.power.off)  # the rig's relay follows the board: both say off
+        self.cut_t = t
+        self.s.timeline.append("cut", why=f"flash op {cut.flash_op}{' torn' if cut.torn else ''}",
+                               phase=self.phase, plan=self.plan.name)
+        self.done.set()
 
     def _on_event(self, event: Event, pattern: re.Pattern[str] | None) -> None:
         cut = self.plan.cut
@@ -75,9 +136,27 @@ class Cutter:
         self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
         self.done.set()
 
+    # --- network faults ----------------------------------------------
+
+    async def _network_fault(self, fault: NetworkFault, block: BlockEvent) -> None:
+        """Runs outside the block's request handler: a restart shuts down the context that handler lives in."""
+        if fault.kind == "restart-server":
+            await self.s.server.restart()
+            self.s.timeline.append("net-fault-done", kind=fault.kind, num=block.num)
+        else:
+            coaps = getattr(self.s.server, "_coaps", None)
+            dropped = coaps.drop_sessions(block.peer) if coaps is not None else 0
+            self.s.timeline.append("net-fault-done", kind=fault.kind, num=block.num, sessions=dropped)
+
     async def _block_hook(self, block: BlockEvent) -> BlockAction:
         self.blocks_total = block.blocks_total
         for fault in self.plan.network:
+            if fault.block == block.num and fault.kind in ("restart-server", "lose-dtls-session") \
+                    and fault not in self._net_done:
+                self._net_done.add(fault)  # once: the device asks for block N again afterwards
+                self.s.timeline.append("net-fault", kind=fault.kind, num=block.num)
+                self._tasks.append(self._loop.create_task(self._network_fault(fault, block)))
+                return BlockAction.DROP
             if fault.block == block.num and fault.kind == "drop-block":
                 self.s.timeline.append("net-fault", kind="drop-block", num=block.num)
                 return BlockAction.DROP
