@@ -1,0 +1,59 @@
+"""What the target can exercise, asked from the device itself (and its profile), not assumed.
+
+A case whose needs are not met is reported as skipped with the reason, so a report
+says "pull: the device's Delivery Method is push only" rather than failing it.
+"""
+
+from __future__ import annotations
+
+from rig.campaign.session import PlaceSession
+from rig.conformance.context import ConformanceCase, ConformanceContext
+
+SCHEME_PROTOCOL = {"coap": 0, "coaps": 1}
+
+
+async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tuple[set[str], dict[str, str]]:
+    """(abilities, why each missing one is missing)."""
+    have = set(ctx.abilities)
+    why: dict[str, str] = {}
+    server, ep = session.server, session.endpoint
+    method = await server.read(ep, "/5/0/9")
+    delivery = method.value if method.ok else None
+    protocols = await server.read(ep, "/5/0/8")
+    supported = set(protocols.values.values()) if protocols.ok else {0}
+    if delivery in (1, 2):
+        have.add("push")
+    else:
+        why["push"] = f"the device's Delivery Method (/5/0/9) is {delivery!r}, not push or both"
+    wanted = SCHEME_PROTOCOL.get(session.pull_scheme)
+    if delivery in (0, 2) and wanted in supported:
+        have.add("pull")
+    else:
+        why["pull"] = (f"the device's Delivery Method is {delivery!r} and Protocol Support {sorted(supported)}: "
+                       f"no pull over {session.pull_scheme}")
+    reg = server.registry.table.by_name(ep) if server.registry else None
+    version = reg.object_version(5) if reg else session.profile.object5_version
+    if version == "1.1":
+        have.add("object5-1.1")
+    else:
+        why["object5-1.1"] = f"the device registers Object 5 version {version} (Cancel is 1.1)"
+    if session.profile.resumes_download:
+        have.add("resumes_download")
+    else:
+        why["resumes_download"] = "the target's profile says resumes_download = false"
+    have.update(f"negative:{name}" for name in ctx.negative)
+    if ctx.mode in have:
+        have.add("mode")
+    else:
+        why["mode"] = why.get(ctx.mode, f"mode {ctx.mode!r}")
+    return have, why
+
+
+def missing(case: ConformanceCase, have: set[str], why: dict[str, str]) -> str | None:
+    """Why `case` cannot run here (None: it can)."""
+    for need in sorted(case.needs - have):
+        if need.startswith("negative:"):
+            return f"no {need.split(':', 1)[1]!r} package was made for this target"
+        return why.get(need, f"the target lacks {need!r}")
+    return None
+

@@ -1,0 +1,49 @@
+"""The conformance case list, in the order of the LwM2M 1.0 enabler test numbering, Cancel and resume last.
+
+needs: "push"/"pull" (the device's Delivery Method and Protocol Support), "mode" (the run's
+mode, whichever it is), "object5-1.1", "resumes_download" (the target's profile) and
+"negative:NAME" (a bad package of that name was made for the target).
+"""
+
+from __future__ import annotations
+
+from rig.conformance import cancel, download_errors, install_failure, reads, resets, resume, updates
+from rig.conformance.context import ConformanceCase
+
+
+def _case(id: str, slug: str, title: str, needs: set[str], run) -> ConformanceCase:
+    return ConformanceCase(id, title, frozenset(needs), run, slug)
+
+
+CASES: list[ConformanceCase] = [
+    _case("751", "read-resources", "Read the readable resources: types and ranges", set(), reads.case_751),
+    _case("755", "package-reset", "Write Package, then reset with a NUL byte", {"push"}, resets.case_755),
+    _case("756", "uri-reset", "Write Package URI, then reset with an empty URI", {"pull"}, resets.case_756),
+    _case("760", "observe-state", "Observe State during an update", {"mode"}, updates.case_760),
+    _case("770", "push-update", "Push update end to end", {"push"}, updates.case_770),
+    _case("771", "pull-update", "Pull update end to end", {"pull"}, updates.case_771),
+    _case("772", "execute-outside-downloaded", "Execute Update outside Downloaded gives 4.05", {"mode"},
+          updates.case_772),
+    _case("773", "not-enough-storage", "A package larger than the slot gives result 2",
+          {"mode", "negative:too-large"}, download_errors.case_773),
+    _case("774", "out-of-memory", "Running out of RAM gives result 3",
+          {"mode", "negative:out-of-memory"}, download_errors.case_774),
+    _case("775", "connection-lost", "The server stops serving mid-pull: result 4", {"pull"}, download_errors.case_775),
+    _case("776", "integrity", "A corrupt or truncated package gives result 5",
+          {"mode", "negative:corrupt-hash", "negative:truncated"}, download_errors.case_776),
+    _case("777", "package-type", "A package that is not an MCUboot image gives result 6",
+          {"mode", "negative:not-mcuboot"}, download_errors.case_777),
+    _case("778", "invalid-uri", "A missing package gives 7, an unsupported scheme 9", {"pull"}, download_errors.case_778),
+    _case("779", "crash-on-boot", "An image that crashes on boot: result 8 and the old version",
+          {"mode", "negative:crash-on-boot"}, install_failure.case_779_crash),
+    _case("779", "never-confirm", "An image that never confirms: result 8 and the old version after a reset",
+          {"mode", "negative:never-confirm"}, install_failure.case_779_never_confirm),
+    _case("cancel", "idle", "Cancel in Idle gives 4.05", {"object5-1.1"}, cancel.case_cancel_idle),
+    _case("cancel", "downloading", "Cancel in Downloading: Idle / 10", {"object5-1.1", "mode"},
+          cancel.case_cancel_downloading),
+    _case("cancel", "downloaded", "Cancel in Downloaded: Idle / 10", {"object5-1.1", "mode"},
+          cancel.case_cancel_downloaded),
+    _case("cancel", "updating", "Cancel in Updating is refused", {"object5-1.1", "mode"}, cancel.case_cancel_updating),
+    _case("resume", "after-cut", "A pull cut by a power loss resumes after boot", {"pull", "resumes_download"},
+          resume.case_resume),
+]

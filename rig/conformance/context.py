@@ -1,0 +1,93 @@
+"""What every conformance case gets (images, bad packages, transfer mode) and how it reports.
+
+A case records what it checked in a Checks object: each broken expectation is a
+Violation naming the rule (the enabler test case and what it requires) and the
+evidence (what the device answered), so a report reader needs no log to see why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from rig.campaign.case import CaseImages
+from rig.campaign.negative_images import NegativeImage
+from rig.results import CaseResult, Violation
+
+MODES = ("push", "pull")
+
+
+@dataclass
+class ConformanceContext:
+    """images: base/new; negative: make_negative_images' dict; mode: the transfer mode for cases
+    that work either way; abilities: what the target can exercise, filled by run_conformance
+    from the device (delivery method, object version) and its profile."""
+
+    images: CaseImages
+    negative: dict[str, NegativeImage]
+    mode: str = "push"
+    block_size: int = 512
+    abilities: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ConformanceCase:
+    """id: the enabler test case number (or "cancel-idle", "resume" for 1.1 additions);
+    needs: abilities the target must have (see rig.conformance.abilities); slug: the name's tail."""
+
+    id: str
+    title: str
+    needs: frozenset[str]
+    run: Callable[[Any, ConformanceContext], Awaitable[CaseResult]]
+    slug: str = ""
+
+    @property
+    def name(self) -> str:
+        tail = self.slug or "-".join(self.title.lower().split())
+        return f"conf-{self.id}-{tail}"
+
+
+class Checks:
+    """Collects a case's verdicts while it runs; `result()` turns them into the CaseResult
+    (the runner stamps the registered name and title on it)."""
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        self.violations: list[Violation] = []
+        self.notes: list[str] = []
+        self.started = time.monotonic()
+        self.state: int | None = None
+        self.result_value: int | None = None
+        self.version: str | None = None
+
+    def expect(self, ok: bool, rule: str, evidence: str) -> bool:
+        if not ok:
+            self.violations.append(Violation(f"{self.case_id}:{rule}", evidence))
+        return ok
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def add(self, violations: list[Violation]) -> None:
+        self.violations.extend(violations)
+
+    def result(self) -> CaseResult:
+        outcome = "fail" if self.violations else "pass"
+        if self.violations:
+            message = f"[{self.violations[0].rule}] {self.violations[0].detail}"
+        else:
+            message = "; ".join(self.notes) or "as required"
+        return CaseResult(
+            name=f"conf-{self.case_id}", outcome=outcome, plan={"conformance": self.case_id},
+            violations=list(self.violations), booted_version=self.version, state=self.state,
+            update_result=self.result_value, duration=time.monotonic() - self.started, message=message,
+        )
+
+
+def skipped(case: ConformanceCase, why: str) -> CaseResult:
+    """rig.results has no "skip" outcome: a case the target cannot exercise passes and says so in plan."""
+    return CaseResult(
+        name=case.name, outcome="pass", plan={"conformance": case.id, "title": case.title, "skipped": why},
+        message=f"skipped: {why}",
+    )

@@ -1,0 +1,42 @@
+"""Resumption: a pull download cut by a power loss continues after boot (only where the target claims it).
+
+The cut is the campaign's own exact block cut (rig.campaign.case.run_case), so the
+verdict includes the oracle and the hard invariants; on top, the first block the
+device asks for after power-on must not be block 0.
+"""
+
+from __future__ import annotations
+
+from rig.campaign.case import run_case
+from rig.campaign.session import PlaceSession
+from rig.conformance.context import Checks, ConformanceContext
+from rig.faults import Cut, FaultPlan
+from rig.results import CaseResult
+
+
+def cut_block(image_size: int) -> int:
+    """About half way at 512-byte blocks, and past the first 4 KB sector so a resume is visible."""
+    return max(9, image_size // 1024)
+
+
+async def case_resume(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
+    checks = Checks("resume")
+    first = len(session.timeline)
+    block = cut_block(ctx.images.new.stat().st_size)
+    plan = FaultPlan("conf-resume", Cut(kind="block", block=block))
+    inner = await run_case(session, plan, ctx.images, "pull", ctx.block_size)
+    checks.add(inner.violations)
+    events = session.timeline.events()[first:]
+    on = next((i for i, e in enumerate(events) if e.kind == "power" and e.data.get("action") == "on"
+               and any(p.kind == "power" and p.data.get("action") == "off" for p in events[:i])), None)
+    after = [e.data["num"] for e in events[on:] if e.kind == "block2"] if on is not None else []
+    if checks.expect(inner.phase == "downloading", "cut-in-download",
+                     f"the cut at block {block} hit phase {inner.phase!r}, not Downloading"):
+        checks.expect(bool(after) and after[0] > 0, "resumed",
+                      f"after the cut at block {block} the device asked for blocks {after[:3]}...: "
+                      "it restarted from block 0 although its profile says resumes_download")
+    checks.note(f"cut at block {block}; after power-on the download went on at block {after[0] if after else None}")
+    checks.state, checks.result_value, checks.version = inner.state, inner.update_result, inner.booted_version
+    if inner.error:
+        checks.expect(False, "case-error", inner.error)
+    return checks.result()

@@ -1,0 +1,98 @@
+"""Run the conformance cases on one place, like rig.campaign.runner.run_cases runs cut plans.
+
+Each case gets its console log and timeline slice under report_dir/cases/NAME and
+report.json/junit.xml are rewritten after every case, so an interrupted run still
+says what passed; a case the target cannot exercise passes with plan["skipped"].
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Callable
+
+from rig.campaign.runner import RunRecord, _case_dir, _save_case_timeline
+from rig.campaign.session import PlaceSession
+from rig.conformance.abilities import find_abilities, missing
+from rig.conformance.cases import CASES
+from rig.conformance.context import ConformanceCase, ConformanceContext, skipped
+from rig.errors import RigError
+from rig.results import CaseResult, Violation
+
+
+def select_cases(cases: list[ConformanceCase], keyword: str | None) -> list[ConformanceCase]:
+    """pytest-style -k on the case name: a substring, or "not WORD" to exclude."""
+    if not keyword:
+        return list(cases)
+    if keyword.startswith("not "):
+        word = keyword[4:].strip()
+        return [c for c in cases if word not in c.name]
+    return [c for c in cases if keyword in c.name]
+
+
+async def _run_one(session: PlaceSession, ctx: ConformanceContext, case: ConformanceCase,
+                   have: set[str], why: dict[str, str]) -> CaseResult:
+    reason = missing(case, have, why)
+    if reason is not None:
+        return skipped(case, reason)
+    started = time.monotonic()
+    session.timeline.append("case-start", name=case.name, conformance=case.id)
+    try:
+        result = await case.run(session, ctx)
+    except RigError as exc:
+        result = CaseResult(name=case.name, outcome="error", error=str(exc),
+                            violations=[Violation("case-error", str(exc))], message=str(exc))
+    finally:
+        if session.server.dm is not None:
+            session.server.dm.cancel_all()
+    result.name = case.name
+    result.plan = {**(result.plan or {}), "conformance": case.id, "title": case.title}
+    result.duration = time.monotonic() - started
+    session.timeline.append("case-end", name=case.name, outcome=result.outcome)
+    return result
+
+
+async def run_conformance(
+    session: PlaceSession,
+    ctx: ConformanceContext,
+    record: RunRecord,
+    progress: Callable[[int, int, CaseResult], None] | None = None,
+    keyword: str | None = None,
+) -> None:
+    """Run the selected cases in order, appending to record.results (already present names are kept)."""
+    done = {r.name for r in record.results}
+    todo = [c for c in select_cases(CASES, keyword) if c.name not in done]
+    total = len(record.results) + len(todo)
+    have: set[str] = set()
+    why: dict[str, str] = {}
+    for case in todo:
+        case_dir = _case_dir(record.report_dir, case.name)
+        if session.console is not None:
+            session.console.new_log(case_dir / "console.log")
+        first = len(session.timeline)
+        try:
+            if not have and not why:
+                await _registered(session)
+                have, why = await find_abilities(session, ctx)
+                record.params["conformance_abilities"] = sorted(have)
+            result = await _run_one(session, ctx, case, have, why)
+        except asyncio.CancelledError:
+            record.stopped = f"interrupted during case {case.name!r}"
+            _save_case_timeline(session, case_dir, first)
+            raise
+        if session.console is not None:
+            result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
+        result.timeline_file = str(_save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
+        record.results.append(result)
+        record.write()
+        if progress:
+            progress(len(record.results), total, result)
+
+
+async def _registered(session: PlaceSession) -> None:
+    """Abilities are read from the device: power it and wait for its registration if it has none."""
+    if session.server.registry is not None and session.server.registry.table.by_name(session.endpoint) is not None:
+        return
+    mark = len(session.timeline)
+    await asyncio.to_thread(session.power.on)
+    await session.server.wait_registration(session.endpoint, session.boot_timeout, after=mark)
