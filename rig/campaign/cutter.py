@@ -142,11 +142,11 @@ class Cutter:
         """Runs outside the block's request handler: a restart shuts down the context that handler lives in."""
         if fault.kind == "restart-server":
             await self.s.server.restart()
-            self.s.timeline.append("net-fault-done", kind=fault.kind, num=block.num)
+            self.s.timeline.append("net-fault-done", fault=fault.kind, num=block.num)
         else:
             coaps = getattr(self.s.server, "_coaps", None)
             dropped = coaps.drop_sessions(block.peer) if coaps is not None else 0
-            self.s.timeline.append("net-fault-done", kind=fault.kind, num=block.num, sessions=dropped)
+            self.s.timeline.append("net-fault-done", fault=fault.kind, num=block.num, sessions=dropped)
 
     async def _block_hook(self, block: BlockEvent) -> BlockAction:
         self.blocks_total = block.blocks_total
@@ -154,14 +154,14 @@ class Cutter:
             if fault.block == block.num and fault.kind in ("restart-server", "lose-dtls-session") \
                     and fault not in self._net_done:
                 self._net_done.add(fault)  # once: the device asks for block N again afterwards
-                self.s.timeline.append("net-fault", kind=fault.kind, num=block.num)
+                self.s.timeline.append("net-fault", fault=fault.kind, num=block.num)
                 self._tasks.append(self._loop.create_task(self._network_fault(fault, block)))
                 return BlockAction.DROP
             if fault.block == block.num and fault.kind == "drop-block":
-                self.s.timeline.append("net-fault", kind="drop-block", num=block.num)
+                self.s.timeline.append("net-fault", fault="drop-block", num=block.num)
                 return BlockAction.DROP
             if fault.block == block.num and fault.kind == "delay-block":
-                self.s.timeline.append("net-fault", kind="delay-block", num=block.num, delay_ms=fault.delay_ms)
+                self.s.timeline.append("net-fault", fault="delay-block", num=block.num, delay_ms=fault.delay_ms)
                 await asyncio.sleep(fault.delay_ms / 1000.0)
         cut = self.plan.cut
         if cut is not None and cut.kind == "block" and cut.block == block.num and not self._cutting:

@@ -89,6 +89,30 @@ class Lwm2mServer:
             self.context = None
         self.timeline.append("server-stop")
 
+    async def restart(self) -> None:
+        """Close the sockets and listen again on the same ports, keeping the registrations (a fault plan's
+        "restart-server"): what a device sees when the server process restarts mid-download. In-flight
+        requests, observations and DTLS sessions are lost; coap registrations' remotes resolve to the new socket.
+        """
+        if self.context is None or self.registry is None:
+            raise RigError("server not started: nothing to restart")
+        site = self.context.serversite
+        if self.dm is not None:
+            self.dm.cancel_all()
+        if self._coaps is not None:
+            await self._coaps.close()
+            self._coaps = None
+        await self.context.shutdown()
+        self.context = None
+        self.timeline.append("server-stop", restart=True)
+        self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, self.port), transports=["udp6"])
+        if self.psk_store is not None:
+            from rig.lwm2m.dtls.transport import attach_coaps
+
+            self._coaps = await attach_coaps(self.context, self.host, self.port + 1, self.psk_store, self.timeline)
+        self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout)
+        self.timeline.append("server-start", host=self.host, port=self.port, coaps=self.psk_store is not None, restart=True)
+
     async def __aenter__(self) -> "Lwm2mServer":
         await self.start()
         return self

@@ -27,7 +27,7 @@ from aiocoap.numbers import constants
 from aiocoap.tokenmanager import TokenManager
 from aiocoap.util import hostportjoin, hostportsplit
 
-from rig.lwm2m.dtls import DtlsEvent, DtlsServerEngine, EngineHooks, Peer, create_engine
+from rig.lwm2m.dtls import DtlsEvent, DtlsServerEngine, EngineHooks, Peer, create_engine, peer_text
 from rig.lwm2m.dtls.psk import PskStore
 
 log = logging.getLogger("rig.dtls")
@@ -228,6 +228,27 @@ class CoapsEndpoint:
     @property
     def engine(self) -> DtlsServerEngine | None:
         return self.interface.engine
+
+    def drop_sessions(self, peer: str | None = None) -> int:
+        """Forget DTLS sessions without a close_notify (all, or the one of `peer` "host:port"): a fault plan's
+        "lose-dtls-session", what a device meets when the server lost its state. Returns how many were dropped.
+        """
+        engine = self.engine
+        if engine is None:
+            return 0
+        dropped = 0
+        for p in engine.peers():
+            if peer is not None and peer not in (peer_text(p), f"{p[0]}:{p[1]}"):
+                continue
+            table = getattr(engine, "table", None)
+            if table is not None:
+                table.remove(p)  # silently: the device's next record meets a server that does not know it
+            else:
+                engine.close(p)
+            for key in [k for k in self.interface._remotes if k[0] == p]:
+                del self.interface._remotes[key]
+            dropped += 1
+        return dropped
 
     async def close(self) -> None:
         """Stop serving coaps (close_notify to every peer); safe after `context.shutdown()` and twice."""
