@@ -105,3 +105,40 @@ def test_sim_coaps_board_with_the_wrong_key_never_registers(tmp_path):
             await server.stop()
 
     run(scenario, timeout=120)
+
+
+def test_sim_coap_board_with_a_psk_pulls_a_coaps_package_on_its_own_socket(tmp_path):
+    """Registered over plain coap, the board opens a DTLS download connection for a coaps:// Package URI."""
+    fw_dir = tmp_path / "fw"
+    fw_dir.mkdir()
+    v1 = make_image(tmp_path, "1.0.0", seed=1)
+    v2 = make_image(fw_dir, "2.0.0", seed=2)
+
+    async def scenario() -> None:
+        timeline = Timeline()
+        server = Lwm2mServer(timeline, fw_dir, host="127.0.0.1", port=free_udp_pair(), psk_store=KEYS)
+        await server.start()
+        board = await asyncio.to_thread(
+            start_virtual_board, tmp_path / "board", TARGET, server=f"coap://127.0.0.1:{server.port}",
+            endpoint=EP, image=v1, extra=("--psk", f"{IDENTITY}:{KEY}"))
+        try:
+            reg = await server.wait_registration(EP, 20, after=0)
+            assert reg.psk_identity is None, "registered over plain coap"
+            assert (await server.write(EP, "/5/0/1", "https://example.invalid/fw.bin")).ok
+            assert await value(server, "/5/0/5") == 9, "https is not a protocol this board speaks"
+            assert (await server.write(EP, "/5/0/1", "")).ok
+            assert (await server.write_attributes(EP, "/5/0/3", pmin=0, pmax=30)).ok
+            assert (await server.observe(EP, "/5/0/3"))[0].ok
+            mark = len(timeline)
+            assert (await server.write(EP, "/5/0/1", server.firmware_uri(v2.name, scheme="coaps"))).ok
+            ok = await timeline.wait_for_async(lambda e: e.kind == "dtls" and e.data["event"] == "handshake-ok", 20, mark)
+            assert ok is not None and ok.data["identity"] == IDENTITY
+            downloaded = await timeline.wait_for_async(
+                lambda e: e.kind == "notify" and 2 in e.data.get("values", {}).values(), 30, mark)
+            assert downloaded is not None
+            assert await value(server, "/5/0/3") == 2 and await value(server, "/5/0/7") == "2.0.0+0"
+        finally:
+            await asyncio.to_thread(board.stop)
+            await server.stop()
+
+    run(scenario, timeout=120)
