@@ -17,7 +17,6 @@ from aiocoap.resource import Resource, Site
 from rig.lwm2m.dtls.client_transport import create_coaps_client_context
 from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.server import Lwm2mServer
-from rig.timeline import Timeline
 from rig.netutil import default_sigint, free_udp_pair
 from server_harness import run, running_server
 
