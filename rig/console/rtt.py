@@ -4,8 +4,10 @@ RTT has no interrupt: the debugger polls the ring buffer in RAM, so this console
 runs one reader thread that reads the up channel, feeds lines to the base class
 (timestamps, timeline, log file) and sleeps briefly when the ring is empty.
 A power cut or reset wipes the control block; reads then fail or the block is
-gone, and the reader searches for it again until the firmware re-creates it —
-only a probe that disappears ends the console (as an unplugged USB adapter does).
+gone, and the reader reconnects (a debug port that lost power needs a new
+connection) and searches again until the firmware re-creates it; the ring still
+holds what the firmware logged meanwhile. Only a probe that disappears ends the
+console (as an unplugged USB adapter does).
 
 The console opens its own pyocd session unless handed the place's PyocdProbe
 (`probe=`), because one debug probe serves one session at a time.
@@ -49,6 +51,9 @@ class RttConsole(ConsoleBase):
         self.search_size = search_size
         self.poll_interval = poll_interval
         self._own_session = probe is None
+        self._pack = pack
+        self._attached = threading.Condition()
+        self.attaches = 0  # control blocks found so far (1 at start, +1 after each reconnect and re-init)
         try:
             self._session = probe.session() if probe is not None else self._open_session(pack)
         except Exception:
@@ -91,10 +96,14 @@ class RttConsole(ConsoleBase):
         from pyocd.core.exceptions import ProbeDisconnected
 
         up = None
+        failures = 0
         while not self._stop.is_set():
             try:
                 if up is None:
                     up = self._find_channel()
+                    with self._attached:
+                        self.attaches += 1
+                        self._attached.notify_all()
                 data = up.read()
             except ProbeDisconnected as exc:
                 self._flush_partial()
@@ -104,16 +113,39 @@ class RttConsole(ConsoleBase):
                 self._fail(str(exc))
                 return
             except Exception:  # noqa: BLE001 - target off, reset, block not (yet) there: search again
-                up, data = None, b""
-                if not self._session.probe.is_open:
-                    self._fail(f"probe {self.unique_id} closed")
-                    return
+                up = None
+                failures += 1
                 self._stop.wait(self.poll_interval * 10)
+                if self._own_session and failures >= 2 and not self._stop.is_set():
+                    try:
+                        self._reconnect()  # a debug port that lost power needs a new connection
+                    except ConsoleError as exc:
+                        if "no probe with id" in str(exc):
+                            self._fail(str(exc))
+                            return
                 continue
+            failures = 0
             if data:
                 self._feed(bytes(data))
             else:
                 self._stop.wait(self.poll_interval)
+
+    def wait_attached(self, count: int, timeout: float) -> bool:
+        """Wait until the control block was found `count` times (e.g. 2: again after a power cut)."""
+        with self._attached:
+            return self._attached.wait_for(lambda: self.attaches >= count, timeout)
+
+    def _reconnect(self) -> None:
+        old, self._session = self._session, None
+        try:
+            old.close()
+        except Exception:  # noqa: BLE001 - it lost its target already
+            pass
+        try:
+            self._session = self._open_session(self._pack)
+        except ConsoleError:
+            self._session = old  # keep something to close; the next failure tries again
+            raise
 
     def close(self) -> None:
         self._stop.set()
