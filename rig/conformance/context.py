@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable
 
 from rig.campaign.case import CaseImages
 from rig.campaign.negative_images import NegativeImage
+from rig.errors import RigError
 from rig.results import CaseResult, Violation
 
 MODES = ("push", "pull")
@@ -29,6 +30,12 @@ class ConformanceContext:
     mode: str = "push"
     block_size: int = 512
     abilities: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise RigError(f"conformance mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.block_size not in (16, 32, 64, 128, 256, 512, 1024):
+            raise RigError(f"conformance block size {self.block_size} is not a CoAP block size (16..1024, a power of 2)")
 
 
 @dataclass(frozen=True)
