@@ -21,7 +21,9 @@ IDLE, DOWNLOADING, DOWNLOADED, UPDATING = 0, 1, 2, 3
 R_INITIAL, R_SUCCESS, R_NO_FLASH, R_CONN_LOST, R_INTEGRITY = 0, 1, 2, 4, 5
 R_INVALID_URI, R_FAILED, R_UNSUPPORTED_PROTOCOL, R_CANCELLED = 7, 8, 9, 10
 
-KNOWN_SCHEMES = ("coap", "coaps", "http", "https", "coap+tcp", "coaps+tcp")  # Object 5 protocols; others are invalid URIs
+# Object 5 resource 8 (Firmware Update Protocol Support) numbers; other schemes are invalid URIs
+PROTOCOL_IDS = {"coap": 0, "coaps": 1, "http": 2, "https": 3, "coap+tcp": 4, "coaps+tcp": 5}
+KNOWN_SCHEMES = tuple(PROTOCOL_IDS)
 DEFAULTS: dict[str, Any] = {
     "state": IDLE, "result": R_INITIAL, "uri": "", "etag": None, "received": 0, "mode": None,
     "pending_hash": None, "pending_version": None, "severity": 1, "defer": 0, "lsct": 0,
@@ -120,6 +122,10 @@ class FirmwareUpdate:
     def _persist(self) -> None:
         if "state-not-persisted" not in self.defects:
             self.store.save(self.v)
+
+    def protocol_support(self) -> dict[int, int]:
+        """/5/0/8 as instances: the protocols a pull can use on this board (coaps only with a PSK)."""
+        return dict(enumerate(sorted(PROTOCOL_IDS[s] for s in self.pull_schemes)))
 
     def firmware_version(self) -> str:
         if self.v["first_version"] is None:
