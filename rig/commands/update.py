@@ -105,7 +105,13 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
                 session.power.on()
             print(f"waiting up to {args.wait:g} s for {session.endpoint} to register at "
                   f"coap://{session.server.host}:{session.server.port}", flush=True)
-            await session.server.wait_registration(session.endpoint, args.wait, after=0)
+            try:
+                await session.server.wait_registration(session.endpoint, args.wait, after=0)
+            except RigError as exc:
+                print(f"FAILED: {exc}; is the device set to coap://{session.server.host}:{session.server.port}"
+                      f" and powered? (--cycle reboots it; last console line: {session.last_console_line()!r})",
+                      flush=True)
+                return 1
             driver = UpdateDriver(session)
             await driver.observe()
             await driver.read_state()
