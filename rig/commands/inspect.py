@@ -127,6 +127,8 @@ async def _with_server(args: argparse.Namespace, place: Any, work: Path) -> int:
     with tempfile.TemporaryDirectory() as firmware_dir:
         async with open_place_session(place, Timeline(), work, Path(firmware_dir), server_host=args.host,
                                       server_port=args.port, keep_power=True) as session:
+            if place.power.backend not in ("manual", "process") and not session.power.is_on():
+                session.power.on()  # a relay-powered board is off while no rig drives it
             read = probe_reader(session.probe, place.layout.base)
             print("\n".join(await asyncio.to_thread(flash_report, read, place.layout)), flush=True)
             if place.power.backend == "process":  # read before it boots: a swap would be under way
