@@ -95,7 +95,7 @@ class Cutter:
                 return
 
     def _board_cut(self, t: float) -> None:
-        if self._cutting or self.done.is_set():
+        if self._cutting or self.done.is_set() or not self._flash_armed:
             return
         self._cutting = True
         self._tasks.append(self._loop.create_task(self._after_board_cut(t)))

@@ -27,7 +27,8 @@ class SimPower(PowerBase):
     def arm_flash_cut(self, op: int, torn: bool = False, seed: int = 0) -> None:
         """Make the board's next MCU start (power-on or reboot) lose power at its flash operation `op`."""
         try:
-            self._client.arm_cut(op, torn=torn, seed=seed)
+            with self._lock:  # one control connection, shared with on/off from other threads
+                self._client.arm_cut(op, torn=torn, seed=seed)
         except (SupervisorError, OSError) as exc:
             raise PowerError(f"virtual board: arming a cut at flash op {op} failed: {exc}") from exc
         if self.timeline is not None:
@@ -35,14 +36,16 @@ class SimPower(PowerBase):
 
     def disarm_flash_cut(self) -> None:
         try:
-            self._client.disarm_cut()
+            with self._lock:
+                self._client.disarm_cut()
         except (SupervisorError, OSError) as exc:
             raise PowerError(f"virtual board: disarming the flash-op cut failed: {exc}") from exc
 
     def flash_cut_status(self) -> dict[str, Any]:
         """The board's power and the last flash-op cut it took ({"power", "armed", "last_cut", ...})."""
         try:
-            return self._client.status()
+            with self._lock:
+                return self._client.status()
         except (SupervisorError, OSError) as exc:
             raise PowerError(f"virtual board power state unknown: {exc}") from exc
 
