@@ -65,11 +65,17 @@ class UpdateDriver:
                 return state
         return None
 
+    def _offer(self, image: Path, mode: str) -> None:
+        """Say which package goes out, so the verdict knows whether the device was handed a good one."""
+        self.s.timeline.append("package", endpoint=self.endpoint, file=image.name, mode=mode)
+
     async def push(self, image: Path, block_size: int):
+        self._offer(image, "push")
         return await self.s.server.push_firmware(self.endpoint, image, block_size=block_size, request_timeout=10.0)
 
     async def pull(self, image: Path) -> bool:
         uri = self.s.server.firmware_uri(image.name, scheme=self.s.pull_scheme)
+        self._offer(image, "pull")
         response = await self.s.server.write(self.endpoint, "/5/0/1", uri)
         return response.ok
 

@@ -9,6 +9,7 @@ from rig.results import Violation
 from rig.timeline import Event
 from rig.verdict.invariants import check_invariants
 from rig.verdict.items import timeline_to_items
+from rig.verdict.package_rules import check_good_package_results
 
 
 def judge(
@@ -24,4 +25,5 @@ def judge(
     items = timeline_to_items(events, endpoint, image_versions)
     found = [Violation(v.rule, v.detail) for v in check_all(items, profile, object_version, initial=None)]
     found.extend(check_invariants(facts, boot_timeout, last_console))
+    found.extend(check_good_package_results(events, endpoint, set(image_versions)))
     return found
