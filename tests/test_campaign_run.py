@@ -30,7 +30,7 @@ def test_rig_run_passes_and_writes_reports(tmp_path):
         assert r["booted_version"].startswith("1.1.0") and r["update_result"] == 1 and r["state"] == 0
         assert (out / r["console_log"]).is_file() and (out / r["timeline_file"]).is_file()
     cut_cases = [r for r in report["results"] if r["cut"]]
-    assert all(r["phase"] in ("downloading", "downloaded", "updating") for r in cut_cases)
+    assert all(r["phase"] in ("downloading", "downloaded", "updating", "rebooted") for r in cut_cases)
     suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
     assert suite.get("tests") == "5" and suite.get("failures") == "0"
 

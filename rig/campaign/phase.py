@@ -9,6 +9,7 @@ from __future__ import annotations
 from rig.timeline import Event
 
 STATE_NAMES = {0: "idle", 1: "downloading", 2: "downloaded", 3: "updating"}
+PHASES = ("idle", "downloading", "downloaded", "updating", "rebooted")
 
 
 def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> str:
@@ -16,11 +17,13 @@ def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> st
     executed = False
     blocks = 0
     done = False
+    rebooted = False
     for event in events[since:]:
         if event.t > t:
             break
         d = event.data
         if event.kind == "register" and d.get("endpoint") == endpoint:
+            rebooted = executed or (rebooted and state is None)
             executed = False
             state = None
         elif event.kind in ("notify", "request") and d.get("endpoint") == endpoint:
@@ -35,6 +38,8 @@ def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> st
             done = True
     if executed:
         return "updating"
+    if rebooted and state in (None, 0):
+        return "rebooted"  # back after Execute: the new (or reverted) image runs, maybe not yet confirmed
     if blocks and not done and state in (None, 0, 1):
         return "downloading"
     if done and state in (None, 0, 1):

@@ -61,9 +61,22 @@ async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
     if cutter:
         cutter.executed()
     came = await _until_cut(driver.wait_registration(mark, driver.s.update_timeout + driver.s.boot_timeout), cutter)
+    if came and cutter and _timed_cut_pending(cutter):
+        # The board was back before the planned instant: the cut still lands, in the new image's first
+        # moments (before it confirms itself), rather than silently not at all.
+        delay = (cutter.plan.cut.delay_ms or 0) / 1000.0
+        try:
+            await asyncio.wait_for(cutter.done.wait(), delay + 2.0)
+        except asyncio.TimeoutError:
+            pass
     if cutter and cutter.done.is_set():
         return "cut"
     return "registered" if came else "no-reregistration"
+
+
+def _timed_cut_pending(cutter: Cutter) -> bool:
+    cut = cutter.plan.cut
+    return cut is not None and cut.kind == "after-execute" and not cutter.done.is_set()
 
 
 async def full_update(driver: UpdateDriver, image: Path, mode: str, block_size: int, cutter: Cutter | None) -> str:
