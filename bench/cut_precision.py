@@ -1,0 +1,103 @@
+"""Cut precision: do block cuts land on the planned block, and how late do timed cuts fire?
+
+From a `rig run` (run here, or an existing report with --report DIR): a block
+cut is exact when block N was held (its "-dropped" event names N) and no block
+numbered N or more went out before the cut; a timed cut's error is the power-off
+event's time minus (the Execute answer's time + the planned delay). Prints the
+figure last: exact block cuts (target 100%) and timed-cut error p50/p99 (target
+p99 <= 1 ms).
+
+    .venv/bin/python bench/cut_precision.py [--points 40] [--image-size 32K] [--report DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_helpers import RunOutcome, load_average, read_jsonl, rig_run  # noqa: E402
+
+
+def block_cut_exact(events: list[dict], block: int) -> tuple[bool, str]:
+    cut_i = next((i for i, e in enumerate(events) if e["kind"] == "cut"), None)
+    if cut_i is None:
+        return False, "no cut event"
+    before = events[:cut_i + 2]  # the "-dropped" event follows the cut
+    sent = [e["data"]["num"] for e in before[:cut_i] if e["kind"] in ("block1", "block2")]
+    held = [e["data"]["num"] for e in before if e["kind"] in ("block1-dropped", "block2-dropped")]
+    if any(n >= block for n in sent):
+        return False, f"block {max(sent)} went out before the cut at {block}"
+    if held != [block]:
+        return False, f"held {held}, planned {block}"
+    if events[cut_i]["data"].get("why") != f"block {block}":
+        return False, f"cut fired for {events[cut_i]['data'].get('why')!r}"
+    return True, ""
+
+
+def timed_cut_error_ms(events: list[dict], delay_ms: float) -> float | None:
+    execute = next((e for e in events if e["kind"] == "request" and e["data"].get("op") == "execute"
+                    and e["data"].get("path") == "/5/0/2" and str(e["data"].get("code", "")).startswith("2.")), None)
+    if execute is None:
+        return None
+    off = next((e for e in events if e["t"] > execute["t"] and e["kind"] == "power" and e["data"].get("action") == "off"), None)
+    if off is None:
+        return None
+    return (off["t"] - (execute["t"] + delay_ms / 1000.0)) * 1000.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=int, default=40)
+    ap.add_argument("--image-size", default="32K")
+    ap.add_argument("--report", type=Path, help="read this report directory instead of running")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.report:
+            report_dir = args.report
+            results = json.loads((report_dir / "report.json").read_text())["results"]
+        else:
+            run: RunOutcome = rig_run(Path(tmp) / "run", args.points, args.image_size)
+            report_dir, results = run.report_dir, run.results
+        exact, misses, errors = 0, [], []
+        blocks = timed = 0
+        for r in results:
+            cut = r.get("cut") or {}
+            events = read_jsonl(report_dir / r["timeline_file"])
+            if cut.get("kind") == "block":
+                blocks += 1
+                ok, why = block_cut_exact(events, cut["block"])
+                exact += ok
+                if not ok:
+                    misses.append(f"{r['name']}: {why}")
+            elif cut.get("kind") == "after-execute":
+                timed += 1
+                err = timed_cut_error_ms(events, cut["delay_ms"])
+                if err is None:
+                    misses.append(f"{r['name']}: no power-off after the Execute answer (the plan came after the device had finished?)")
+                else:
+                    errors.append(err)
+    print(f"{len(results)} cases ({blocks} block cuts, {timed} timed cuts), load average {load_average()}")
+    for miss in misses:
+        print(f"  miss: {miss}")
+    if errors:
+        print(f"  timed cut error (power-off event - planned time): min {min(errors):.3f} ms, "
+              f"p50 {percentile(errors, 0.5):.3f} ms, p99 {percentile(errors, 0.99):.3f} ms, max {max(errors):.3f} ms")
+    share = 100.0 * exact / blocks if blocks else 0.0
+    p50 = percentile(errors, 0.5) if errors else float("nan")
+    p99 = percentile(errors, 0.99) if errors else float("nan")
+    print(f"cut precision: block cuts exact {exact}/{blocks} ({share:.0f}%, target 100%); "
+          f"timed cuts error p50 {p50:.3f} ms, p99 {p99:.3f} ms (target p99 <= 1 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
