@@ -211,6 +211,12 @@ def test_block1_that_never_ends_is_refused_at_the_body_limit_and_open_bodies_are
                             return num, answer
                         num += 1
 
+                def bad_numbers() -> list[Code]:
+                    return [peer.request(message(Code.POST, ("rd",), 50, ("ep=late",), b"<" * 1024, block1=(5, True, 6))).code,
+                            peer.request(message(Code.POST, ("rd",), 51, ("ep=bert",), b"</5>", block1=(0, False, 7))).code,
+                            peer.request(message(Code.POST, ("rd",), 52, ("ep=short",), b"<" * 100, block1=(0, True, 6))).code]
+
+                assert await asyncio.to_thread(bad_numbers) == [Code.REQUEST_ENTITY_INCOMPLETE, Code.CREATED, Code.BAD_REQUEST]
                 num, answer = await asyncio.to_thread(endless)
                 assert answer.code == Code.REQUEST_ENTITY_TOO_LARGE and answer.opt.size1 == MAX_BODY
                 assert num == MAX_BODY // 1024 and len(spool) == 0
