@@ -17,8 +17,11 @@ import signal
 import socket
 import sys
 
+from rig.sim.parent_death import die_with_parent
 
-def _child(sock: socket.socket, console_fd: int, config: dict, ready_fd: int) -> None:
+
+def _child(sock: socket.socket, console_fd: int, config: dict, ready_fd: int, parent: int) -> None:
+    die_with_parent(parent)
     os.setsid()
     os.write(ready_fd, b"!")  # the parent answers with our pid only once we lead our own group
     os.close(ready_fd)
@@ -68,10 +71,11 @@ def serve(sock: socket.socket) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
             ready_r, ready_w = os.pipe()
+            me = os.getpid()
             pid = os.fork()
             if pid == 0:
                 os.close(ready_r)
-                _child(sock, console_fd, request["config"], ready_w)
+                _child(sock, console_fd, request["config"], ready_w, me)
             os.close(ready_w)
             os.read(ready_r, 1)
             os.close(ready_r)
