@@ -61,6 +61,8 @@ def add_board_options(parser: Any) -> None:
     parser.add_argument("--block-size", type=int, default=512, help="Block2 size of pull downloads (16..1024)")
     parser.add_argument("--erase-ms", type=float, default=0.0, help="simulated sector erase time in ms (default 0)")
     parser.add_argument("--lifetime", type=int, default=60, help="registration lifetime in seconds")
+    parser.add_argument("--fetch-timeout", type=float, default=20.0,
+                        help="seconds the client waits for a block of a pull before 'connection lost' (default 20)")
     parser.add_argument("--off", action="store_true", help="start with the target unpowered")
     parser.add_argument("--no-zygote", action="store_true", help="start each MCU process as a fresh interpreter")
     parser.add_argument("--list-defects", action="store_true", help="list the defects, one line each, and exit")
@@ -77,7 +79,7 @@ def config_from_args(args: Any) -> BoardConfig:
     if args.block_size not in (16, 32, 64, 128, 256, 512, 1024):
         raise RigError(f"--block-size {args.block_size} must be a power of two from 16 to 1024")
     if args.psk is not None:
-        identity, sep, key = args.psk.partition(":")
+        identity, sep, key = args.psk.rpartition(":")  # an identity may hold ':'; a hex key cannot
         try:
             bytes.fromhex(key)
         except ValueError:
@@ -96,7 +98,7 @@ def config_from_args(args: Any) -> BoardConfig:
         endpoint=args.endpoint, psk=args.psk, defects=defects.validate(args.defect),
         console_port=args.console_port, control_port=args.control_port, image=args.image,
         zygote=not args.no_zygote, power_on=not args.off, lifetime=args.lifetime, block_size=args.block_size,
-        erase_ms=args.erase_ms,
+        erase_ms=args.erase_ms, fetch_timeout=args.fetch_timeout,
     )
 
 

@@ -46,6 +46,7 @@ class BoardConfig:
     lifetime: int = 60
     block_size: int = 512
     erase_ms: float = 0.0  # simulated sector erase time (0: instant)
+    fetch_timeout: float = 20.0  # how long the client waits for a Block2 answer before "connection lost"
 
 
 def load_target(path: Path) -> tuple[dict[str, Any], Any]:
@@ -117,7 +118,7 @@ class Supervisor:
             "flash": str(self.flash_path), "target": str(c.target_path), "server": c.server,
             "endpoint": c.endpoint, "psk": c.psk, "defects": list(c.defects),
             "lifetime": c.lifetime, "block_size": c.block_size, "unique_id": self.unique_id,
-            "erase_ms": c.erase_ms,
+            "erase_ms": c.erase_ms, "fetch_timeout": c.fetch_timeout,
         }
 
     # --- lifecycle -------------------------------------------------------
@@ -140,7 +141,8 @@ class Supervisor:
         tmp = board.with_suffix(".json.tmp")
         tmp.write_text(json.dumps({
             "console": f"socket://127.0.0.1:{self.console_port}", "control_port": self.control_port,
-            "unique_id": self.unique_id, "pid": os.getpid(),
+            "unique_id": self.unique_id, "pid": os.getpid(), "server": self.config.server,
+            "endpoint": self.config.endpoint,
         }) + "\n")
         os.replace(tmp, board)
         self._registry_entry = probe_registry.register_board(

@@ -18,7 +18,7 @@ from rig.sim.app import image
 from rig.sim.app.slot_writer import SlotFull, SlotWriter
 
 IDLE, DOWNLOADING, DOWNLOADED, UPDATING = 0, 1, 2, 3
-R_INITIAL, R_SUCCESS, R_NO_FLASH, R_CONN_LOST, R_INTEGRITY = 0, 1, 2, 4, 5
+R_INITIAL, R_SUCCESS, R_NO_FLASH, R_CONN_LOST, R_INTEGRITY, R_UNSUPPORTED_TYPE = 0, 1, 2, 4, 5, 6
 R_INVALID_URI, R_FAILED, R_UNSUPPORTED_PROTOCOL, R_CANCELLED = 7, 8, 9, 10
 
 # Object 5 resource 8 (Firmware Update Protocol Support) numbers; other schemes are invalid URIs
@@ -291,7 +291,11 @@ class FirmwareUpdate:
     def _downloaded(self) -> None:
         length = self.writer.finish()
         info = image.slot_image(self.flash, self.layout, "secondary")
-        if "integrity-skipped" not in self.defects and (info is None or not info.valid):
+        if info is None and "integrity-skipped" not in self.defects:
+            self.log(f"[fw] {length} bytes are not an MCUboot image (no header magic): unsupported package type")
+            self._set(IDLE, R_UNSUPPORTED_TYPE)
+            return
+        if "integrity-skipped" not in self.defects and not info.valid:
             self.log(f"[fw] integrity check failed on {length} bytes")
             self._set(IDLE, R_INTEGRITY)
             return

@@ -92,7 +92,7 @@ def firmware_object(f: fw.FirmwareUpdate) -> dict[int, Res]:
         5: Res("R", "int", get=lambda: f.result),
         6: Res("R", "str", get=lambda: "firmware"),
         7: Res("R", "str", get=lambda: f.v["pending_version"] or ""),
-        8: Res("R", "int", get=lambda: {0: 0}, multiple=True),
+        8: Res("R", "int", get=f.protocol_support, multiple=True),
         9: Res("R", "int", get=lambda: 2),
         10: Res("E", "none", run=lambda args: f.cancel()),
         11: Res("RW", "int", get=lambda: f.v["severity"], set=set_severity),
