@@ -226,14 +226,13 @@ async def open_place_session(
         from rig.campaign.virtual_place import virtual_place
 
         async with virtual_place(place.target_file, Path(work_dir), Path(firmware_dir), Path(base_image), timeline,
-                                 defects) as session:
-            session.pull_scheme = scheme
+                                 defects, scheme=scheme) as session:
             yield session
         return
     from rig.lwm2m.server import Lwm2mServer
     from rig.netutil import free_udp_pair
 
-    host = server_host or "127.0.0.1"
+    host = server_host or ("127.0.0.1" if place.kind == "process" else "0.0.0.0")  # boards come over the bench LAN
     port = server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
     with PlaceLock(place.name, place.lock_dir):
         server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place))

@@ -74,7 +74,7 @@ class UpdateDriver:
         return await self.s.server.push_firmware(self.endpoint, image, block_size=block_size, request_timeout=10.0)
 
     async def pull(self, image: Path) -> bool:
-        uri = self.s.server.firmware_uri(image.name, scheme=self.s.pull_scheme)
+        uri = self.s.server.firmware_uri(image.name, scheme=self.s.pull_scheme, endpoint=self.endpoint)
         self._offer(image, "pull")
         response = await self.s.server.write(self.endpoint, "/5/0/1", uri)
         return response.ok

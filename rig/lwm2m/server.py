@@ -15,6 +15,7 @@ import aiocoap
 from aiocoap.resource import Site
 
 from rig.errors import RigError
+from rig.lwm2m.advertise import WILDCARDS, local_address_towards, peer_host
 from rig.lwm2m.blocks import BlockHook, BlockHooks
 from rig.lwm2m.device_management import DeviceManagement, Observation
 from rig.lwm2m.dm_response import DmResponse
@@ -168,11 +169,16 @@ class Lwm2mServer:
     def add_block_hook(self, hook: BlockHook):
         return self.hooks.add(hook)
 
-    def firmware_uri(self, name: str, scheme: str = "coap") -> str:
+    def firmware_uri(self, name: str, scheme: str = "coap", endpoint: str | None = None) -> str:
+        """The Package URI for `name`; bound to every interface, it names our address on `endpoint`'s network."""
         if scheme not in ("coap", "coaps"):
             raise RigError(f"firmware URI scheme {scheme!r}: the rig serves coap and coaps")
         port = self.port + 1 if scheme == "coaps" else self.port
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = self.host
+        reg = self.registry.table.by_name(endpoint) if (endpoint and self.registry) else None
+        if host in WILDCARDS and reg is not None:
+            host = local_address_towards(peer_host(reg.peer)) or host
+        host = f"[{host}]" if ":" in host else host
         return f"{scheme}://{host}:{port}/fw/{name}"
 
     async def push_firmware(self, endpoint: str, path: Path, block_size: int = 1024, request_timeout: float = 60.0) -> PushResult:
