@@ -132,6 +132,17 @@ def flash_op_cuts(total_ops: int, points: int, seed: int = 0, torn: bool = False
     return [FaultPlan(f"swap-op-{n:05d}{suffix}", Cut("flash-op", flash_op=n, torn=torn), seed=seed) for n in ops]
 
 
+def first_boot_cuts(swap_ops: int, points: int, seed: int = 0) -> list[FaultPlan]:
+    """Cuts at the first flash writes of the new image after the swap (ops swap_ops, swap_ops+1, ...).
+
+    That is where an update commits: the image confirms itself and Object 5 stores
+    Update Result 1. A device that stores success before confirming (and so reverts
+    yet says success after a cut there) is caught only by a cut in this window.
+    """
+    return [FaultPlan(f"first-boot-op-{n:05d}", Cut("flash-op", flash_op=n), seed=seed)
+            for n in range(swap_ops, swap_ops + max(0, points))]
+
+
 def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPlan]:
     """Random cut blocks from a seed: the same seed gives the same plans."""
     rng = random.Random(seed)

@@ -17,22 +17,29 @@ def rig_run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
 
 
 def test_rig_run_passes_and_writes_reports(tmp_path):
+    """The README's main job: the standard suite (power cuts, then the conformance cases) all green."""
     out = tmp_path / "R"
     proc = rig_run("--report-dir", str(out), "--points", "4")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["target"] == "virtual" and report["run"]["complete"]
     names = [r["name"] for r in report["results"]]
-    assert names[0] == "baseline-no-cut" and len(names) == 5
-    assert any(n.startswith("download-block-") for n in names) and any(n.startswith("swap-") for n in names)
+    cuts, conformance = names[:5], names[5:]
+    assert cuts[0] == "baseline-no-cut"
+    assert sum(n.startswith("download-block-") for n in cuts) == 2 and sum(n.startswith("swap-op-") for n in cuts) == 2
+    assert conformance and all(n.startswith("conf-") for n in conformance)
+    assert {row["id"] for row in report["conformance"]} >= {"751", "770", "771", "772", "779"}
     for r in report["results"]:
         assert r["outcome"] == "pass", r
-        assert r["booted_version"].startswith("1.1.0") and r["update_result"] == 1 and r["state"] == 0
         assert (out / r["console_log"]).is_file() and (out / r["timeline_file"]).is_file()
+    for r in report["results"][:5]:
+        assert r["booted_version"].startswith("1.1.0") and r["update_result"] == 1 and r["state"] == 0
     cut_cases = [r for r in report["results"] if r["cut"]]
     assert all(r["phase"] in ("downloading", "downloaded", "updating", "rebooted") for r in cut_cases)
+    assert [r["phase"] for r in cut_cases if r["cut"]["kind"] == "flash-op"] == ["updating", "updating"]
     suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
-    assert suite.get("tests") == "5" and suite.get("failures") == "0"
+    assert suite.get("tests") == str(len(names)) and suite.get("failures") == "0"
+    assert "<svg" in (out / "report.html").read_text() and "report.html" in proc.stdout
 
 
 @pytest.mark.parametrize("defect, args, rules", [

@@ -36,25 +36,34 @@ async def run_virtual(
     firmware = firmware or report_dir / "firmware"
     reuse = previous is not None or replay is not None
     images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse)
+    if replay is not None and replay.name.startswith("conf-"):
+        from rig.errors import RigError
+
+        raise RigError(f"--replay {replay.name}: conformance cases are rerun with `rig run conformance -k {replay.name}`")
     params = {**spec.to_params(), "images": {"base": images.base_version, "new": images.new_version},
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
     record = RunRecord(target.name, report_dir, params, results=list(previous or []))
+    record.expected = 1 if replay is not None else _expected_cases(spec)
     timeline = Timeline()
     try:
-        async with virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects) as session:
+        async with virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects,
+                                 scheme=spec.scheme) as session:
             run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
             if replay is not None:
                 await run([replay])
                 return record
-            baseline = baseline_plans(spec.seed)
-            await run(select(baseline, spec.keyword) or baseline)
-            _measure(record, session, spec)
-            plans = power_cut_plans(
-                measure.blocks_of(images.new.stat().st_size, spec.block_size), spec.points,
-                record.params["swap_window_ms"], spec.seed, spec.spread, spec.dense_around,
-                record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None,
-            )
-            await run(select(plans[1:], spec.keyword))
+            if spec.suite in ("standard", "power-cut"):
+                baseline = baseline_plans(spec.seed)
+                await run(select(baseline, spec.keyword) or baseline)
+                _measure(record, session, spec)
+                plans = power_cut_plans(
+                    measure.blocks_of(images.new.stat().st_size, spec.block_size), spec.points,
+                    record.params["swap_window_ms"], spec.seed, spec.spread, spec.dense_around,
+                    record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None,
+                )
+                await run(select(plans[1:], spec.keyword))
+            if spec.suite in ("standard", "conformance"):
+                await _conformance(session, spec, images, target.layout, firmware, record, progress)
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"
         raise
@@ -62,6 +71,31 @@ async def run_virtual(
         timeline.save(report_dir / ("timeline.jsonl" if replay is None else "replay-timeline.jsonl"))
         record.write()
     return record
+
+
+async def _conformance(session: PlaceSession, spec: CampaignSpec, images, layout, firmware: Path,
+                       record: RunRecord, progress: Callable | None) -> None:
+    """The numbered conformance cases with their bad packages (served from firmware/negative)."""
+    from rig.campaign.negative_images import make_negative_images
+    from rig.conformance import ConformanceContext, run_conformance
+
+    negative = await asyncio.to_thread(make_negative_images, firmware / "negative", layout, spec.image_size,
+                                       images.base_version, images.new_version)
+    ctx = ConformanceContext(images, negative, mode=spec.mode, block_size=spec.block_size)
+    await run_conformance(session, ctx, record, progress, spec.keyword)
+
+
+def _expected_cases(spec: CampaignSpec) -> int:
+    """How many cases the run will have (exact unless the image has fewer blocks than cut points)."""
+    total = 0
+    if spec.suite in ("standard", "power-cut"):
+        total += len(select(power_cut_plans(10**6, spec.points, 1000.0, spec.seed, spec.spread, spec.dense_around,
+                                            10**6 if spec.swap_cuts == "flash-op" else None), spec.keyword)) or 1
+    if spec.suite in ("standard", "conformance"):
+        from rig.conformance import CASES, select_cases
+
+        total += len(select_cases(CASES, spec.keyword))
+    return total
 
 
 def _measure(record: RunRecord, session: PlaceSession, spec: CampaignSpec) -> None:

@@ -8,6 +8,7 @@ stopped, so a weekend campaign is never lost.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ import rig
 from rig.campaign.case import CaseImages, run_case
 from rig.campaign.session import PlaceSession
 from rig.faults import FaultPlan
+from rig.errors import RigError
+from rig.report.html import write_html_report
 from rig.report.json_report import write_json_report
 from rig.report.junit import write_junit
 from rig.results import CaseResult
@@ -29,15 +32,25 @@ class RunRecord:
     params: dict
     results: list[CaseResult] = field(default_factory=list)
     stopped: str | None = None
+    expected: int | None = None  # cases the whole run will have, when known up front (for the progress bar)
 
     def write(self) -> None:
         run = {**self.params, "rig_version": rig.__version__, "stopped": self.stopped,
                "complete": self.stopped is None}
-        write_json_report(self.report_dir / "report.json", self.target, self.results, run)
+        conformance = [{"id": r.plan["conformance"], "title": r.plan.get("title", ""), "name": r.name,
+                        "outcome": "skip" if r.plan.get("skipped") else r.outcome, "detail": r.message or ""}
+                       for r in self.results if r.plan and r.plan.get("conformance")]
+
+        write_json_report(self.report_dir / "report.json", self.target, self.results, run,
+                          {"conformance": conformance} if conformance else None)
         write_junit(self.report_dir / "junit.xml", f"rig.{self.target}", self.results)
+        try:
+            write_html_report(self.report_dir)
+        except RigError as exc:  # report.json and junit.xml are written; a page that cannot be drawn must not end the run
+            print(f"rig: report.html not written: {exc}", file=sys.stderr)
 
 
-def _case_dir(report_dir: Path, name: str) -> Path:
+def case_dir_for(report_dir: Path, name: str) -> Path:
     path = report_dir / "cases" / name
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -54,9 +67,9 @@ async def run_cases(
 ) -> None:
     done = {r.name for r in record.results}
     todo = [p for p in plans if p.name not in done]
-    total = len(record.results) + len(todo)
+    total = max(len(record.results) + len(todo), record.expected or 0)
     for plan in todo:
-        case_dir = _case_dir(record.report_dir, plan.name)
+        case_dir = case_dir_for(record.report_dir, plan.name)
         if session.console is not None:
             session.console.new_log(case_dir / "console.log")
         first = len(session.timeline)
@@ -64,17 +77,17 @@ async def run_cases(
             result = await run_case(session, plan, images, mode, block_size)
         except asyncio.CancelledError:
             record.stopped = f"interrupted during case {plan.name!r}"
-            _save_case_timeline(session, case_dir, first)
+            save_case_timeline(session, case_dir, first)
             raise
         result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
-        result.timeline_file = str(_save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
+        result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
         record.results.append(result)
         record.write()
         if progress:
             progress(len(record.results), total, result)
 
 
-def _save_case_timeline(session: PlaceSession, case_dir: Path, first: int) -> Path:
+def save_case_timeline(session: PlaceSession, case_dir: Path, first: int) -> Path:
     path = case_dir / "timeline.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for event in session.timeline.events()[first:]:

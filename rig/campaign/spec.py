@@ -14,15 +14,17 @@ from typing import Any
 
 from rig.errors import RigError
 
+SUITES = ("standard", "power-cut", "conformance")
 SPREADS = ("even", "random", "dense")
 DENSE_AROUND = ("download-start", "download-end", "execute")
 
 
 @dataclass(frozen=True)
 class CampaignSpec:
-    suite: str = "power-cut"
+    suite: str = "standard"
     target_file: str = ""
     mode: str = "pull"
+    scheme: str = "coap"  # how a pull travels (and the board registers): coap or coaps (DTLS PSK)
     block_size: int = 512
     image_size: int = 32 * 1024
     points: int = 8
@@ -54,7 +56,7 @@ class CampaignSpec:
     @classmethod
     def from_args(cls, args: argparse.Namespace, target_file: Path, default_points: int) -> "CampaignSpec":
         spec = cls(
-            suite=args.suite, target_file=str(target_file), mode=args.mode, block_size=args.block_size,
+            suite=args.suite, target_file=str(target_file), mode=args.mode, scheme=args.scheme, block_size=args.block_size,
             image_size=args.image_size, points=default_points if args.points is None else args.points,
             seed=args.seed, spread=args.spread, dense_around=args.dense_around, swap_cuts=args.swap_cuts,
             defects=tuple(args.sim_defect), keyword=args.keyword,
@@ -71,5 +73,9 @@ class CampaignSpec:
             raise RigError(f"{source}: dense-around {self.dense_around!r} is not one of {', '.join(DENSE_AROUND)}")
         if self.swap_cuts not in ("time", "flash-op"):
             raise RigError(f"{source}: swap-cuts {self.swap_cuts!r} is not 'time' or 'flash-op'")
+        if self.suite not in SUITES:
+            raise RigError(f"{source}: suite {self.suite!r} is not one of {', '.join(SUITES)}")
+        if self.scheme not in ("coap", "coaps"):
+            raise RigError(f"{source}: scheme {self.scheme!r} is not coap or coaps")
         if self.mode not in ("push", "pull"):
             raise RigError(f"{source}: mode {self.mode!r} is not push or pull")

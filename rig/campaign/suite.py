@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 
-from rig.errors import RigError
-from rig.faults import Cut, FaultPlan, dense_around, even_block_cuts, execute_window_cuts, random_block_cuts
+from rig.faults import (
+    Cut, FaultPlan, dense_around, even_block_cuts, execute_window_cuts, first_boot_cuts, flash_op_cuts, random_block_cuts,
+)
 
 DEFAULT_POINTS = 8
+FIRST_BOOT_POINTS = 3  # flash-op cuts at the new image's first writes (its confirm, its stored result)
 DENSE_FRACTION = 0.125  # "dense" packs the points into this share of the download or swap
 
 
@@ -64,12 +66,8 @@ def _swap_cuts(window_ms: float, ops: int | None, points: int, seed: int, spread
         delays = sorted(round(rng.uniform(0, window_ms), 1) for _ in range(points))
         return [FaultPlan(f"random-{d:08.1f}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
     if ops is not None:
-        from rig import faults
-
-        builder = getattr(faults, "flash_op_cuts", None)
-        if builder is None:
-            raise RigError("swap cuts by flash operation are not available in this build")
-        return builder(int(span), points, seed)
+        commit = min(FIRST_BOOT_POINTS, points // 2)  # the rest spread over the swap itself
+        return flash_op_cuts(int(span), points - commit, seed) + first_boot_cuts(ops, commit, seed)
     return execute_window_cuts(span, points, seed)
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
 
+FIRST_BOOT_WRITES_WITHIN = 3.0  # s after the re-registration by which a new image has confirmed and stored its result
+
 
 async def _until_cut(coro, cutter: Cutter | None):
     """Run `coro`, but stop waiting as soon as the cutter has cut the power."""
@@ -61,12 +63,13 @@ async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
     if cutter:
         cutter.executed()
     came = await _until_cut(driver.wait_registration(mark, driver.s.update_timeout + driver.s.boot_timeout), cutter)
-    if came and cutter and _timed_cut_pending(cutter):
-        # The board was back before the planned instant: the cut still lands, in the new image's first
-        # moments (before it confirms itself), rather than silently not at all.
-        delay = (cutter.plan.cut.delay_ms or 0) / 1000.0
+    if came and cutter and _cut_pending(cutter):
+        # The board was back before the planned instant (or flash op): the cut still lands, in the new
+        # image's first moments (before it confirms itself), rather than silently not at all.
+        cut = cutter.plan.cut
+        wait = (cut.delay_ms or 0) / 1000.0 + 2.0 if cut.kind == "after-execute" else FIRST_BOOT_WRITES_WITHIN
         try:
-            await asyncio.wait_for(cutter.done.wait(), delay + 2.0)
+            await asyncio.wait_for(cutter.done.wait(), wait)
         except asyncio.TimeoutError:
             pass
     if cutter and cutter.done.is_set():
@@ -74,9 +77,9 @@ async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
     return "registered" if came else "no-reregistration"
 
 
-def _timed_cut_pending(cutter: Cutter) -> bool:
+def _cut_pending(cutter: Cutter) -> bool:
     cut = cutter.plan.cut
-    return cut is not None and cut.kind == "after-execute" and not cutter.done.is_set()
+    return cut is not None and cut.kind in ("after-execute", "flash-op") and not cutter.done.is_set()
 
 
 async def full_update(driver: UpdateDriver, image: Path, mode: str, block_size: int, cutter: Cutter | None) -> str:

@@ -6,10 +6,13 @@ import contextlib
 from pathlib import Path
 from typing import AsyncIterator
 
+import os
+
 from rig.campaign.session import PlaceSession
 from rig.config import load_target
 from rig.console.serial import SerialConsole
 from rig.lwm2m.profile import Profile
+from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.server import Lwm2mServer
 from rig.netutil import free_udp_pair
 from rig.power.sim import SimPower
@@ -18,22 +21,33 @@ from rig.sim.launcher import start_virtual_board
 from rig.timeline import Timeline
 
 ENDPOINT = "rig-virtual"
+# 4 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it;
+# a 3 s block timeout keeps "connection lost" cases short.
+BOARD_ARGS = ("--erase-ms", "4", "--fetch-timeout", "3")
 
 
 @contextlib.asynccontextmanager
 async def virtual_place(
     target_file: Path, work_dir: Path, firmware_dir: Path, base_image: Path, timeline: Timeline,
-    defects: tuple[str, ...] = (), board_args: tuple[str, ...] = ("--erase-ms", "4"),
+    defects: tuple[str, ...] = (), board_args: tuple[str, ...] = BOARD_ARGS, scheme: str = "coap",
 ) -> AsyncIterator[PlaceSession]:
+    """`scheme` "coaps": the board registers and pulls over DTLS with a fresh per-run test PSK."""
     target = load_target(target_file)
     profile = Profile.from_target(target.data, str(target_file))
-    server = Lwm2mServer(timeline, firmware_dir, host="127.0.0.1", port=free_udp_pair(), request_timeout=5.0)
+    psk_store, server_uri, extra = None, None, tuple(board_args)
+    if scheme == "coaps":
+        key = os.urandom(16).hex()  # made per run, never stored: nothing to leak
+        psk_store = PskStore.parse([f"{ENDPOINT}:{ENDPOINT}:{key}"])
+        extra += ("--psk", f"{ENDPOINT}:{key}")
+    server = Lwm2mServer(timeline, firmware_dir, host="127.0.0.1", port=free_udp_pair(), request_timeout=5.0,
+                         psk_store=psk_store)
     await server.start()
+    server_uri = f"coaps://127.0.0.1:{server.port + 1}" if scheme == "coaps" else f"coap://127.0.0.1:{server.port}"
     board = power = probe = console = None
     try:
         board = start_virtual_board(
-            work_dir / "board", target_file, server=f"coap://127.0.0.1:{server.port}", endpoint=ENDPOINT,
-            image=base_image, defects=defects, extra=board_args,
+            work_dir / "board", target_file, server=server_uri, endpoint=ENDPOINT,
+            image=base_image, defects=defects, extra=extra,
         )
         power = SimPower(board.control_port, name="virtual", safe_state="off", timeline=timeline)
         probe = SimProbe(board.control_port, name="virtual", timeline=timeline)
@@ -42,6 +56,7 @@ async def virtual_place(
             name="virtual", endpoint=ENDPOINT, layout=target.layout, profile=profile,
             boot_timeout=min(target.boot_timeout, 15.0), power=power, probe=probe, console=console,
             server=server, timeline=timeline, download_timeout=60.0, update_timeout=30.0, board=board,
+            pull_scheme=scheme,
         )
     finally:
         for closer in (power, probe, console):

@@ -10,16 +10,15 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rig.campaign.spec import DENSE_AROUND, SPREADS, CampaignSpec
+from rig.campaign.spec import DENSE_AROUND, SPREADS, SUITES, CampaignSpec
 from rig.campaign.suite import DEFAULT_POINTS
-from rig.config import DEFAULT_TARGETS_DIR
+from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.errors import RigError
 from rig.results import CaseResult
 
 if TYPE_CHECKING:
     from rig.campaign.runner import RunRecord
 
-SUITES = ("power-cut",)
 
 
 
@@ -34,20 +33,22 @@ def _size(text: str) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="run the power-cut suite on a place (default: the virtual board)")
-    p.add_argument("suite", nargs="?", default="power-cut", choices=SUITES, help="suite to run (default power-cut)")
+    p.add_argument("suite", nargs="?", default="standard", choices=SUITES,
+                   help="standard (power cuts + conformance, the default), power-cut, or conformance")
     p.add_argument("--target", type=Path, help="target file (default targets/virtual.toml)")
     p.add_argument("--points", type=int, default=None, help="number of cut points (default 8)")
     p.add_argument("--report-dir", type=Path, default=None, help="where report.json, junit.xml and logs go (rig-results)")
     p.add_argument("-k", dest="keyword", help="only cases whose name contains this (or 'not WORD')")
     p.add_argument("--sim-defect", action="append", default=[], metavar="NAME", help="switch on a virtual-board defect")
     p.add_argument("--mode", choices=("push", "pull"), default="pull", help="how the package travels (default pull)")
+    p.add_argument("--scheme", choices=("coap", "coaps"), default="coap", help="coaps: DTLS with a per-run PSK")
     p.add_argument("--block-size", type=int, default=512, choices=(16, 32, 64, 128, 256, 512, 1024))
     p.add_argument("--image-size", type=_size, default=32 * 1024, help="payload size of the generated images (32K)")
     p.add_argument("--seed", type=int, default=0, help="seed recorded with every plan")
     p.add_argument("--spread", choices=SPREADS, default="even", help="cut points evenly spread, random from --seed, or dense")
     p.add_argument("--dense-around", choices=DENSE_AROUND, default="download-end", help="where --spread dense packs the cuts")
-    p.add_argument("--swap-cuts", choices=("time", "flash-op"), default="time",
-                   help="swap cuts by time after Execute, or at exact flash operations (virtual board)")
+    p.add_argument("--swap-cuts", choices=("time", "flash-op"), default=None,
+                   help="swap cuts by time after Execute, or at exact flash operations (the virtual board's default)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR with its own parameters")
     again.add_argument("--replay", metavar="DIR/report.json#CASE", help="rerun one case of an earlier run, same plan and seed")
@@ -57,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _progress(done: int, total: int, result: CaseResult) -> None:
     mark = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}[result.outcome]
     bar = "#" * int(20 * done / max(total, 1))
-    print(f"[{bar:<20}] {done:>3}/{total} {result.name:<28} {mark:<5} {result.duration:5.1f} s", flush=True)
+    print(f"[{bar:<20}] {done:>3}/{total} {result.name:<36} {mark:<5} {result.duration:5.1f} s", flush=True)
     if result.outcome != "pass":
         print(f"      {result.message}", flush=True)
 
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     target = args.target or DEFAULT_TARGETS_DIR / "virtual.toml"
     if not target.is_file():
         raise RigError(f"--target {target}: no such target file")
+    if args.swap_cuts is None:
+        args.swap_cuts = "flash-op" if load_target(target).kind == "virtual" else "time"
     spec = CampaignSpec.from_args(args, target, DEFAULT_POINTS)
     return _summary(asyncio.run(run_virtual(spec, args.report_dir or Path("rig-results"), _progress)))
 
@@ -127,6 +130,7 @@ def _summary(record: "RunRecord") -> int:
             print(f"  {r.outcome.upper():5} {r.name}: {r.message}")
             for v in r.violations[1:4]:
                 print(f"        [{v.rule}] {v.detail}")
-    print(f"report: {record.report_dir / 'report.json'}  junit: {record.report_dir / 'junit.xml'}")
+    print(f"report: {record.report_dir / 'report.html'}  json: {record.report_dir / 'report.json'}  "
+          f"junit: {record.report_dir / 'junit.xml'}")
     ok = bool(results) and counts["fail"] == 0 and counts["error"] == 0 and record.stopped is None
     return 0 if ok else 1

@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Callable
 
-from rig.campaign.runner import RunRecord, _case_dir, _save_case_timeline
+from rig.campaign.runner import RunRecord, case_dir_for, save_case_timeline
 from rig.campaign.session import PlaceSession
 from rig.conformance.abilities import find_abilities, missing
 from rig.conformance.cases import CASES
@@ -62,11 +62,11 @@ async def run_conformance(
     """Run the selected cases in order, appending to record.results (already present names are kept)."""
     done = {r.name for r in record.results}
     todo = [c for c in select_cases(CASES, keyword) if c.name not in done]
-    total = len(record.results) + len(todo)
+    total = max(len(record.results) + len(todo), record.expected or 0)
     have: set[str] = set()
     why: dict[str, str] = {}
     for case in todo:
-        case_dir = _case_dir(record.report_dir, case.name)
+        case_dir = case_dir_for(record.report_dir, case.name)
         if session.console is not None:
             session.console.new_log(case_dir / "console.log")
         first = len(session.timeline)
@@ -78,11 +78,11 @@ async def run_conformance(
             result = await _run_one(session, ctx, case, have, why)
         except asyncio.CancelledError:
             record.stopped = f"interrupted during case {case.name!r}"
-            _save_case_timeline(session, case_dir, first)
+            save_case_timeline(session, case_dir, first)
             raise
         if session.console is not None:
             result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
-        result.timeline_file = str(_save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
+        result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
         record.results.append(result)
         record.write()
         if progress:

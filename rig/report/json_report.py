@@ -10,12 +10,15 @@ from rig.report.atomic import write_atomic
 from rig.results import CaseResult
 
 
-def write_json_report(path: Path, target: str, results: list[CaseResult], run: dict[str, Any]) -> None:
+def write_json_report(path: Path, target: str, results: list[CaseResult], run: dict[str, Any],
+                      extra: dict[str, Any] | None = None) -> None:
+    """`extra` adds top-level tables (e.g. "conformance": one row per numbered case)."""
     body = {
         "target": target,
         "run": run,
         "summary": summarize(results),
         "results": [r.to_dict() for r in results],
+        **(extra or {}),
     }
     write_atomic(path, json.dumps(body, indent=2, sort_keys=False, default=str) + "\n")
 
