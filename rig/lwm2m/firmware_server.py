@@ -131,9 +131,11 @@ class FirmwareSite(Site):
 class _StrippedRequest(aiocoap.Message):
     """A routed request whose original URI is computed from the unstripped request on demand."""
 
-    _unstripped: aiocoap.Message
+    _unstripped: aiocoap.Message | None = None  # None on a copy() of this request (Message.copy builds a new one)
 
     def get_request_uri(self, *args, **kwargs) -> str:
+        if self._unstripped is None:
+            return super().get_request_uri(*args, **kwargs)
         return self._unstripped.get_request_uri(*args, **kwargs)
 
 
