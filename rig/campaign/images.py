@@ -21,3 +21,30 @@ def make_images(directory: Path, layout: FlashLayout, size: int, base_version: s
     base = sign_image(base_path, layout, base_version, make_payload(size, 1), slot="primary")
     new = sign_image(new_path, layout, new_version, make_payload(size, 2), slot="primary")
     return CaseImages(base, base_version, new, new_version)
+
+
+def given_images(base: Path, new: Path, firmware: Path, layout: FlashLayout) -> CaseImages:
+    """The user's own signed images (a real board boots only real firmware), copied into the served directory."""
+    import shutil
+
+    from rig.errors import RigError
+    from rig.mcuboot import read_image
+
+    firmware.mkdir(parents=True, exist_ok=True)
+    versions = []
+    for what, path in (("--base-image", base), ("--new-image", new)):
+        if not path.is_file():
+            raise RigError(f"{what} {path}: no such file")
+        info = read_image(path.read_bytes(), layout)
+        if info.version is None or not info.intact:
+            raise RigError(f"{what} {path}: not an intact MCUboot image ({info.problem or 'no header'})")
+        versions.append(info.version)
+    if versions[0] == versions[1]:
+        raise RigError(f"--base-image and --new-image are both version {versions[0]}: the update would be invisible")
+    served = []
+    for path in (base, new):
+        target = firmware / path.name
+        if target.resolve() != path.resolve():
+            shutil.copyfile(path, target)
+        served.append(target)
+    return CaseImages(served[0], versions[0], served[1], versions[1])

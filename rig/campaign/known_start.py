@@ -38,10 +38,12 @@ async def known_start(session: PlaceSession, base_image: Path, base_version: str
     """Returns the version the board registered with (read from /3/0/3)."""
     tl = session.timeline
     tl.append("phase", name="known-start")
-    await asyncio.to_thread(session.power.on)
+    resets = getattr(session.probe, "resets_target", True)
+    # A file probe (host-process target) programs the "flash" with the process stopped, and a power-on is its reset.
+    await asyncio.to_thread(session.power.on if resets else session.power.off)
     reflashed = await asyncio.to_thread(_program_base, session, base_image, base_version)
     mark = len(tl)
-    await asyncio.to_thread(session.probe.reset)
+    await asyncio.to_thread(session.probe.reset if resets else session.power.on)
     tl.append("known-start", reflashed=reflashed)
     try:
         await session.server.wait_registration(session.endpoint, session.boot_timeout, after=mark)

@@ -34,6 +34,9 @@ class CampaignSpec:
     swap_cuts: str = "time"  # "time" (ms after Execute) or "flash-op" (exact, virtual board only)
     defects: tuple[str, ...] = field(default_factory=tuple)
     keyword: str | None = None
+    base_image: str | None = None  # the user's signed images (hardware); None: generated for the target
+    new_image: str | None = None
+    place: str | None = None
 
     def to_params(self) -> dict[str, Any]:
         data = asdict(self)
@@ -59,7 +62,9 @@ class CampaignSpec:
             suite=args.suite, target_file=str(target_file), mode=args.mode, scheme=args.scheme, block_size=args.block_size,
             image_size=args.image_size, points=default_points if args.points is None else args.points,
             seed=args.seed, spread=args.spread, dense_around=args.dense_around, swap_cuts=args.swap_cuts,
-            defects=tuple(args.sim_defect), keyword=args.keyword,
+            defects=tuple(args.sim_defect), keyword=args.keyword, place=args.place,
+            base_image=str(args.base_image) if args.base_image else None,
+            new_image=str(args.new_image) if args.new_image else None,
         )
         spec.check("the command line")
         return spec
@@ -77,5 +82,7 @@ class CampaignSpec:
             raise RigError(f"{source}: suite {self.suite!r} is not one of {', '.join(SUITES)}")
         if self.scheme not in ("coap", "coaps"):
             raise RigError(f"{source}: scheme {self.scheme!r} is not coap or coaps")
+        if (self.base_image is None) != (self.new_image is None):
+            raise RigError(f"{source}: give both --base-image and --new-image, or neither")
         if self.mode not in ("push", "pull"):
             raise RigError(f"{source}: mode {self.mode!r} is not push or pull")

@@ -36,6 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("suite", nargs="?", default="standard", choices=SUITES,
                    help="standard (power cuts + conformance, the default), power-cut, or conformance")
     p.add_argument("--target", type=Path, help="target file (default targets/virtual.toml)")
+    p.add_argument("--place", help="a place of the rig file (hardware or host-process board)")
+    p.add_argument("--rig", type=Path, help="the rig file binding places (default $RIG_FILE or ./rig.toml)")
+    p.add_argument("--base-image", type=Path, help="your signed MCUboot image to start each case from (hardware)")
+    p.add_argument("--new-image", type=Path, help="your signed MCUboot image to update to (hardware)")
     p.add_argument("--points", type=int, default=None, help="number of cut points (default 8)")
     p.add_argument("--report-dir", type=Path, default=None, help="where report.json, junit.xml and logs go (rig-results)")
     p.add_argument("-k", dest="keyword", help="only cases whose name contains this (or 'not WORD')")
@@ -64,24 +68,35 @@ def _progress(done: int, total: int, result: CaseResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.campaign.run_virtual import run_virtual
+    from rig.campaign.run_campaign import run_campaign
 
     if args.resume is not None:
         return _resume(args)
     if args.replay is not None:
         return _replay(args)
-    target = args.target or DEFAULT_TARGETS_DIR / "virtual.toml"
+    report_dir = args.report_dir or Path("rig-results")
+    place = _place(args.place, args.rig, args.target, report_dir)
+    target = place.target_file if place else (args.target or DEFAULT_TARGETS_DIR / "virtual.toml")
     if not target.is_file():
         raise RigError(f"--target {target}: no such target file")
     if args.swap_cuts is None:
-        args.swap_cuts = "flash-op" if load_target(target).kind == "virtual" else "time"
+        args.swap_cuts = "time" if place else "flash-op"  # exact flash operations exist on the virtual board only
     spec = CampaignSpec.from_args(args, target, DEFAULT_POINTS)
-    return _summary(asyncio.run(run_virtual(spec, args.report_dir or Path("rig-results"), _progress)))
+    return _summary(asyncio.run(run_campaign(spec, report_dir, _progress, place=place)))
+
+
+def _place(name: str | None, rig_file: Path | None, target: Path | None, report_dir: Path):
+    """None for the self-started virtual board; else the place (rig file, or a non-virtual target file)."""
+    if name is None and rig_file is None and (target is None or load_target(target).kind == "virtual"):
+        return None
+    from rig.place_session import resolve_place
+
+    return resolve_place(name, rig_file, target, report_dir / "place")
 
 
 def _resume(args: argparse.Namespace) -> int:
     from rig.campaign.previous_run import load_previous_run
-    from rig.campaign.run_virtual import run_virtual
+    from rig.campaign.run_campaign import run_campaign
 
     prev = load_previous_run(args.resume)
     if prev.params.get("complete"):
@@ -89,14 +104,15 @@ def _resume(args: argparse.Namespace) -> int:
         return _summary_of_previous(prev)
     measured = {k: prev.params[k] for k in ("swap_window_ms", "swap_flash_ops") if prev.params.get(k) is not None}
     print(f"resuming {args.resume}: {len(prev.results)} cases done, stopped: {prev.params.get('stopped')}")
-    record = asyncio.run(run_virtual(prev.spec, args.resume, _progress, previous=prev.results, measured=measured,
-                                     extra_params={"resumed_after": prev.params.get("stopped")}))
+    place = _place(prev.spec.place, args.rig, None if prev.spec.place else Path(prev.spec.target_file), args.resume)
+    record = asyncio.run(run_campaign(prev.spec, args.resume, _progress, previous=prev.results, measured=measured,
+                                      extra_params={"resumed_after": prev.params.get("stopped")}, place=place))
     return _summary(record)
 
 
 def _replay(args: argparse.Namespace) -> int:
     from rig.campaign.previous_run import load_previous_run, parse_replay_ref
-    from rig.campaign.run_virtual import run_virtual
+    from rig.campaign.run_campaign import run_campaign
 
     source_dir, case = parse_replay_ref(args.replay)
     prev = load_previous_run(source_dir)
@@ -106,8 +122,9 @@ def _replay(args: argparse.Namespace) -> int:
     if not firmware.is_dir():
         raise RigError(f"--replay: the original run's images are gone ({firmware}); the case cannot be repeated exactly")
     measured = {k: prev.params[k] for k in ("swap_window_ms", "swap_flash_ops") if prev.params.get(k) is not None}
-    record = asyncio.run(run_virtual(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=measured,
-                                     extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}))
+    place = _place(prev.spec.place, args.rig, None if prev.spec.place else Path(prev.spec.target_file), out)
+    record = asyncio.run(run_campaign(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=measured,
+                                      extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}, place=place))
     again = record.results[-1] if record.results else None
     if again is not None:
         same = "reproduced" if again.outcome == original.outcome else "NOT reproduced"

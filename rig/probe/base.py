@@ -35,6 +35,7 @@ class Probe(Protocol):
 
 class ProbeBase:
     backend = "base"
+    resets_target = True  # False: reset() cannot restart the device (a file probe); the rig power-cycles instead
 
     def __init__(self, *, name: str = "", timeline: Timeline | None = None) -> None:
         self.name = name

@@ -48,6 +48,8 @@ def load_image(path: Path, address: int | None) -> list[tuple[int, bytes]]:
 class FileProbe(ProbeBase):
     backend = "file"
 
+    resets_target = False  # the process restarts by a power cycle, not through its flash file
+
     def __init__(self, flash_file: Path, layout: FlashLayout, *, name: str = "", timeline: Timeline | None = None) -> None:
         super().__init__(name=name, timeline=timeline)
         self.path = Path(flash_file)

@@ -1,4 +1,8 @@
-"""`rig run` on the virtual board: images, server, board, baseline, then the cut plans.
+"""`rig run` on a place: images, server, board, baseline, then the cut plans and the conformance cases.
+
+The place is the virtual board (started here) unless a rig-file place or a
+non-virtual target is given; then it is opened through rig.place_session with
+the same registries the bench commands use.
 
 The baseline case also measures the board (the swap window after Execute, the
 flash operations of one swap) so cuts "over the swap" cover what this board
@@ -10,44 +14,48 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Callable
+from typing import AsyncContextManager, Callable
 
 from rig.campaign import measure
-from rig.campaign.images import make_images
+from rig.campaign.case import CaseImages
+from rig.campaign.images import given_images, make_images
 from rig.campaign.runner import RunRecord, now_iso, run_cases
 from rig.campaign.session import PlaceSession
 from rig.campaign.spec import CampaignSpec
 from rig.campaign.suite import baseline_plans, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
-from rig.config import load_target
+from rig.config import Place, load_target
 from rig.faults import FaultPlan
 from rig.results import CaseResult
 from rig.timeline import Timeline
 
 
-async def run_virtual(
+async def run_campaign(
     spec: CampaignSpec, report_dir: Path, progress: Callable | None = None, *,
     previous: list[CaseResult] | None = None, measured: dict | None = None,
     replay: FaultPlan | None = None, firmware: Path | None = None, extra_params: dict | None = None,
+    place: Place | None = None,
 ) -> RunRecord:
     report_dir.mkdir(parents=True, exist_ok=True)
     target_file = Path(spec.target_file)
     target = load_target(target_file)
     firmware = firmware or report_dir / "firmware"
     reuse = previous is not None or replay is not None
-    images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse)
+    if spec.base_image and spec.new_image:
+        images = given_images(Path(spec.base_image), Path(spec.new_image), firmware, target.layout)
+    else:
+        images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse)
     if replay is not None and replay.name.startswith("conf-"):
         from rig.errors import RigError
 
         raise RigError(f"--replay {replay.name}: conformance cases are rerun with `rig run conformance -k {replay.name}`")
     params = {**spec.to_params(), "images": {"base": images.base_version, "new": images.new_version},
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
-    record = RunRecord(target.name, report_dir, params, results=list(previous or []))
+    record = RunRecord(place.target_name if place else target.name, report_dir, params, results=list(previous or []))
     record.expected = 1 if replay is not None else _expected_cases(spec)
     timeline = Timeline()
     try:
-        async with virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects,
-                                 scheme=spec.scheme) as session:
+        async with _open(place, target_file, report_dir, firmware, images, timeline, spec) as session:
             run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
             if replay is not None:
                 await run([replay])
@@ -71,6 +79,16 @@ async def run_virtual(
         timeline.save(report_dir / ("timeline.jsonl" if replay is None else "replay-timeline.jsonl"))
         record.write()
     return record
+
+
+def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Path, images: CaseImages,
+          timeline: Timeline, spec: CampaignSpec) -> AsyncContextManager[PlaceSession]:
+    if place is None:
+        return virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects, scheme=spec.scheme)
+    from rig.place_session import open_place_session
+
+    return open_place_session(place, timeline, report_dir, firmware, base_image=images.base, defects=spec.defects,
+                              scheme=spec.scheme)
 
 
 async def _conformance(session: PlaceSession, spec: CampaignSpec, images, layout, firmware: Path,
