@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 IMAGE_SIZE = "252K"  # the largest payload that fits the virtual target's 256 KiB slot (header + trailer)
+SUITE = "power-cut"  # cut-and-verify cycles only; `standard` adds the conformance cases
 
 
 @dataclass
@@ -42,7 +43,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def rig_run_cmd(report_dir: Path, points: int, image_size: str = IMAGE_SIZE, extra: tuple[str, ...] = ()) -> list[str]:
-    return [sys.executable, "-m", "rig.cli", "run", "--report-dir", str(report_dir),
+    return [sys.executable, "-m", "rig.cli", "run", SUITE, "--report-dir", str(report_dir),
             "--image-size", image_size, "--points", str(points), *extra]
 
 
