@@ -73,12 +73,12 @@ def _board_events(port: int) -> tuple["queue.Queue[dict | None]", list[dict]]:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_mid_case_powers_the_board_off_and_writes_a_partial_report(tmp_path, signum):
     out = tmp_path / "R"
-    proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "run", "--report-dir", str(out), "--points", "6"],
+    proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "run", "power-cut", "--report-dir", str(out), "--points", "6"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=default_sigint)
     seen: list[str] = []
     try:
         lines = _lines(proc.stdout)
-        _wait_line(lines, r"1/1 baseline-no-cut", seen)
+        _wait_line(lines, r"\b1/\d+ baseline-no-cut", seen)
         control = re.search(r"^control: 127\.0\.0\.1:(\d+)$", (out / "board" / "supervisor.log").read_text(), re.M)
         assert control, "the board's supervisor log names its control port"
         port = int(control.group(1))
