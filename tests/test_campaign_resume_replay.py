@@ -16,7 +16,7 @@ def rig_run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
 
 def test_resume_completes_an_interrupted_run_with_the_same_plans(tmp_path):
     out = tmp_path / "R"
-    proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "run", "--report-dir", str(out), "--points", "4",
+    proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "run", "power-cut", "--report-dir", str(out), "--points", "4",
                              "--spread", "random", "--seed", "11"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:

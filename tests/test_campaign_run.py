@@ -42,28 +42,13 @@ def test_rig_run_passes_and_writes_reports(tmp_path):
     assert "<svg" in (out / "report.html").read_text() and "report.html" in proc.stdout
 
 
-@pytest.mark.parametrize("defect, args, rules", [
-    ("state-not-persisted", ("--points", "2"), {"new-image-without-success"}),
-])
-def test_defects_make_rig_run_fail_with_a_named_rule(tmp_path, defect, args, rules):
-    out = tmp_path / "R"
-    proc = rig_run("--report-dir", str(out), "--sim-defect", defect, *args)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    report = json.loads((out / "report.json").read_text())
-    bad = [r for r in report["results"] if r["outcome"] != "pass"]
-    assert bad, report
-    assert all(r["violations"] and r["violations"][0]["rule"] for r in bad)
-    assert rules & {v["rule"] for r in bad for v in r["violations"]}
-    assert "failed" in proc.stdout and "[" in proc.stdout
-
-
 def test_ctrl_c_leaves_a_partial_report(tmp_path):
     out = tmp_path / "R"
     proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "run", "--report-dir", str(out), "--points", "6"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         for line in proc.stdout:
-            if "1/1 baseline" in line:
+            if " baseline-no-cut " in line:
                 break
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)

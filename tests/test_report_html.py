@@ -90,7 +90,7 @@ def matrix_rows(doc: Node) -> list[tuple[str, Node]]:
 @pytest.fixture(scope="module")
 def real_report(tmp_path_factory) -> tuple[Path, dict, Node]:
     out = tmp_path_factory.mktemp("real") / "R"
-    proc = rig("run", "--report-dir", str(out), "--points", "2")
+    proc = rig("run", "power-cut", "--report-dir", str(out), "--points", "2")
     assert (out / "report.json").is_file(), proc.stdout + proc.stderr
     made = rig("report", str(out), timeout=60)
     assert made.returncode == 0, made.stderr

@@ -84,6 +84,8 @@ def _message(plan: FaultPlan, facts: CaseFacts, blocks_total: int | None, violat
     text = f"{head}{phase}: at the end the device {state}"
     if violations:
         text += f"; [{violations[0].rule}] {violations[0].detail}"
+    elif facts.notes:
+        text += f" ({'; '.join(facts.notes)})"
     return text
 
 
@@ -124,7 +126,9 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
         )
         if ended != "registered" and not cutter.done.is_set() and not violations:
             violations.append(Violation("update-failed", f"an update without any fault ended as {ended!r}"))
-        if plan.cut is not None and not cutter.done.is_set() and ended == "registered":
+        if plan.cut is not None and plan.cut.kind == "flash-op" and not cutter.done.is_set() and ended == "registered":
+            facts.notes.append(f"flash operation {plan.cut.flash_op} never came: this boot wrote less")
+        elif plan.cut is not None and not cutter.done.is_set() and ended == "registered":
             violations.append(Violation("cut-not-reached", f"the planned {plan.cut.describe()} never happened: the update "
                                         "ended first, so this case tested nothing"))
         result.violations = violations

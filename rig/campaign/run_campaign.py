@@ -53,6 +53,7 @@ async def run_campaign(
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
     record = RunRecord(place.target_name if place else target.name, report_dir, params, results=list(previous or []))
     record.expected = 1 if replay is not None else _expected_cases(spec)
+    record.exitfirst = spec.exitfirst
     timeline = Timeline()
     try:
         async with _open(place, target_file, report_dir, firmware, images, timeline, spec) as session:
@@ -63,6 +64,8 @@ async def run_campaign(
             if spec.suite in ("standard", "power-cut"):
                 baseline = baseline_plans(spec.seed)
                 await run(select(baseline, spec.keyword) or baseline)
+                if record.halted:
+                    return record
                 _measure(record, session, spec)
                 plans = power_cut_plans(
                     measure.blocks_of(images.new.stat().st_size, spec.block_size), spec.points,
@@ -70,7 +73,7 @@ async def run_campaign(
                     record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None,
                 )
                 await run(select(plans[1:], spec.keyword))
-            if spec.suite in ("standard", "conformance"):
+            if spec.suite in ("standard", "conformance") and not record.halted:
                 await _conformance(session, spec, images, target.layout, firmware, record, progress)
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"

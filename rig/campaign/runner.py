@@ -33,6 +33,14 @@ class RunRecord:
     results: list[CaseResult] = field(default_factory=list)
     stopped: str | None = None
     expected: int | None = None  # cases the whole run will have, when known up front (for the progress bar)
+    exitfirst: bool = False  # stop at the first case that does not pass (-x)
+    halted: bool = False
+
+    def note(self, result: CaseResult) -> None:
+        """After each case: with -x, a failure ends the run (report says where)."""
+        if self.exitfirst and result.outcome != "pass":
+            self.halted = True
+            self.stopped = f"stopped at the first failure (-x): {result.name}"
 
     def write(self) -> None:
         run = {**self.params, "rig_version": rig.__version__, "stopped": self.stopped,
@@ -69,6 +77,8 @@ async def run_cases(
     todo = [p for p in plans if p.name not in done]
     total = max(len(record.results) + len(todo), record.expected or 0)
     for plan in todo:
+        if record.halted:
+            break
         case_dir = case_dir_for(record.report_dir, plan.name)
         if session.console is not None:
             session.console.new_log(case_dir / "console.log")
@@ -82,6 +92,7 @@ async def run_cases(
         result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
         result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
         record.results.append(result)
+        record.note(result)
         record.write()
         if progress:
             progress(len(record.results), total, result)

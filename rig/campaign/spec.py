@@ -37,6 +37,7 @@ class CampaignSpec:
     base_image: str | None = None  # the user's signed images (hardware); None: generated for the target
     new_image: str | None = None
     place: str | None = None
+    exitfirst: bool = False
 
     def to_params(self) -> dict[str, Any]:
         data = asdict(self)
@@ -62,7 +63,7 @@ class CampaignSpec:
             suite=args.suite, target_file=str(target_file), mode=args.mode, scheme=args.scheme, block_size=args.block_size,
             image_size=args.image_size, points=default_points if args.points is None else args.points,
             seed=args.seed, spread=args.spread, dense_around=args.dense_around, swap_cuts=args.swap_cuts,
-            defects=tuple(args.sim_defect), keyword=args.keyword, place=args.place,
+            defects=tuple(args.sim_defect), keyword=args.keyword, place=args.place, exitfirst=args.exitfirst,
             base_image=str(args.base_image) if args.base_image else None,
             new_image=str(args.new_image) if args.new_image else None,
         )

@@ -55,7 +55,7 @@ async def virtual_place(
         yield PlaceSession(
             name="virtual", endpoint=ENDPOINT, layout=target.layout, profile=profile,
             boot_timeout=min(target.boot_timeout, 15.0), power=power, probe=probe, console=console,
-            server=server, timeline=timeline, download_timeout=60.0, update_timeout=30.0, board=board,
+            server=server, timeline=timeline, download_timeout=15.0, update_timeout=15.0, board=board,
             pull_scheme=scheme,
         )
     finally:

@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--new-image", type=Path, help="your signed MCUboot image to update to (hardware)")
     p.add_argument("--points", type=int, default=None, help="number of cut points (default 8)")
     p.add_argument("--report-dir", type=Path, default=None, help="where report.json, junit.xml and logs go (rig-results)")
+    p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first case that does not pass")
     p.add_argument("-k", dest="keyword", help="only cases whose name contains this (or 'not WORD')")
     p.add_argument("--sim-defect", action="append", default=[], metavar="NAME", help="switch on a virtual-board defect")
     p.add_argument("--mode", choices=("push", "pull"), default="pull", help="how the package travels (default pull)")

@@ -66,6 +66,8 @@ async def run_conformance(
     have: set[str] = set()
     why: dict[str, str] = {}
     for case in todo:
+        if record.halted:
+            break
         case_dir = case_dir_for(record.report_dir, case.name)
         if session.console is not None:
             session.console.new_log(case_dir / "console.log")
@@ -84,6 +86,7 @@ async def run_conformance(
             result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
         result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
         record.results.append(result)
+        record.note(result)
         record.write()
         if progress:
             progress(len(record.results), total, result)

@@ -1,0 +1,44 @@
+"""Calibration: every field defect of the virtual board makes the standard `rig run` fail, by a general rule.
+
+The same suite is all green on the correct board (test_campaign_run); here each
+defect in turn must end the run non-zero with a named violation in report.json.
+`-x` stops each run at its first failing case, so the sweep costs seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from rig.sim.defects import DEFECTS
+
+# A defect must be caught by a verdict rule (OBJECT5.md invariants, the oracle, flash verdicts, the numbered
+# conformance checks), not end in a rig-side error.
+RIG_SIDE = ("case-error", "cut-not-reached")
+
+
+def run_with(defect: str, out) -> tuple[str, subprocess.CompletedProcess]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "run", "-x", "--sim-defect", defect, "--report-dir", str(out / defect)],
+        capture_output=True, text=True, timeout=400,
+    )
+    return defect, proc
+
+
+def test_every_defect_is_caught_by_the_standard_suite(tmp_path):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda d: run_with(d, tmp_path), DEFECTS))
+    caught = {}
+    for defect, proc in runs:
+        assert proc.returncode == 1, f"{defect}: rig run exited {proc.returncode}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        report = json.loads((tmp_path / defect / "report.json").read_text())
+        assert report["run"]["defects"] == [defect]
+        bad = [r for r in report["results"] if r["outcome"] != "pass"]
+        assert bad and bad[-1]["violations"], (defect, report["results"][-1])
+        caught[defect] = bad[-1]["violations"][0]["rule"]
+        assert report["run"]["stopped"].startswith("stopped at the first failure")
+    unexpected = {d: r for d, r in caught.items() if r in RIG_SIDE}
+    assert not unexpected, unexpected
+    print("\n".join(f"{d:<34} caught by [{r}]" for d, r in caught.items()))
