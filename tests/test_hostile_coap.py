@@ -22,7 +22,7 @@ from aiocoap.optiontypes import BlockOption
 from dtls_test_client import DtlsTestClient, UdpLink
 from lwm2m_test_client import Lwm2mTestClient
 from rig.lwm2m.dtls.psk import PskStore
-from rig.lwm2m.registration import MAX_ASSEMBLIES, MAX_BODY, Block1Bodies
+from rig.lwm2m.bounded_body import MAX_ASSEMBLIES, MAX_BODY, Block1Bodies
 from server_harness import run, running_server
 
 CON, ACK, RST = 0, 2, 3

@@ -60,3 +60,36 @@ def test_send_from_unregistered_peer_is_refused(tmp_path):
                 await ctx.shutdown()
 
     run(body)
+
+
+def test_block_wise_send_is_assembled_and_a_send_that_never_ends_is_cut_off(tmp_path):
+    from aiocoap.optiontypes import BlockOption
+
+    from rig.lwm2m.bounded_body import MAX_BODY
+
+    async def body():
+        async with running_server(tmp_path) as server:
+            client = Lwm2mTestClient("sender", server.port)
+            await client.start()
+            try:
+                half = len(GOOD_SENML_JSON) // 2
+                first = aiocoap.Message(code=Code.POST, uri=f"{client.server}/dp", payload=GOOD_SENML_JSON[:16],
+                                        content_format=110)
+                first.opt.block1 = BlockOption.BlockwiseTuple(0, True, 0)  # 16-byte blocks
+                assert (await client.context.request(first, handle_blockwise=False).response).code == Code.CONTINUE
+                assert half  # the rest in one go: blockwise handled by aiocoap from here
+                whole = aiocoap.Message(code=Code.POST, uri=f"{client.server}/dp", payload=GOOD_SENML_JSON, content_format=110)
+                assert (await client.context.request(whole).response).code == Code.CHANGED
+                endless = 0
+                for num in range(MAX_BODY // 1024 + 2):
+                    req = aiocoap.Message(code=Code.POST, uri=f"{client.server}/dp", payload=b"[" * 1024, content_format=110)
+                    req.opt.block1 = BlockOption.BlockwiseTuple(num, True, 6)
+                    answer = await client.context.request(req, handle_blockwise=False).response
+                    endless = num
+                    if answer.code != Code.CONTINUE:
+                        break
+                assert answer.code == Code.REQUEST_ENTITY_TOO_LARGE and endless * 1024 <= MAX_BODY
+            finally:
+                await client.stop()
+
+    run(body)

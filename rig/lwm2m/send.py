@@ -11,8 +11,8 @@ import logging
 
 import aiocoap
 from aiocoap import Code
-from aiocoap.resource import Resource
 
+from rig.lwm2m.bounded_body import BoundedBodyResource
 from rig.lwm2m.codecs import CodecError, decode
 from rig.lwm2m.endpoints import EndpointTable
 from rig.timeline import Timeline
@@ -21,7 +21,9 @@ log = logging.getLogger("rig.lwm2m.send")
 ACCEPTED_FORMATS = (110, 112, 11542, 11543)
 
 
-class SendResource(Resource):
+class SendResource(BoundedBodyResource):
+    """`POST /dp`; a block-wise body is assembled within the same bounds as a registration's."""
+
     def __init__(self, table: EndpointTable, timeline: Timeline) -> None:
         super().__init__()
         self._table = table
@@ -34,6 +36,9 @@ class SendResource(Resource):
         return None
 
     async def render_post(self, request: aiocoap.Message) -> aiocoap.Message:
+        return await self._with_body(request, self._send)
+
+    async def _send(self, request: aiocoap.Message) -> aiocoap.Message:
         peer = str(request.remote.hostinfo)
         endpoint = self._endpoint_of(request.remote)
         if endpoint is None:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import aiocoap
-from aiocoap.resource import Site
 
 from rig.errors import RigError
 from rig.lwm2m.advertise import WILDCARDS, local_address_towards, peer_host
@@ -21,7 +20,7 @@ from rig.lwm2m.device_management import DeviceManagement, Observation
 from rig.lwm2m.dm_response import DmResponse
 from rig.lwm2m.endpoints import Registration
 from rig.lwm2m.firmware_files import FirmwareStore
-from rig.lwm2m.firmware_server import FirmwareResource
+from rig.lwm2m.firmware_server import FirmwareResource, FirmwareSite
 from rig.lwm2m.push import PushResult, push_package
 from rig.lwm2m.registration import RegisterResource, RegistrationLocations, RegistrationRegistry
 from rig.lwm2m.send import SendResource
@@ -57,7 +56,7 @@ class Lwm2mServer:
     async def start(self) -> None:
         identity_check = self.psk_store.endpoint_for_identity if self.psk_store is not None else None
         self.registry = RegistrationRegistry(self.timeline, identity_check, self._max_endpoints)
-        site = Site()
+        site = FirmwareSite()  # routes without aiocoap's per-request deep copy
         site.add_resource(("rd",), RegisterResource(self.registry))
         site.add_resource(("rd",), RegistrationLocations(self.registry))
         site.add_resource(("fw",), FirmwareResource(self.store, self.hooks, self.timeline))

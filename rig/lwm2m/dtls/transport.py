@@ -130,7 +130,7 @@ class CoapsMessageInterface(interfaces.MessageInterface):
         remote = self._remote(peer, identity)
         try:
             message = Message.decode(plaintext, remote=remote)
-        except error.UnparsableMessage:
+        except (error.UnparsableMessage, ValueError):  # ValueError: e.g. a Uri-Path that is not UTF-8
             log.warning("Ignoring unparsable CoAP message over DTLS from %s", remote.hostinfo)
             return
         self._mman.dispatch_message(message)
