@@ -21,7 +21,7 @@ def test_flash_a_slot_then_dump_it_back(board, tmp_path):
     image = make_image(tmp_path, "2.1.0", seed=5)
     done = rig("flash", str(image), "--slot", "secondary", *sim, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "MCUboot image 2.1.0+0, intact" in done.stdout and "slot secondary at 0x50000" in done.stdout
+    assert "MCUboot image 2.1.0+0, intact" in done.stdout and "slot secondary at 0x58000" in done.stdout
     assert board.slot_image("secondary").version == "2.1.0+0", "the image is in the board's secondary slot"
     assert board.slot_image("primary").version == "1.0.0+0", "primary untouched"
 
@@ -29,7 +29,7 @@ def test_flash_a_slot_then_dump_it_back(board, tmp_path):
     assert done.returncode == 0, done.stderr
     with board.client as c:
         assert (tmp_path / "s.bin").read_bytes() == c.read_partition("secondary")
-    done = rig("dump", "0x50000:0x200", "-o", str(tmp_path / "hdr.bin"), *sim, cwd=tmp_path)
+    done = rig("dump", "0x58000:0x200", "-o", str(tmp_path / "hdr.bin"), *sim, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "hdr.bin").read_bytes() == image.read_bytes()[:0x200]
 
@@ -52,7 +52,7 @@ def test_flash_and_dump_bad_input_is_one_line(tmp_path):
     place = ["--target", str(HOST_SIM), "--work-dir", str(tmp_path / "w")]
     one_line_error(rig("flash", str(tmp_path / "missing.bin"), *place, cwd=tmp_path), "missing.bin", "no such file")
     big = tmp_path / "big.bin"
-    big.write_bytes(b"\0" * (0x40000 + 1))
+    big.write_bytes(b"\0" * (0x48000 + 1))
     one_line_error(rig("flash", str(big), *place, cwd=tmp_path), "does not fit slot primary")
     one_line_error(rig("dump", "nvs", "-o", "x.bin", *place, cwd=tmp_path), "'nvs'", "primary")
     one_line_error(rig("dump", "0x0:zz", "-o", "x.bin", *place, cwd=tmp_path), "ADDR:LEN")

@@ -121,7 +121,7 @@ def test_layout_errors_name_file_and_key(tmp_path: Path) -> None:
     bad.write_text(text)
     with pytest.raises(RigError, match=r"bad\.toml.*sector_size"):
         load_layout(bad)
-    bad.write_text(TARGET.read_text().replace("primary = [0x10000, 0x40000]", "primary = [0x10000, 0x50000]"))
+    bad.write_text(TARGET.read_text().replace("primary = [0x10000, 0x48000]", "primary = [0x10000, 0x50000]"))
     with pytest.raises(RigError, match="flash.partitions.secondary overlaps|overlaps"):
         load_layout(bad)
     layout = load_layout(TARGET)

@@ -13,7 +13,24 @@ from rig.flash_layout import FlashLayout
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image
 
 
+TLV_ALLOWANCE = 256  # the protected/unprotected TLV areas of an unsigned image (hash, info) fit in this
+
+
+def max_payload(layout: FlashLayout) -> int:
+    """The largest payload whose signed image still fits the slot before its trailer."""
+    from rig.mcuboot.slots import slot_trailer_layout
+
+    slot = layout.partition("primary").size
+    trailer = slot_trailer_layout(layout, "primary").size
+    return slot - trailer - layout.header_size - TLV_ALLOWANCE
+
+
 def make_images(directory: Path, layout: FlashLayout, size: int, base_version: str = "1.0.0", new_version: str = "1.1.0", reuse: bool = False) -> CaseImages:
+    limit = max_payload(layout)
+    if size > limit:
+        from rig.errors import RigError
+
+        raise RigError(f"--image-size {size}: the target's slots take at most {limit} bytes ({limit // 1024}K) of payload")
     directory.mkdir(parents=True, exist_ok=True)
     base_path, new_path = directory / f"base-{base_version}.bin", directory / f"update-{new_version}.bin"
     if reuse and base_path.is_file() and new_path.is_file():
