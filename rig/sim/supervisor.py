@@ -27,6 +27,8 @@ from rig.sim import control, memory_ops, probe_registry
 from rig.sim.power_loss import parse_cut_line
 from rig.sim.spawn import FreshSpawner, McuProcess, ZygoteSpawner
 
+REBOOT_LINE = b"[app] reboot"  # the firmware's last words before a reboot it asked for
+
 
 @dataclass
 class BoardConfig:
@@ -245,6 +247,7 @@ class Supervisor:
         reader = asyncio.StreamReader(limit=1 << 20)
         pipe = os.fdopen(mcu.console_fd, "rb", 0)
         transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        last = b""
         try:
             while True:
                 line = await reader.readline()
@@ -257,6 +260,7 @@ class Supervisor:
                     self._flash_cut(cut)
                     continue
                 self._console_line(line)
+                last = line
         finally:
             transport.close()
         if generation == self._generation and self.power == "on" and self.run_state in ("running", "halted"):
@@ -266,9 +270,11 @@ class Supervisor:
             except ProcessLookupError:
                 pass
             self.mcu = None
-            # A core that faults right after reset restarts at watchdog pace, not in a busy loop.
+            # A core that faults right after reset restarts at watchdog pace, not in a busy loop;
+            # a reboot the firmware asked for ("[app] reboot", e.g. to install) restarts at once.
             lived = asyncio.get_running_loop().time() - self._started_at
-            await asyncio.sleep(0.5 if lived < 1.0 else 0.0)
+            asked = last.rstrip().endswith(REBOOT_LINE)
+            await asyncio.sleep(0.5 if lived < 1.0 and not asked else 0.0)
             if generation == self._generation and self.power == "on" and self.mcu is None:
                 self._start_mcu()
 
