@@ -68,7 +68,11 @@ class Cutter:
         """Called when Execute was answered: starts the timer of an after-execute cut, arms a flash-op cut."""
         cut = self.plan.cut
         if cut is not None and cut.kind == "after-execute":
-            self._loop.call_later((cut.delay_ms or 0) / 1000.0, self._fire, "after-execute")
+            # Timed from the Execute answer itself (timeline and loop share time.monotonic), not from
+            # whenever this coroutine resumed after it.
+            answered = self._execute_answered_at()
+            when = answered + (cut.delay_ms or 0) / 1000.0
+            self._loop.call_at(when, self._fire_timed, "after-execute")
         elif cut is not None and cut.kind == "flash-op":
             # Blocking on purpose (one localhost round trip): the device reboots ~0.1 s after its answer,
             # and the cut must be armed before that reboot's MCU starts.
@@ -119,6 +123,31 @@ class Cutter:
                 self._loop.call_soon_threadsafe(self._fire, f"state {cut.state}")
         elif cut.kind == "console" and event.kind == "console" and pattern and pattern.search(event.data.get("line", "")):
             self._loop.call_soon_threadsafe(self._fire, f"console /{cut.pattern}/")
+
+    def _execute_answered_at(self) -> float:
+        for event in reversed(self.s.timeline.events()[self.since:]):
+            if event.kind == "request" and event.data.get("op") == "execute" and event.data.get("path") == "/5/0/2":
+                return event.t
+        return self._loop.time()
+
+    def _fire_timed(self, why: str) -> None:
+        """At the planned instant: switch first, bookkeeping after (the phase scan must not delay the cut)."""
+        if self._cutting or self.done.is_set():
+            return
+        if not getattr(self.s.power, "switches_fast", False):
+            self._fire(why)
+            return
+        t = self.s.timeline.now()
+        try:
+            self.s.power.off()
+        except Exception:  # let the ordinary path retry it and report what went wrong
+            self._fire(why)
+            return
+        self._cutting = True
+        self.cut_t = t
+        self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
+        self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
+        self.done.set()
 
     def _fire(self, why: str) -> None:
         if not self._cutting:

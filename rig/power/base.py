@@ -49,6 +49,10 @@ class PowerBase:
     """
 
     backend = "base"
+    # True when off() is a pin write or one local round trip (well under 1 ms): a timed cut then calls it
+    # straight from the event loop's timer, without a thread hop's jitter. Slow switches (a hub's CLI, a person)
+    # keep going through a thread so the server is never stalled.
+    switches_fast = False
 
     def __init__(self, *, name: str = "", safe_state: str = "off", timeline: Timeline | None = None) -> None:
         if safe_state not in SAFE_STATES:

@@ -52,6 +52,7 @@ class GpioPower(PowerBase):
     """A relay on BCM pin `pin`; `active_low` for the common opto-isolated boards that switch on a low input."""
 
     backend = "gpio"
+    switches_fast = True
 
     def __init__(
         self,

@@ -23,6 +23,7 @@ class ProcessPower(PowerBase):
     """Runs `argv` in `cwd` in a new session; `off` kills the group, so children die with the client."""
 
     backend = "process"
+    switches_fast = True
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from rig.sim.control import SupervisorClient, SupervisorError
 
 class SimPower(PowerBase):
     backend = "sim"
+    switches_fast = True
 
     def __init__(self, control_port: int, host: str = "127.0.0.1", **common: Any) -> None:
         super().__init__(**common)
