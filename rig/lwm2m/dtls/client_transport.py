@@ -31,7 +31,7 @@ from aiocoap.util import hostportjoin, hostportsplit
 from rig.lwm2m.dtls import DtlsEvent, Peer
 from rig.lwm2m.dtls.client_engine import ClientHooks, DtlsClientEngine
 from rig.lwm2m.dtls.client_handshake import ClientConfig
-from rig.lwm2m.dtls.transport import CoapsRemote
+from rig.lwm2m.dtls.transport import CoapsRemote, Datagrams
 
 log = logging.getLogger("rig.dtls")
 COAPS_PORT = 5684
@@ -44,17 +44,6 @@ class ServerRemote(CoapsRemote):
     @property
     def authenticated_claims(self) -> tuple[bytes, ...]:
         return ()
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, owner: "CoapsClientInterface") -> None:
-        self._owner = owner
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self._owner.datagram_received(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("coaps client socket error (ignored; the handshake or CoAP timers report it): %s", exc)
 
 
 class CoapsClientInterface(interfaces.MessageInterface):
@@ -210,7 +199,7 @@ async def create_coaps_client_context(
     tman = TokenManager(context)
     mman = MessageManager(tman)
     interface = CoapsClientInterface(mman, loop, identity, psk, config, on_event, timeline)
-    transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(interface), local_addr=bind,
+    transport, _ = await loop.create_datagram_endpoint(lambda: Datagrams(interface), local_addr=bind,
                                                        family=socket.AF_INET)
     interface._transport = transport  # type: ignore[assignment]
     interface.hostinfo_local = hostportjoin(*transport.get_extra_info("sockname")[:2])

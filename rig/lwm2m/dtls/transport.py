@@ -90,15 +90,18 @@ class _TolerantDict(dict):
         return super().pop(key, None)
 
 
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, owner: "CoapsMessageInterface") -> None:
+class Datagrams(asyncio.DatagramProtocol):
+    """Hands a UDP socket's datagrams to the DTLS interface that owns it (server or client side)."""
+
+    def __init__(self, owner: Any) -> None:
         self._owner = owner
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self._owner.datagram_received(data, addr)
 
     def error_received(self, exc: Exception) -> None:
-        log.debug("coaps socket error (ignored, cannot be tied to a peer): %s", exc)
+        # ICMP errors cannot be tied to a session; the handshake and CoAP timers report what they cause
+        log.debug("coaps socket error (ignored): %s", exc)
 
 
 class CoapsMessageInterface(interfaces.MessageInterface):
@@ -283,7 +286,7 @@ async def attach_coaps(
     hooks = EngineHooks(interface._send_datagram, interface._deliver, interface._on_event)
     interface.engine = engine_factory(psk_store.key_for_identity, hooks, clock=loop.time, timeline=timeline, **engine_options)
     try:
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(interface), local_addr=(host, port))
+        transport, _ = await loop.create_datagram_endpoint(lambda: Datagrams(interface), local_addr=(host, port))
     except OSError as exc:
         from rig.errors import RigError
 
