@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 import rig
 from rig.campaign.case import CaseImages, run_case
@@ -64,6 +64,39 @@ def case_dir_for(report_dir: Path, name: str) -> Path:
     return path
 
 
+Progress = Callable[[int, int, CaseResult], None]
+
+
+def pending(record: RunRecord, names: list[str]) -> tuple[list[str], int]:
+    """The names not yet in the record (a resumed run skips what it has), and the run's total for the bar."""
+    done = {r.name for r in record.results}
+    todo = [n for n in names if n not in done]
+    return todo, max(len(record.results) + len(todo), record.expected or 0)
+
+
+async def record_case(session: PlaceSession, record: RunRecord, name: str, run: Callable[[], Awaitable[CaseResult]],
+                      total: int, progress: Progress | None = None) -> None:
+    """One case with its own console log and timeline slice; report.json/junit.xml/html rewritten before returning."""
+    case_dir = case_dir_for(record.report_dir, name)
+    if session.console is not None:
+        session.console.new_log(case_dir / "console.log")
+    first = len(session.timeline)
+    try:
+        result = await run()
+    except asyncio.CancelledError:
+        record.stopped = f"interrupted during case {name!r}"
+        save_case_timeline(session, case_dir, first)
+        raise
+    if session.console is not None:
+        result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
+    result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
+    record.results.append(result)
+    record.note(result)
+    record.write()
+    if progress:
+        progress(len(record.results), total, result)
+
+
 async def run_cases(
     session: PlaceSession,
     plans: list[FaultPlan],
@@ -71,31 +104,15 @@ async def run_cases(
     record: RunRecord,
     mode: str,
     block_size: int,
-    progress: Callable[[int, int, CaseResult], None] | None = None,
+    progress: Progress | None = None,
 ) -> None:
-    done = {r.name for r in record.results}
-    todo = [p for p in plans if p.name not in done]
-    total = max(len(record.results) + len(todo), record.expected or 0)
-    for plan in todo:
+    by_name = {p.name: p for p in plans}
+    todo, total = pending(record, list(by_name))
+    for name in todo:
         if record.halted:
             break
-        case_dir = case_dir_for(record.report_dir, plan.name)
-        if session.console is not None:
-            session.console.new_log(case_dir / "console.log")
-        first = len(session.timeline)
-        try:
-            result = await run_case(session, plan, images, mode, block_size)
-        except asyncio.CancelledError:
-            record.stopped = f"interrupted during case {plan.name!r}"
-            save_case_timeline(session, case_dir, first)
-            raise
-        result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
-        result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
-        record.results.append(result)
-        record.note(result)
-        record.write()
-        if progress:
-            progress(len(record.results), total, result)
+        plan = by_name[name]
+        await record_case(session, record, name, lambda: run_case(session, plan, images, mode, block_size), total, progress)
 
 
 def save_case_timeline(session: PlaceSession, case_dir: Path, first: int) -> Path:

@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Callable
 
-from rig.campaign.runner import RunRecord, case_dir_for, save_case_timeline
+from rig.campaign.runner import RunRecord, pending, record_case
 from rig.campaign.session import PlaceSession
 from rig.conformance.abilities import find_abilities, missing
 from rig.conformance.cases import CASES
@@ -60,36 +60,24 @@ async def run_conformance(
     keyword: str | None = None,
 ) -> None:
     """Run the selected cases in order, appending to record.results (already present names are kept)."""
-    done = {r.name for r in record.results}
-    todo = [c for c in select_cases(CASES, keyword) if c.name not in done]
-    total = max(len(record.results) + len(todo), record.expected or 0)
+    by_name = {c.name: c for c in select_cases(CASES, keyword)}
+    todo, total = pending(record, list(by_name))
     have: set[str] = set()
     why: dict[str, str] = {}
-    for case in todo:
+
+    async def one(case: ConformanceCase) -> CaseResult:
+        nonlocal have, why
+        if not have and not why:
+            await _registered(session)
+            have, why = await find_abilities(session, ctx)
+            record.params["conformance_abilities"] = sorted(have)
+        return await _run_one(session, ctx, case, have, why)
+
+    for name in todo:
         if record.halted:
             break
-        case_dir = case_dir_for(record.report_dir, case.name)
-        if session.console is not None:
-            session.console.new_log(case_dir / "console.log")
-        first = len(session.timeline)
-        try:
-            if not have and not why:
-                await _registered(session)
-                have, why = await find_abilities(session, ctx)
-                record.params["conformance_abilities"] = sorted(have)
-            result = await _run_one(session, ctx, case, have, why)
-        except asyncio.CancelledError:
-            record.stopped = f"interrupted during case {case.name!r}"
-            save_case_timeline(session, case_dir, first)
-            raise
-        if session.console is not None:
-            result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
-        result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
-        record.results.append(result)
-        record.note(result)
-        record.write()
-        if progress:
-            progress(len(record.results), total, result)
+        case = by_name[name]
+        await record_case(session, record, name, lambda: one(case), total, progress)
 
 
 async def _registered(session: PlaceSession) -> None:
