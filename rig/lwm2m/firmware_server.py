@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import aiocoap
 from aiocoap import Code
@@ -25,7 +26,7 @@ from aiocoap.pipe import Pipe
 from aiocoap.resource import PathCapable, Resource, Site
 
 from rig.lwm2m.blocks import BlockAction, BlockEvent, BlockHooks
-from rig.lwm2m.firmware_files import BadFirmwareName, FirmwareStore
+from rig.lwm2m.firmware_files import BadFirmwareName, FirmwareFile, FirmwareStore
 from rig.timeline import Timeline
 
 log = logging.getLogger("rig.lwm2m.fw")
@@ -65,16 +66,30 @@ class FirmwareResource(Resource, PathCapable):
         pipe.add_response(response, is_last=True)
 
     async def render_get(self, request: aiocoap.Message) -> aiocoap.Message:
+        found = self.locate(request, request.opt.uri_path)
+        if isinstance(found, aiocoap.Message):
+            return found
+        if await self.hooks.run(found.event()) is BlockAction.DROP:
+            self.timeline.append("block2-dropped", file=found.entry.name, num=found.num, offset=found.offset,
+                                 size=found.size, peer=found.peer)
+            await asyncio.Event().wait()  # never answer: the client sees a lost connection
+        return self.block_response(request, found)
+
+    def locate(self, request: aiocoap.Message, segments: tuple[str, ...]) -> "aiocoap.Message | ServedBlock":
+        """The block a GET of `segments` (the path below /fw) asks for, or the error answer (its event appended).
+
+        Synchronous on purpose: rig.lwm2m.fast_block2 answers from here without a task per request.
+        """
         peer = self._peer(request.remote)
         block2 = request.opt.block2
         try:
-            entry = self.store.get(request.opt.uri_path, recheck=block2 is None or block2.block_number == 0)
+            entry = self.store.get(segments, recheck=block2 is None or block2.block_number == 0)
         except BadFirmwareName as exc:
             log.warning("refused firmware request from %s: %s", peer, exc)
-            self.timeline.append("fw-refused", peer=peer, path="/".join(request.opt.uri_path), reason=str(exc))
+            self.timeline.append("fw-refused", peer=peer, path="/".join(segments), reason=str(exc))
             return aiocoap.Message(code=Code.BAD_REQUEST, payload=str(exc).encode())
         if entry is None:
-            self.timeline.append("fw-not-found", peer=peer, path="/".join(request.opt.uri_path))
+            self.timeline.append("fw-not-found", peer=peer, path="/".join(segments))
             return aiocoap.Message(code=Code.NOT_FOUND)
 
         szx = min(block2.size_exponent, MAX_SZX) if block2 is not None else DEFAULT_SZX
@@ -84,24 +99,44 @@ class FirmwareResource(Resource, PathCapable):
         total = len(entry.data)
         if offset > total or (offset == total and total > 0):
             return aiocoap.Message(code=Code.BAD_OPTION, payload=b"block number beyond end of file")
-        chunk = entry.data[offset : offset + size]
-        more = offset + len(chunk) < total
-        event = BlockEvent("block2", entry.name, num, offset, size, total, more, peer)
-        if await self.hooks.run(event) is BlockAction.DROP:
-            self.timeline.append("block2-dropped", file=entry.name, num=num, offset=offset, size=size, peer=peer)
-            await asyncio.Event().wait()  # never answer: the client sees a lost connection
-        response = aiocoap.Message(code=Code.CONTENT, payload=chunk, content_format=ContentFormat.OCTETSTREAM)
+        return ServedBlock(entry, num, szx, size, offset, offset + size < total, block2 is not None, peer)
+
+    def block_response(self, request: aiocoap.Message, block: "ServedBlock") -> aiocoap.Message:
+        """The 2.05 carrying `block`; appends its "block2" event (and "transfer-done" after the last)."""
+        entry, num, offset, size = block.entry, block.num, block.offset, block.size
+        total = len(entry.data)
+        response = aiocoap.Message(code=Code.CONTENT, payload=entry.data[offset : offset + size],
+                                   content_format=ContentFormat.OCTETSTREAM)
         response.opt.etag = entry.etag
-        if block2 is not None or total > size:
-            response.opt.block2 = BlockOption.BlockwiseTuple(num, more, szx)
+        if block.asked_blockwise or total > size:
+            response.opt.block2 = BlockOption.BlockwiseTuple(num, block.more, block.szx)
         if num == 0 or request.opt.size2 is not None:
             response.opt.size2 = total
         self.timeline.append(
-            "block2", file=entry.name, num=num, offset=offset, size=size, total=total, more=more, peer=peer
+            "block2", file=entry.name, num=num, offset=offset, size=size, total=total, more=block.more, peer=block.peer
         )
-        if not more:
-            self.timeline.append("transfer-done", direction="pull", file=entry.name, size=total, sha256=entry.sha256, peer=peer)
+        if not block.more:
+            self.timeline.append("transfer-done", direction="pull", file=entry.name, size=total, sha256=entry.sha256,
+                                 peer=block.peer)
         return response
+
+
+@dataclass(frozen=True)
+class ServedBlock:
+    """One block of a firmware file, located and checked, not yet answered (hooks may hold or drop it)."""
+
+    entry: FirmwareFile
+    num: int
+    szx: int
+    size: int
+    offset: int
+    more: bool
+    asked_blockwise: bool  # the request had a Block2 option
+    peer: str
+
+    def event(self) -> BlockEvent:
+        return BlockEvent("block2", self.entry.name, self.num, self.offset, self.size, len(self.entry.data),
+                          self.more, self.peer)
 
 
 class FirmwareSite(Site):

@@ -19,6 +19,7 @@ from rig.lwm2m.blocks import BlockHook, BlockHooks
 from rig.lwm2m.device_management import DeviceManagement, Observation
 from rig.lwm2m.dm_response import DmResponse
 from rig.lwm2m.endpoints import Registration
+from rig.lwm2m.fast_block2 import FastBlock2
 from rig.lwm2m.firmware_files import FirmwareStore
 from rig.lwm2m.firmware_server import FirmwareResource, FirmwareSite
 from rig.lwm2m.push import PushResult, push_package
@@ -50,6 +51,7 @@ class Lwm2mServer:
         self._request_timeout = request_timeout
         self.context: aiocoap.Context | None = None
         self._coaps: Any = None
+        self.fast_block2: FastBlock2 | None = None  # firmware blocks answered at the message layer (both sockets)
         self.registry: RegistrationRegistry | None = None
         self.dm: DeviceManagement | None = None
 
@@ -59,7 +61,9 @@ class Lwm2mServer:
         site = FirmwareSite()  # routes without aiocoap's per-request deep copy
         site.add_resource(("rd",), RegisterResource(self.registry))
         site.add_resource(("rd",), RegistrationLocations(self.registry))
-        site.add_resource(("fw",), FirmwareResource(self.store, self.hooks, self.timeline))
+        firmware = FirmwareResource(self.store, self.hooks, self.timeline)
+        site.add_resource(("fw",), firmware)
+        self.fast_block2 = FastBlock2(firmware, "fw")
         site.add_resource(("dp",), SendResource(self.registry.table, self.timeline))
         try:
             self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, self.port), transports=["udp6"])
@@ -73,6 +77,7 @@ class Lwm2mServer:
             except OSError as exc:
                 await self.context.shutdown()
                 raise RigError(f"cannot listen on coaps://{self.host}:{self.port + 1}: {exc.strerror or exc}") from None
+        self.fast_block2.install_on(self.context)
         self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout)
         self.timeline.append("server-start", host=self.host, port=self.port, coaps=self.psk_store is not None)
 
@@ -110,6 +115,8 @@ class Lwm2mServer:
             from rig.lwm2m.dtls.transport import attach_coaps
 
             self._coaps = await attach_coaps(self.context, self.host, self.port + 1, self.psk_store, self.timeline)
+        if self.fast_block2 is not None:
+            self.fast_block2.install_on(self.context)
         self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout)
         self.timeline.append("server-start", host=self.host, port=self.port, coaps=self.psk_store is not None, restart=True)
 

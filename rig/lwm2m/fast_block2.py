@@ -1,0 +1,101 @@
+"""Firmware blocks answered at aiocoap's message layer: one datagram in, one out, no task per request.
+
+A firmware download is hundreds of identical GETs, and aiocoap spends most of
+its time per request on machinery a block never needs: duplicate tracking with a
+timer per message, a piggyback timer, a token-manager pipe, a task for the
+resource and Site routing. For a plain GET of /fw/<name> (CON or NON, only
+Uri-Path, Uri-Host/Port, Block2 and Size2 options), this answers from the same
+FirmwareResource code (same ETag, Size2, Block2 and timeline events) straight
+from `MessageManager.dispatch_message`: a piggybacked ACK (CON) or a NON.
+
+Everything else takes aiocoap's ordinary path, unchanged: other resources and
+methods, Observe or No-Response, a message ID aiocoap is already handling (its
+deduplication stays authoritative), and every request while block hooks are
+registered: a hook may hold a block for seconds, and only the ordinary path has
+a task per request (so a held block stalls nobody else) and retransmission
+handling for a held answer. A duplicate CON of a fast-path request is simply
+answered again (GET is idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+import aiocoap
+from aiocoap import Code
+from aiocoap.messagemanager import MessageManager
+from aiocoap.numbers import OptionNumber
+from aiocoap.numbers.types import ACK, CON, NON
+
+from rig.lwm2m.firmware_server import FirmwareResource
+
+log = logging.getLogger("rig.lwm2m.fw")
+
+FAST_OPTIONS = frozenset(
+    {OptionNumber.URI_PATH, OptionNumber.URI_HOST, OptionNumber.URI_PORT, OptionNumber.BLOCK2, OptionNumber.SIZE2}
+)
+
+
+class FastBlock2:
+    """Serves Block2 GETs of `prefix`/<name> from `resource` for the message managers it is installed on."""
+
+    def __init__(self, resource: FirmwareResource, prefix: str = "fw") -> None:
+        self.resource = resource
+        self.prefix = prefix
+        self.answered = 0  # requests answered here (tests and benchmarks check the path was taken)
+
+    def install(self, mman: MessageManager) -> None:
+        """Answer firmware blocks arriving through `mman` (once per manager); the rest goes to its own dispatch."""
+        if getattr(mman, "_rig_fast_block2", None) is self:
+            return
+        ordinary = mman.dispatch_message
+
+        def dispatch_message(message: aiocoap.Message) -> None:
+            if not self.answer(mman, message):
+                ordinary(message)
+
+        mman.dispatch_message = dispatch_message  # type: ignore[method-assign]
+        mman._rig_fast_block2 = self  # type: ignore[attr-defined]
+
+    def install_on(self, context: aiocoap.Context) -> int:
+        """Install on every UDP-style (message-managed) interface of `context`: coap, and coaps once attached."""
+        count = 0
+        for tman in context.request_interfaces:
+            mman = getattr(tman, "token_interface", None)
+            if isinstance(mman, MessageManager):
+                self.install(mman)
+                count += 1
+        return count
+
+    def answer(self, mman: MessageManager, message: aiocoap.Message) -> bool:
+        """Answer `message` here and return True, or return False for aiocoap's ordinary path."""
+        mtype = message.mtype
+        if message.code != Code.GET or (mtype is not CON and mtype is not NON):
+            return False
+        if not message.opt._options.keys() <= FAST_OPTIONS or self.resource.hooks._hooks:
+            return False
+        path = message.opt.uri_path
+        if len(path) < 2 or path[0] != self.prefix:
+            return False
+        recent = mman._recent_messages
+        if recent is None or mman._active_exchanges is None or (message.remote, message.mid) in recent:
+            return False  # shutting down, or aiocoap is already handling this message ID
+        segments = path[1:]
+        if segments == ("",):  # as Site routing strips a trailing slash: "no file name"
+            segments = ()
+        try:
+            found = self.resource.locate(message, segments)
+            response = found if isinstance(found, aiocoap.Message) else self.resource.block_response(message, found)
+        except Exception:  # the ordinary path turns it into a 5.xx answer and logs it
+            log.exception("fast Block2 path failed for %r; handing it to aiocoap", message)
+            return False
+        response.token = message.token
+        response.remote = message.remote.as_response_address()
+        if mtype is CON:
+            response.mtype = ACK
+            response.mid = message.mid
+        else:
+            response.mtype = NON
+            response.mid = mman._next_message_id()
+        mman.message_interface.send(response)
+        self.answered += 1
+        return True
