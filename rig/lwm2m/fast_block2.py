@@ -42,6 +42,7 @@ class FastBlock2:
         self.resource = resource
         self.prefix = prefix
         self.answered = 0  # requests answered here (tests and benchmarks check the path was taken)
+        self._multicast: dict[object, bool] = {}  # local address info (pktinfo) -> sent to a multicast group?
 
     def install(self, mman: MessageManager) -> None:
         """Answer firmware blocks arriving through `mman` (once per manager); the rest goes to its own dispatch."""
@@ -76,9 +77,12 @@ class FastBlock2:
         path = message.opt.uri_path
         if len(path) < 2 or path[0] != self.prefix:
             return False
+        remote = message.remote
         recent = mman._recent_messages
-        if recent is None or mman._active_exchanges is None or (message.remote, message.mid) in recent:
+        if recent is None or mman._active_exchanges is None or (remote, message.mid) in recent:
             return False  # shutting down, or aiocoap is already handling this message ID
+        if self._to_multicast(remote):
+            return False  # answered from another source address: aiocoap knows how
         segments = path[1:]
         if segments == ("",):  # as Site routing strips a trailing slash: "no file name"
             segments = ()
@@ -89,7 +93,7 @@ class FastBlock2:
             log.exception("fast Block2 path failed for %r; handing it to aiocoap", message)
             return False
         response.token = message.token
-        response.remote = message.remote.as_response_address()
+        response.remote = remote
         if mtype is CON:
             response.mtype = ACK
             response.mid = message.mid
@@ -99,3 +103,15 @@ class FastBlock2:
         mman.message_interface.send(response)
         self.answered += 1
         return True
+
+    def _to_multicast(self, remote: object) -> bool:
+        """Whether the request was sent to a multicast group (udp6 parses the address anew for every message)."""
+        local = getattr(remote, "pktinfo", None)
+        if local is None:
+            return bool(getattr(remote, "is_multicast_locally", False))
+        known = self._multicast.get(local)
+        if known is None:
+            if len(self._multicast) >= 256:
+                self._multicast.clear()
+            known = self._multicast[local] = bool(remote.is_multicast_locally)
+        return known

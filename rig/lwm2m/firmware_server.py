@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import aiocoap
 from aiocoap import Code
-from aiocoap.numbers import ContentFormat
+from aiocoap.numbers import ContentFormat, OptionNumber
 from aiocoap.options import Options
 from aiocoap.optiontypes import BlockOption
 from aiocoap.pipe import Pipe
@@ -34,6 +34,7 @@ log = logging.getLogger("rig.lwm2m.fw")
 DEFAULT_SZX = 6  # 1024 bytes
 MAX_SZX = 6  # 1024; BERT (7) is for CoAP over TCP only
 MAX_PEERS_CACHED = 1024
+MAX_FILES_CACHED = 64
 
 
 class FirmwareResource(Resource, PathCapable):
@@ -43,6 +44,7 @@ class FirmwareResource(Resource, PathCapable):
         self.hooks = hooks
         self.timeline = timeline
         self._peers: dict[object, str] = {}  # remote -> "host:port": formatting an address costs more than a block
+        self._fixed_options: dict[bytes, tuple] = {}  # ETag -> (file version, its Content-Format, ETag, Size2 options)
 
     def _peer(self, remote: object) -> str:
         peer = self._peers.get(remote)
@@ -102,16 +104,32 @@ class FirmwareResource(Resource, PathCapable):
         return ServedBlock(entry, num, szx, size, offset, offset + size < total, block2 is not None, peer)
 
     def block_response(self, request: aiocoap.Message, block: "ServedBlock") -> aiocoap.Message:
-        """The 2.05 carrying `block`; appends its "block2" event (and "transfer-done" after the last)."""
+        """The 2.05 carrying `block`; appends its "block2" event (and "transfer-done" after the last).
+
+        The options that are the same for every block of a file version (ETag, Content-Format, Size2) are
+        built once per version: creating an option object costs more than slicing the block.
+        """
         entry, num, offset, size = block.entry, block.num, block.offset, block.size
         total = len(entry.data)
-        response = aiocoap.Message(code=Code.CONTENT, payload=entry.data[offset : offset + size],
-                                   content_format=ContentFormat.OCTETSTREAM)
-        response.opt.etag = entry.etag
+        fixed = self._fixed_options.get(entry.etag)
+        if fixed is None or fixed[0] is not entry:
+            if len(self._fixed_options) >= MAX_FILES_CACHED:
+                self._fixed_options.clear()
+            fixed = self._fixed_options[entry.etag] = (
+                entry,
+                OptionNumber.CONTENT_FORMAT.create_option(value=ContentFormat.OCTETSTREAM),
+                OptionNumber.ETAG.create_option(value=entry.etag),
+                OptionNumber.SIZE2.create_option(value=total),
+            )
+        _, content_format, etag, size2 = fixed
+        response = aiocoap.Message(code=Code.CONTENT, payload=entry.data[offset : offset + size])
+        opt = response.opt
+        opt.add_option(content_format)
+        opt.add_option(etag)
         if block.asked_blockwise or total > size:
-            response.opt.block2 = BlockOption.BlockwiseTuple(num, block.more, block.szx)
+            opt.add_option(OptionNumber.BLOCK2.create_option(value=BlockOption.BlockwiseTuple(num, block.more, block.szx)))
         if num == 0 or request.opt.size2 is not None:
-            response.opt.size2 = total
+            opt.add_option(size2)
         self.timeline.append(
             "block2", file=entry.name, num=num, offset=offset, size=size, total=total, more=block.more, peer=block.peer
         )
@@ -121,7 +139,7 @@ class FirmwareResource(Resource, PathCapable):
         return response
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ServedBlock:
     """One block of a firmware file, located and checked, not yet answered (hooks may hold or drop it)."""
 
