@@ -200,8 +200,9 @@ def test_probe_pyocd_usb_replaced_unpowered_target_is_a_clear_error(usb_bus, tmp
     probe.close()
 
 
-def test_probe_pyocd_usb_replaced_no_probes(replace_libusb):
+def test_probe_pyocd_usb_replaced_no_probes(replace_libusb, monkeypatch, tmp_path):
     replace_libusb([])
+    monkeypatch.setenv("RIG_SIM_REGISTRY", str(tmp_path / "no-virtual-boards"))  # the rigsim plugin lists none
     with pytest.raises(ProbeError, match="no probe with id abc for place p; connected: none"):
         PyocdProbe("abc", "stm32f767zi", name="p").session()
 

@@ -21,9 +21,9 @@ from rig.sim.launcher import start_virtual_board
 from rig.timeline import Timeline
 
 ENDPOINT = "rig-virtual"
-# 4 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it;
+# 2 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it;
 # a 3 s block timeout keeps "connection lost" cases short.
-BOARD_ARGS = ("--erase-ms", "4", "--fetch-timeout", "3")
+BOARD_ARGS = ("--erase-ms", "2", "--fetch-timeout", "3")
 
 
 @contextlib.asynccontextmanager
