@@ -139,8 +139,11 @@ def first_boot_cuts(swap_ops: int, points: int, seed: int = 0) -> list[FaultPlan
     Update Result 1. A device that stores success before confirming (and so reverts
     yet says success after a cut there) is caught only by a cut in this window.
     """
+    # The second write first: the first is often the same on every device (its confirm or its result);
+    # where the order differs is after it.
+    order = [swap_ops + 1, swap_ops, swap_ops + 2] + list(range(swap_ops + 3, swap_ops + max(3, points)))
     return [FaultPlan(f"first-boot-op-{n:05d}", Cut("flash-op", flash_op=n), seed=seed)
-            for n in range(swap_ops, swap_ops + max(0, points))]
+            for n in sorted(order[: max(0, points)])]
 
 
 def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPlan]:

@@ -21,7 +21,8 @@ RIG_SIDE = ("case-error", "cut-not-reached")
 
 def run_with(defect: str, out) -> tuple[str, subprocess.CompletedProcess]:
     proc = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "run", "-x", "--sim-defect", defect, "--report-dir", str(out / defect)],
+        [sys.executable, "-m", "rig.cli", "run", "-x", "--points", "4", "--sim-defect", defect,
+         "--report-dir", str(out / defect)],
         capture_output=True, text=True, timeout=400,
     )
     return defect, proc

@@ -24,6 +24,9 @@ ENDPOINT = "rig-virtual"
 # 2 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it;
 # a 3 s block timeout keeps "connection lost" cases short.
 BOARD_ARGS = ("--erase-ms", "2", "--fetch-timeout", "3")
+# The virtual board registers well under a second after power-on even on a loaded CI machine;
+# waiting longer only makes a bricked case (which waits twice) slow.
+VIRTUAL_BOOT_TIMEOUT = 6.0
 
 
 @contextlib.asynccontextmanager
@@ -54,8 +57,8 @@ async def virtual_place(
         console = SerialConsole(board.console_url, name="virtual", timeline=timeline, log_path=work_dir / "console.log")
         yield PlaceSession(
             name="virtual", endpoint=ENDPOINT, layout=target.layout, profile=profile,
-            boot_timeout=min(target.boot_timeout, 15.0), power=power, probe=probe, console=console,
-            server=server, timeline=timeline, download_timeout=15.0, update_timeout=15.0, board=board,
+            boot_timeout=min(target.boot_timeout, VIRTUAL_BOOT_TIMEOUT), power=power, probe=probe, console=console,
+            server=server, timeline=timeline, download_timeout=10.0, update_timeout=10.0, board=board,
             pull_scheme=scheme,
         )
     finally:
