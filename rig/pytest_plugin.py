@@ -26,6 +26,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rig-mode", choices=("push", "pull"), default="pull", help="how the package travels")
     group.addoption("--rig-block-size", type=int, default=512, help="CoAP block size of the transfer")
     group.addoption("--rig-sim-defect", action="append", default=[], help="switch on a virtual-board defect")
+    group.addoption("--rig-base-image", type=Path, default=None, help="your signed image each case starts from (hardware)")
+    group.addoption("--rig-new-image", type=Path, default=None, help="your signed image to update to (hardware)")
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +41,7 @@ def rig_campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         target=get("--rig-target"), place=get("--rig-place"), rig_file=get("--rig-file"),
         report_dir=get("--rig-report-dir") or tmp_path_factory.mktemp("rig-report"),
         mode=get("--rig-mode"), block_size=get("--rig-block-size"), defects=tuple(get("--rig-sim-defect")),
+        base_image=get("--rig-base-image"), new_image=get("--rig-new-image"),
     )
     try:
         runner = open_place_runner(opts)

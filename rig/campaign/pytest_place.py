@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from rig.campaign import measure
-from rig.campaign.images import make_images
+from rig.campaign.case import CaseImages
+from rig.campaign.images import given_images, make_images
 from rig.campaign.place_runner import PlaceRunner
 from rig.campaign.runner import RunRecord, now_iso
 from rig.campaign.session import PlaceSession
@@ -21,6 +22,7 @@ from rig.campaign.virtual_place import virtual_place
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.errors import RigError
 from rig.faults import FaultPlan
+from rig.flash_layout import FlashLayout
 from rig.timeline import Timeline
 
 
@@ -34,6 +36,17 @@ class PluginOptions:
     block_size: int = 512
     image_size: int = 32 * 1024
     defects: tuple[str, ...] = ()
+    base_image: Path | None = None
+    new_image: Path | None = None
+
+    def images(self, layout: FlashLayout) -> CaseImages:
+        """The user's signed images when given (real boards boot only real firmware), else generated ones."""
+        firmware = self.report_dir / "firmware"
+        if self.base_image is not None or self.new_image is not None:
+            if self.base_image is None or self.new_image is None:
+                raise RigError("give both --rig-base-image and --rig-new-image, or neither")
+            return given_images(self.base_image, self.new_image, firmware, layout)
+        return make_images(firmware, layout, self.image_size)
 
 
 def open_place_runner(opts: PluginOptions) -> PlaceRunner:
@@ -45,7 +58,7 @@ def open_place_runner(opts: PluginOptions) -> PlaceRunner:
     target = load_target(target_file)
     if target.kind != "virtual":
         return _open_rig_place(opts)
-    images = make_images(opts.report_dir / "firmware", target.layout, opts.image_size)
+    images = opts.images(target.layout)
     params = {"suite": "pytest", "target_file": str(target_file), "mode": opts.mode, "block_size": opts.block_size,
               "image_size": opts.image_size, "defects": list(opts.defects), "started": now_iso(),
               "images": {"base": images.base_version, "new": images.new_version}}
@@ -65,7 +78,7 @@ def _open_rig_place(opts: PluginOptions) -> PlaceRunner:
     except ImportError:
         raise RigError("places from a rig file need rig.place_session, which this build lacks") from None
     place = resolve_place(opts.place, opts.rig_file, opts.target, opts.report_dir)
-    images = make_images(opts.report_dir / "firmware", place.layout, opts.image_size)
+    images = opts.images(place.layout)
     params = {"suite": "pytest", "place": place.name, "target_file": str(place.target_file), "mode": opts.mode,
               "block_size": opts.block_size, "started": now_iso(),
               "images": {"base": images.base_version, "new": images.new_version}}
