@@ -8,7 +8,6 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-import pytest
 from rig.netutil import default_sigint
 
 
