@@ -8,27 +8,38 @@ Uri-Path, Uri-Host/Port, Block2 and Size2 options), this answers from the same
 FirmwareResource code (same ETag, Size2, Block2 and timeline events) straight
 from `MessageManager.dispatch_message`: a piggybacked ACK (CON) or a NON.
 
+Block hooks run here too, synchronously: almost every call returns at once (a
+fault plan acts on one block of hundreds), and that block is answered at once.
+A hook that waits (holds its block) or drops it hands the request to aiocoap's
+ordinary path with the hooks' outcome still to come: deduplication, the empty
+ACK while held, a task of its own so nobody else stalls, and the resource
+awaiting that outcome instead of running the hooks twice. The device sees what
+it saw before this existed.
+
 Everything else takes aiocoap's ordinary path, unchanged: other resources and
-methods, Observe or No-Response, a message ID aiocoap is already handling (its
-deduplication stays authoritative), and every request while block hooks are
-registered: a hook may hold a block for seconds, and only the ordinary path has
-a task per request (so a held block stalls nobody else) and retransmission
-handling for a held answer. A duplicate CON of a fast-path request is simply
-answered again (GET is idempotent).
+methods, Observe or No-Response, and a message ID aiocoap is already handling
+(its deduplication stays authoritative). A duplicate CON of a fast-path request
+is simply answered again (GET is idempotent), with its hooks and "block2" event
+again, as a fresh request would be.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any, Awaitable, Callable, Coroutine, Generator, TypeVar
+
 import aiocoap
 from aiocoap import Code
 from aiocoap.messagemanager import MessageManager
 from aiocoap.numbers import OptionNumber
 from aiocoap.numbers.types import ACK, CON, NON
 
+from rig.lwm2m.blocks import BlockAction
 from rig.lwm2m.firmware_server import FirmwareResource
 
 log = logging.getLogger("rig.lwm2m.fw")
+T = TypeVar("T")
 
 FAST_OPTIONS = frozenset(
     {OptionNumber.URI_PATH, OptionNumber.URI_HOST, OptionNumber.URI_PORT, OptionNumber.BLOCK2, OptionNumber.SIZE2}
@@ -42,6 +53,7 @@ class FastBlock2:
         self.resource = resource
         self.prefix = prefix
         self.answered = 0  # requests answered here (tests and benchmarks check the path was taken)
+        self.held = 0  # blocks a hook held or dropped: handed to aiocoap's path once the hooks had run or started
         self._multicast: dict[object, bool] = {}  # local address info (pktinfo) -> sent to a multicast group?
 
     def install(self, mman: MessageManager) -> None:
@@ -51,7 +63,7 @@ class FastBlock2:
         ordinary = mman.dispatch_message
 
         def dispatch_message(message: aiocoap.Message) -> None:
-            if not self.answer(mman, message):
+            if not self.answer(mman, message, ordinary):
                 ordinary(message)
 
         mman.dispatch_message = dispatch_message  # type: ignore[method-assign]
@@ -67,12 +79,12 @@ class FastBlock2:
                 count += 1
         return count
 
-    def answer(self, mman: MessageManager, message: aiocoap.Message) -> bool:
-        """Answer `message` here and return True, or return False for aiocoap's ordinary path."""
+    def answer(self, mman: MessageManager, message: aiocoap.Message, ordinary: Callable[[aiocoap.Message], None]) -> bool:
+        """Handle `message` here and return True, or return False for aiocoap's ordinary path."""
         mtype = message.mtype
         if message.code != Code.GET or (mtype is not CON and mtype is not NON):
             return False
-        if not message.opt._options.keys() <= FAST_OPTIONS or self.resource.hooks._hooks:
+        if not message.opt._options.keys() <= FAST_OPTIONS:
             return False
         path = message.opt.uri_path
         if len(path) < 2 or path[0] != self.prefix:
@@ -86,12 +98,27 @@ class FastBlock2:
         segments = path[1:]
         if segments == ("",):  # as Site routing strips a trailing slash: "no file name"
             segments = ()
+        resource = self.resource
         try:
-            found = self.resource.locate(message, segments)
-            response = found if isinstance(found, aiocoap.Message) else self.resource.block_response(message, found)
+            found = resource.locate(message, segments)
         except Exception:  # the ordinary path turns it into a 5.xx answer and logs it
             log.exception("fast Block2 path failed for %r; handing it to aiocoap", message)
             return False
+        if isinstance(found, aiocoap.Message):
+            response = found
+        else:
+            if resource.hooks._hooks:
+                action, holding = run_until_held(resource.hooks.run(found.event()))
+                if holding is None and action is BlockAction.DROP:
+                    # aiocoap's path drops it as before (an empty ACK, then silence): the device must see no change
+                    holding = asyncio.get_running_loop().create_future()
+                    holding.set_result(action)
+                if holding is not None:
+                    resource.finish_held(message, found, holding)
+                    self.held += 1
+                    ordinary(message)
+                    return True
+            response = resource.block_response(message, found)
         response.token = message.token
         response.remote = remote
         if mtype is CON:
@@ -115,3 +142,49 @@ class FastBlock2:
                 self._multicast.clear()
             known = self._multicast[local] = bool(remote.is_multicast_locally)
         return known
+
+
+def run_until_held(coro: Coroutine[Any, Any, T]) -> tuple[T | None, Awaitable[T] | None]:
+    """Run `coro` synchronously until it finishes or first waits: (its result, None) or (None, the rest of it).
+
+    Block hooks almost always return at once (a plan acts on one block of hundreds): those cost no task.
+    One that waits (holds its block) goes on in a task, from exactly where it stopped; an exception from
+    its first step is raised by the awaitable, so the resource path reports it as before.
+    """
+    try:
+        pending = coro.send(None)
+    except StopIteration as stop:
+        return stop.value, None
+    except Exception as exc:
+        failed: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        failed.set_exception(exc)
+        return None, failed
+    return None, asyncio.get_running_loop().create_task(_finish(coro, pending))
+
+
+async def _finish(coro: Coroutine[Any, Any, T], pending: Any) -> T:
+    return await _Resumed(coro, pending)
+
+
+class _Resumed:
+    """Awaiting this continues a coroutine that already yielded `pending` (what `yield from` does after a send)."""
+
+    def __init__(self, coro: Coroutine[Any, Any, T], pending: Any) -> None:
+        self._coro = coro
+        self._pending = pending
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        coro, pending = self._coro, self._pending
+        while True:
+            try:
+                value = yield pending
+            except BaseException as exc:  # cancellation included: the hook sees it where it waits
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    pending = coro.send(value)
+                except StopIteration as stop:
+                    return stop.value

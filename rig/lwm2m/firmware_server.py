@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Awaitable
 
 import aiocoap
 from aiocoap import Code
@@ -44,6 +45,7 @@ class FirmwareResource(Resource, PathCapable):
         self.hooks = hooks
         self.timeline = timeline
         self._peers: dict[object, str] = {}  # remote -> "host:port": formatting an address costs more than a block
+        self._held: dict[tuple[object, int], tuple[ServedBlock, Awaitable[BlockAction]]] = {}
         self._fixed_options: dict[bytes, tuple] = {}  # ETag -> (file version, its Content-Format, ETag, Size2 options)
 
     def _peer(self, remote: object) -> str:
@@ -68,14 +70,32 @@ class FirmwareResource(Resource, PathCapable):
         pipe.add_response(response, is_last=True)
 
     async def render_get(self, request: aiocoap.Message) -> aiocoap.Message:
-        found = self.locate(request, request.opt.uri_path)
-        if isinstance(found, aiocoap.Message):
-            return found
-        if await self.hooks.run(found.event()) is BlockAction.DROP:
-            self.timeline.append("block2-dropped", file=found.entry.name, num=found.num, offset=found.offset,
-                                 size=found.size, peer=found.peer)
+        held = self._held.pop((request.remote, request.mid), None) if self._held else None
+        if held is not None:  # the fast path located it and started its hooks, which are holding it
+            found, pending = held
+            action = await pending
+        else:
+            found = self.locate(request, request.opt.uri_path)
+            if isinstance(found, aiocoap.Message):
+                return found
+            action = await self.hooks.run(found.event())
+        if action is BlockAction.DROP:
+            self.dropped(found)
             await asyncio.Event().wait()  # never answer: the client sees a lost connection
         return self.block_response(request, found)
+
+    def finish_held(self, request: aiocoap.Message, block: "ServedBlock", action: "Awaitable[BlockAction]") -> None:
+        """Let this resource finish a block whose hooks the fast path started and which are holding it.
+
+        The request then takes aiocoap's ordinary path (deduplication, an empty ACK while held, a task of
+        its own) and render_get awaits `action` instead of running the hooks a second time. Keyed by
+        (remote, message ID): unique while aiocoap handles the message.
+        """
+        self._held[(request.remote, request.mid)] = (block, action)
+
+    def dropped(self, block: "ServedBlock") -> None:
+        self.timeline.append("block2-dropped", file=block.entry.name, num=block.num, offset=block.offset,
+                             size=block.size, peer=block.peer)
 
     def locate(self, request: aiocoap.Message, segments: tuple[str, ...]) -> "aiocoap.Message | ServedBlock":
         """The block a GET of `segments` (the path below /fw) asks for, or the error answer (its event appended).
