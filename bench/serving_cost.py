@@ -89,7 +89,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--profile", type=Path, help="write the rig server's cProfile stats here")
     ap.add_argument("--firmware-site", action="store_true",
-                    help="route with rig.lwm2m.firmware_server.FirmwareSite (what server.py would use)")
+                    help="route with rig.lwm2m.firmware_server.FirmwareSite (server.py does already: no change now)")
     args = ap.parse_args()
     if not shutil.which("coap-server-openssl"):
         raise SystemExit("libcoap3-bin (coap-server-openssl, coap-client-openssl) is not installed")

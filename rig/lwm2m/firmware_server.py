@@ -8,7 +8,9 @@ Serving cost is per request, not per byte (bench/serving_cost.py): the resource
 answers straight from `render_to_pipe` (no block-wise assembly negotiation, no
 method lookup), later blocks skip the path re-resolution (FirmwareStore), and
 FirmwareSite routes a request to its resource without aiocoap's deep copy of
-every option of every request.
+every option of every request. Plain block GETs do not even get that far:
+rig.lwm2m.fast_block2 answers them from `locate` and `block_response` at the
+message layer, and hands a block a hook holds to `finish_held`.
 """
 
 from __future__ import annotations
