@@ -118,7 +118,7 @@ class FastBlock2:
                     self.held += 1
                     ordinary(message)
                     return True
-            response = resource.block_response(message, found)
+            response = resource.block_response(message, found, record=False)
         response.token = message.token
         response.remote = remote
         if mtype is CON:
@@ -129,6 +129,8 @@ class FastBlock2:
             response.mid = mman._next_message_id()
         mman.message_interface.send(response)
         self.answered += 1
+        if not isinstance(found, aiocoap.Message):
+            resource.served(found)  # after sending: the client's next request is on its way meanwhile
         return True
 
     def _to_multicast(self, remote: object) -> bool:

@@ -38,6 +38,7 @@ DEFAULT_SZX = 6  # 1024 bytes
 MAX_SZX = 6  # 1024; BERT (7) is for CoAP over TCP only
 MAX_PEERS_CACHED = 1024
 MAX_FILES_CACHED = 64
+MAX_BLOCK_OPTIONS_CACHED = 8192  # a 1 MiB file in 128-byte blocks
 
 
 class FirmwareResource(Resource, PathCapable):
@@ -125,11 +126,12 @@ class FirmwareResource(Resource, PathCapable):
             return aiocoap.Message(code=Code.BAD_OPTION, payload=b"block number beyond end of file")
         return ServedBlock(entry, num, szx, size, offset, offset + size < total, block2 is not None, peer)
 
-    def block_response(self, request: aiocoap.Message, block: "ServedBlock") -> aiocoap.Message:
-        """The 2.05 carrying `block`; appends its "block2" event (and "transfer-done" after the last).
+    def block_response(self, request: aiocoap.Message, block: "ServedBlock", record: bool = True) -> aiocoap.Message:
+        """The 2.05 carrying `block`; appends its events unless `record` is False (the caller calls `served`).
 
-        The options that are the same for every block of a file version (ETag, Content-Format, Size2) are
-        built once per version: creating an option object costs more than slicing the block.
+        Options are built once per file version (ETag, Content-Format, Size2, and each block's Block2, which
+        every download of that version asks for again): creating an option object costs more than slicing
+        the block.
         """
         entry, num, offset, size = block.entry, block.num, block.offset, block.size
         total = len(entry.data)
@@ -142,23 +144,36 @@ class FirmwareResource(Resource, PathCapable):
                 OptionNumber.CONTENT_FORMAT.create_option(value=ContentFormat.OCTETSTREAM),
                 OptionNumber.ETAG.create_option(value=entry.etag),
                 OptionNumber.SIZE2.create_option(value=total),
+                {},  # (block number, size exponent) -> Block2 option: the next download of this version reuses them
             )
-        _, content_format, etag, size2 = fixed
+        _, content_format, etag, size2, block2s = fixed
         response = aiocoap.Message(code=Code.CONTENT, payload=entry.data[offset : offset + size])
         opt = response.opt
         opt.add_option(content_format)
         opt.add_option(etag)
         if block.asked_blockwise or total > size:
-            opt.add_option(OptionNumber.BLOCK2.create_option(value=BlockOption.BlockwiseTuple(num, block.more, block.szx)))
+            block2 = block2s.get((num, block.szx))
+            if block2 is None:
+                if len(block2s) >= MAX_BLOCK_OPTIONS_CACHED:
+                    block2s.clear()
+                value = BlockOption.BlockwiseTuple(num, block.more, block.szx)
+                block2 = block2s[(num, block.szx)] = OptionNumber.BLOCK2.create_option(value=value)
+            opt.add_option(block2)
         if num == 0 or request.opt.size2 is not None:
             opt.add_option(size2)
-        self.timeline.append(
-            "block2", file=entry.name, num=num, offset=offset, size=size, total=total, more=block.more, peer=block.peer
-        )
+        if record:
+            self.served(block)
+        return response
+
+    def served(self, block: "ServedBlock") -> None:
+        """The "block2" event (and "transfer-done" after the last block) of a block answered."""
+        entry = block.entry
+        total = len(entry.data)
+        self.timeline.append("block2", file=entry.name, num=block.num, offset=block.offset, size=block.size,
+                             total=total, more=block.more, peer=block.peer)
         if not block.more:
             self.timeline.append("transfer-done", direction="pull", file=entry.name, size=total, sha256=entry.sha256,
                                  peer=block.peer)
-        return response
 
 
 @dataclass(slots=True)
