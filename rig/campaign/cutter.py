@@ -16,6 +16,7 @@ import re
 from typing import Callable
 
 from rig.campaign.phase import phase_at
+from rig.campaign.precise_timer import call_at_monotonic
 from rig.campaign.session import PlaceSession
 from rig.errors import RigError
 from rig.faults import FaultPlan, NetworkFault
@@ -72,7 +73,10 @@ class Cutter:
             # whenever this coroutine resumed after it.
             answered = self._execute_answered_at()
             when = answered + (cut.delay_ms or 0) / 1000.0
-            self._loop.call_at(when, self._fire_timed, "after-execute")
+            if getattr(self.s.power, "switches_fast", False):
+                self._undo.append(call_at_monotonic(when, lambda: self._switch_from_timer("after-execute")))
+            else:
+                self._loop.call_at(when, self._fire, "after-execute")
         elif cut is not None and cut.kind == "flash-op":
             # Blocking on purpose (one localhost round trip): the device reboots ~0.1 s after its answer,
             # and the cut must be armed before that reboot's MCU starts.
@@ -130,20 +134,20 @@ class Cutter:
                 return event.t
         return self._loop.time()
 
-    def _fire_timed(self, why: str) -> None:
-        """At the planned instant: switch first, bookkeeping after (the phase scan must not delay the cut)."""
+    def _switch_from_timer(self, why: str) -> None:
+        """In the precise timer's thread, at the planned instant: switch first, bookkeeping on the loop after."""
         if self._cutting or self.done.is_set():
-            return
-        if not getattr(self.s.power, "switches_fast", False):
-            self._fire(why)
             return
         t = self.s.timeline.now()
         try:
             self.s.power.off()
-        except Exception:  # let the ordinary path retry it and report what went wrong
-            self._fire(why)
+        except Exception:  # the ordinary path retries it on the loop and reports what went wrong
+            self._loop.call_soon_threadsafe(self._fire, why)
             return
         self._cutting = True
+        self._loop.call_soon_threadsafe(self._record_cut, t, why)
+
+    def _record_cut(self, t: float, why: str) -> None:
         self.cut_t = t
         self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
         self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)

@@ -120,9 +120,11 @@ class PowerBase:
     def _set(self, on: bool, reason: str = "") -> None:
         with self._lock:
             self._check_open()
+            called = self.timeline.now() if self.timeline is not None else 0.0
             self._switch(on)
             if self.timeline is not None:
-                data = {"place": self.name, "backend": self.backend, "action": "on" if on else "off"}
+                # called: when the rig commanded the switch; the event's own time is when the backend confirmed it
+                data = {"place": self.name, "backend": self.backend, "action": "on" if on else "off", "called": called}
                 if reason:
                     data["reason"] = reason
                 self.timeline.append("power", **data)
