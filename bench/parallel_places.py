@@ -6,7 +6,7 @@ runs, so load from elsewhere that comes and goes hits both sides). A ratio of
 2.0 would be perfect scaling; the machine has 2 cores that the rig, its boards
 and the MCU processes share.
 
-    .venv/bin/python bench/parallel_places.py [--points 6] [--image-size 252K]
+    .venv/bin/python bench/parallel_places.py [--points 6] [--image-size 256K]
 """
 
 from __future__ import annotations

@@ -29,11 +29,4 @@ async def serve(firmware_dir: Path, psk_specs: list[str]) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    if args and args[0] == "--firmware-site":
-        # Experiment: what the server costs once server.py builds its Site as FirmwareSite.
-        import rig.lwm2m.server
-        from rig.lwm2m.firmware_server import FirmwareSite
-
-        rig.lwm2m.server.Site = FirmwareSite
-        args = args[1:]
     asyncio.run(serve(Path(args[0]), args[1:]))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-IMAGE_SIZE = "252K"  # the largest payload that fits the virtual target's 256 KiB slot (header + trailer)
+IMAGE_SIZE = "256K"  # the figure: the virtual target's 288 KiB slots take it with header and trailer
 SUITE = "power-cut"  # cut-and-verify cycles only; `standard` adds the conformance cases
 
 

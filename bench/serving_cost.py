@@ -70,11 +70,9 @@ def start_libcoap(data: Path) -> tuple[subprocess.Popen, int]:
             raise SystemExit("coap-server-openssl did not accept the file")
 
 
-def start_rig(firmware_dir: Path, profile: Path | None, firmware_site: bool) -> tuple[subprocess.Popen, int]:
+def start_rig(firmware_dir: Path, profile: Path | None) -> tuple[subprocess.Popen, int]:
     script = str(Path(__file__).resolve().parent / "rig_fw_server.py")
     pre = [sys.executable, "-m", "cProfile", "-o", str(profile), script] if profile else [sys.executable, script]
-    if firmware_site:
-        pre.append("--firmware-site")
     proc = subprocess.Popen([*pre, str(firmware_dir), f"{IDENTITY}:{IDENTITY}:{KEY.encode().hex()}"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
@@ -88,8 +86,6 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--profile", type=Path, help="write the rig server's cProfile stats here")
-    ap.add_argument("--firmware-site", action="store_true",
-                    help="route with rig.lwm2m.firmware_server.FirmwareSite (server.py does already: no change now)")
     args = ap.parse_args()
     if not shutil.which("coap-server-openssl"):
         raise SystemExit("libcoap3-bin (coap-server-openssl, coap-client-openssl) is not installed")
@@ -98,7 +94,7 @@ def main() -> int:
         fw = tmpdir / "fw"
         fw.mkdir()
         (fw / "image.bin").write_bytes(bytes((i * 7 + i // 251) & 0xFF for i in range(SIZE)))
-        rig, rig_port = start_rig(fw, args.profile, args.firmware_site)
+        rig, rig_port = start_rig(fw, args.profile)
         lib, lib_port = start_libcoap(fw / "image.bin")
         out = tmpdir / "out.bin"
         figures: list[tuple[str, float, float, float]] = []
@@ -125,8 +121,7 @@ def main() -> int:
             rig.wait(timeout=30)
             lib.terminate()
             lib.wait(timeout=10)
-    site = " (FirmwareSite routing)" if args.firmware_site else ""
-    print(f"1 MiB block-wise GET by coap-client-openssl{site}, {args.rounds} interleaved rounds, load average {load_average()}")
+    print(f"1 MiB block-wise GET by coap-client-openssl, {args.rounds} interleaved rounds, load average {load_average()}")
     for name, a, b, r, cpu_rig, cpu_lib in figures:
         print(f"  {name:<12} rig {a:6.3f} s  libcoap {b:6.3f} s  median ratio {r:5.2f}x"
               f"   server CPU a block: rig {cpu_rig:4.0f} us, libcoap {cpu_lib:3.0f} us")

@@ -1,7 +1,7 @@
 """Sweep rate: complete cut-and-verify cycles per minute on the virtual board, and where a cycle's time goes.
 
-Runs `rig run --image-size 252K --points N` (252 KiB: the largest payload whose
-signed image fits the virtual target's 256 KiB slot), reads case durations from
+Runs `rig run power-cut --image-size 256K --points N` (the issue's 256 KiB image; the
+virtual target's slots are 288 KiB), reads case durations from
 report.json and splits each case's time by the timeline events that bound each
 activity. Prints the figure last: cycles/min and its ratio to the 30/min target.
 

@@ -53,6 +53,11 @@ class BlockHooks:
 
         return remove
 
+    @property
+    def active(self) -> bool:
+        """Any hook registered: a block may then be held or dropped (the fast path asks before answering)."""
+        return bool(self._hooks)
+
     async def run(self, event: BlockEvent) -> BlockAction:
         for hook in list(self._hooks):
             if await hook(event) is BlockAction.DROP:

@@ -107,7 +107,7 @@ class FastBlock2:
         if isinstance(found, aiocoap.Message):
             response = found
         else:
-            if resource.hooks._hooks:
+            if resource.hooks.active:
                 action, holding = run_until_held(resource.hooks.run(found.event()))
                 if holding is None and action is BlockAction.DROP:
                     # aiocoap's path drops it as before (an empty ACK, then silence): the device must see no change
