@@ -98,7 +98,7 @@ def test_correct_board_survives_cuts_spread_over_the_swap_by_flash_op(tmp_path):
 
 def test_swap_not_resumable_fails_a_flash_op_case_with_a_named_rule(tmp_path):
     # One cut in the middle of the swap: with no resume, the half-swapped slots boot nothing.
-    baseline, _, results, _ = asyncio.run(_campaign(tmp_path, ("swap-not-resumable",), 1, 0, boot_timeout=8.0))
+    baseline, _, results, _ = asyncio.run(_campaign(tmp_path, ("swap-not-resumable",), 1, 0, boot_timeout=4.0))
     assert baseline.outcome == "pass", baseline
     assert all(len(cuts) == 1 for _, _, cuts in results), "every plan must actually cut"
     failed = [r for _, r, _ in results if r.outcome != "pass"]

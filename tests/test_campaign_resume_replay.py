@@ -45,7 +45,7 @@ def test_resume_completes_an_interrupted_run_with_the_same_plans(tmp_path):
 
 def test_replay_reproduces_a_failing_case(tmp_path):
     out = tmp_path / "R"
-    first = rig_run("--report-dir", str(out), "--points", "0", "--sim-defect", "state-not-persisted")
+    first = rig_run("power-cut", "--report-dir", str(out), "--points", "0", "--sim-defect", "state-not-persisted")
     assert first.returncode == 1, first.stdout + first.stderr
     original = json.loads((out / "report.json").read_text())["results"][0]
     assert original["outcome"] == "fail"
