@@ -282,3 +282,17 @@ def test_coaps_fetch_by_libcoap_takes_the_fast_path(firmware_dir, tmp_path):
 
     run(body, timeout=90)
     assert out.read_bytes() == (firmware_dir / "big.bin").read_bytes()
+
+
+def test_an_aiocoap_without_the_expected_internals_keeps_its_own_path(caplog):
+    from rig.lwm2m.fast_block2 import FastBlock2
+
+    class OtherManager:  # what a future aiocoap's message manager might look like
+        def dispatch_message(self, message):
+            return "ordinary"
+
+    mman = OtherManager()
+    original = mman.dispatch_message
+    FastBlock2(resource=None).install(mman)  # type: ignore[arg-type]
+    assert mman.dispatch_message == original and not hasattr(mman, "_rig_fast_block2")
+    assert "ordinary path" in caplog.text

@@ -41,6 +41,8 @@ from rig.lwm2m.firmware_server import FirmwareResource
 log = logging.getLogger("rig.lwm2m.fw")
 T = TypeVar("T")
 
+# The message-manager internals the fast path reads (aiocoap 0.4.17); checked once at install.
+AIOCOAP_INTERNALS = ("_recent_messages", "_active_exchanges", "_next_message_id", "message_interface", "dispatch_message")
 FAST_OPTIONS = frozenset(
     {OptionNumber.URI_PATH, OptionNumber.URI_HOST, OptionNumber.URI_PORT, OptionNumber.BLOCK2, OptionNumber.SIZE2}
 )
@@ -59,6 +61,11 @@ class FastBlock2:
     def install(self, mman: MessageManager) -> None:
         """Answer firmware blocks arriving through `mman` (once per manager); the rest goes to its own dispatch."""
         if getattr(mman, "_rig_fast_block2", None) is self:
+            return
+        if not all(hasattr(mman, name) for name in AIOCOAP_INTERNALS):
+            # an aiocoap whose message manager changed shape: serve correctly along its own path, only slower
+            log.warning("aiocoap %s lacks %s: firmware blocks take aiocoap's ordinary path", aiocoap.meta.version,
+                        ", ".join(n for n in AIOCOAP_INTERNALS if not hasattr(mman, n)))
             return
         ordinary = mman.dispatch_message
 
