@@ -116,7 +116,7 @@ class Bench:
         if self.power is not None:
             try:
                 if self.keep_power and self.power.backend in PERSISTENT_POWER:
-                    release_keeping_state(self.power)
+                    self.power.detach()
                 else:
                     self.power.close()
             except BaseException as exc:  # noqa: BLE001 - the console and probe must still be closed
@@ -129,16 +129,6 @@ class Bench:
                     pass
         if errors:
             raise errors[0]
-
-
-def release_keeping_state(power: Any) -> None:
-    """Let go of a persistent power backend without driving its safe state (`rig power on` exits, board stays on)."""
-    import atexit
-
-    with power._lock:  # PowerBase internals: no public "detach" yet (asked of the lead)
-        atexit.unregister(power._at_exit)
-        power._closed = True
-        power._release()
 
 
 def build_bench(place: Place, timeline: Timeline, work_dir: Path, *, console: bool = True,

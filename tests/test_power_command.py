@@ -52,3 +52,15 @@ def test_power_command_without_status_reports_last_commanded_state():
     power.on()
     assert power.is_on()
     power.close()
+
+
+def test_power_command_detach_leaves_the_port_as_switched(tmp_path: Path):
+    state = tmp_path / "state"
+    power = CommandPower(on="sh -c 'echo on > \"$1\"' - {state}", off="sh -c 'echo off > \"$1\"' - {state}",
+                         vars={"state": str(state)})
+    power.on()
+    power.detach()
+    power.close()  # already let go: no safe state driven now or at exit
+    assert state.read_text() == "on\n"
+    with pytest.raises(PowerError, match="closed"):
+        power.off()

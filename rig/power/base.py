@@ -110,6 +110,15 @@ class PowerBase:
                 atexit.unregister(self._at_exit)
                 self._release()
 
+    def detach(self) -> None:
+        """Let go without driving the safe state: for power that outlives the rig (`rig power on` on a hub port)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            atexit.unregister(self._at_exit)
+            self._release()
+
     def __enter__(self) -> "PowerBase":
         return self
 
