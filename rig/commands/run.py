@@ -1,4 +1,4 @@
-"""`rig run`: the power-cut suite on a place (the virtual board when no target is given).
+"""`rig run`: power cuts and conformance cases on a place (the virtual board when none is given).
 
 Prints a line per case and a one-screen summary; exit 0 only if every case passed.
 """
@@ -32,7 +32,7 @@ def _size(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("run", help="run the power-cut suite on a place (default: the virtual board)")
+    p = subparsers.add_parser("run", help="power cuts and conformance cases on a place (default: the virtual board)")
     p.add_argument("suite", nargs="?", default="standard", choices=SUITES,
                    help="standard (power cuts + conformance, the default), power-cut, or conformance")
     p.add_argument("--target", type=Path, help="target file (default targets/virtual.toml)")
