@@ -9,6 +9,8 @@ its old session gets no answer, a new handshake does.
 from __future__ import annotations
 
 import asyncio
+
+import pytest
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,8 @@ TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 KEYS = PskStore.parse(["dev-a:id-a:00112233445566778899aabbccddeeff"])
 
 
-def test_restart_server_mid_download_lets_the_case_finish(tmp_path):
+@pytest.mark.parametrize("mode", ["pull", "push"])
+def test_restart_server_mid_download_lets_the_case_finish(tmp_path, mode):
     async def body():
         target = load_target(TARGET)
         firmware = tmp_path / "firmware"
@@ -41,7 +44,7 @@ def test_restart_server_mid_download_lets_the_case_finish(tmp_path):
         plan = FaultPlan("restart-server-block-10", None, network=(NetworkFault("restart-server", 10),))
         async with virtual_place(TARGET, tmp_path, firmware, images.base, timeline, board_args=()) as session:
             port = session.server.port
-            result = await run_case(session, plan, images, "pull", 512)
+            result = await run_case(session, plan, images, mode, 512)
             assert session.server.port == port
         return result, timeline.events()
 
@@ -52,8 +55,12 @@ def test_restart_server_mid_download_lets_the_case_finish(tmp_path):
     fault = kinds.index(("net-fault", "restart-server"))
     assert kinds.index(("server-stop", True)) > fault and kinds.index(("server-start", True)) > fault
     done = kinds.index(("net-fault-done", "restart-server"))
-    served_again = [e for e in events[done:] if e.kind == "block2" and e.data["num"] == 10]
-    assert served_again, "block 10 was served by the restarted server"
+    if mode == "pull":
+        served_again = [e for e in events[done:] if e.kind == "block2" and e.data["num"] == 10]
+        assert served_again, "block 10 was served by the restarted server"
+    else:
+        pushed_again = [e for e in events[done:] if e.kind == "block1" and e.data["num"] == 0]
+        assert pushed_again, "the push started over on the restarted server"
     assert [e for e in events[done:] if e.kind == "transfer-done"]
 
 

@@ -33,9 +33,15 @@ async def download(driver: UpdateDriver, image: Path, mode: str, block_size: int
     """Push or pull `image`; returns "downloaded", "failed", "stuck" or "cut"."""
     stop = cutter.done if cutter else None
     if mode == "push":
+        mark = len(driver.s.timeline)
         result = await _until_cut(driver.push(image, block_size), cutter)
         if cutter and cutter.done.is_set():
             return "cut"
+        if (result is None or not result.completed) and await _server_restarted(driver, mark):
+            # The push lived in the server that restarted; a server that comes back starts the transfer over.
+            result = await _until_cut(driver.push(image, block_size), cutter)
+            if cutter and cutter.done.is_set():
+                return "cut"
         if result is None or not result.completed:
             return "failed"
     else:
@@ -50,6 +56,16 @@ async def download(driver: UpdateDriver, image: Path, mode: str, block_size: int
     if state == 2:
         return "downloaded"
     return "failed" if state == 0 else "stuck"
+
+
+async def _server_restarted(driver: UpdateDriver, since: int, timeout: float = 10.0) -> bool:
+    """Did a restart-server fault hit this transfer? Waits (bounded) for the restart to have finished."""
+    tl = driver.s.timeline
+    if not any(e.kind == "net-fault" and e.data.get("fault") == "restart-server" for e in tl.events()[since:]):
+        return False
+    done = await tl.wait_for_async(lambda e: e.kind == "net-fault-done" and e.data.get("fault") == "restart-server",
+                                   timeout, since)
+    return done is not None
 
 
 async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
