@@ -12,9 +12,11 @@ from rig.netutil import free_udp_pair
 def test_update_a_sim_board_to_the_new_version(tmp_path, how):
     port = free_udp_pair()
     board = sim_board(tmp_path / "board", make_image(tmp_path, "1.0.0"), port)
+    # pull: the server address comes from the board's own board.json; push: given with --port
+    server = ["--port", str(port)] if "--push" in how else []
     try:
         done = rig("update", str(make_image(tmp_path, "2.0.0", seed=2)), *how, "--sim-dir", str(board.directory),
-                   "--port", str(port), "--wait", "40", cwd=tmp_path)
+                   *server, "--wait", "40", cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
         out = done.stdout
         for seen in ("State: 1 (Downloading)", "100% 33320/33320 bytes", "State: 2 (Downloaded)",

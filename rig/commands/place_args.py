@@ -35,10 +35,29 @@ def place_from_args(args: argparse.Namespace) -> Place:
     place = resolve_place(args.place, args.rig, args.target, args.work_dir)
     if args.sim_dir is not None:
         place = attach_sim(place, args.sim_dir)
+        _server_of_sim(args)
     port = getattr(args, "port", None)
     if port is not None and not 0 < port < 65535:
         raise RigError(f"--port {port}: must be 1..65534 (coaps uses PORT+1)")
     return place
+
+
+def _server_of_sim(args: argparse.Namespace) -> None:
+    """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise."""
+    import json
+    from urllib.parse import urlsplit
+
+    if not hasattr(args, "port") or args.port is not None:
+        return
+    try:
+        server = json.loads((Path(args.sim_dir) / "board.json").read_text(encoding="utf-8")).get("server")
+        parts = urlsplit(server or "")
+        port = parts.port
+    except (OSError, ValueError):
+        return
+    if parts.scheme in ("coap", "coaps") and parts.hostname and port:
+        args.host = parts.hostname
+        args.port = port - 1 if parts.scheme == "coaps" else port
 
 
 def work_dir_of(place: Place, args: argparse.Namespace) -> Path:
