@@ -114,3 +114,21 @@ def test_sim_control_client_names_an_absent_supervisor(free_tcp_port):
 
 def test_sim_layout_matches_target():
     assert layout().partition("settings").size >= 2 * layout().sector_size
+
+
+def test_a_program_that_breaks_a_flash_rule_is_refused_and_the_channel_stays_up(tmp_path):
+    from rig.probe.sim_probe import SimProbe
+
+    board = start_board(tmp_path / "b")
+    try:
+        with SupervisorClient(board.control_port) as client:
+            client.erase(0x58000)
+            with pytest.raises(SupervisorError, match="program refused: .*write size"):
+                client.program(0x58000, b"\x01\x02\x03")  # 3 bytes: not a whole 8-byte write unit
+            assert client.status()["power"] == "on", "the same connection still answers"
+        probe = SimProbe(board.control_port)
+        probe.program_bytes(0x58000, b"\xaa" * 13)  # a probe pads the last unit with the erased value
+        assert probe.read_bytes(0x58000, 16) == b"\xaa" * 13 + b"\xff" * 3
+        probe.close()
+    finally:
+        board.stop()

@@ -37,6 +37,8 @@ class SimProbe(ProbeBase):
 
     def program_bytes(self, address: int, data: bytes) -> None:
         info = self._call("info", self._client.info)
+        # As a flash algorithm does: the last write unit is filled up with the erased value.
+        data += bytes([info.erased_value]) * (-len(data) % info.write_size)
         sector = info.sector_size
         start = address - address % sector
         end = address + len(data)

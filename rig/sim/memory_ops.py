@@ -10,6 +10,7 @@ from typing import Any
 
 from rig.errors import RigError
 from rig.sim import control
+from rig.sim.flash import FlashError
 
 
 def offset_of(layout: Any, addr: Any, length: Any) -> int:
@@ -36,7 +37,11 @@ def memory_op(flash: Any, layout: Any, op: str, request: dict[str, Any]) -> dict
         flash.erase(offset, length)
     else:
         data = control.unpack_data(str(request.get("data", "")))
-        flash.program(offset_of(layout, request.get("addr"), len(data)), data)
+        offset = offset_of(layout, request.get("addr"), len(data))
+        try:
+            flash.program(offset, data)
+        except FlashError as exc:  # the probe's request broke a flash rule: an answer, not a dropped connection
+            raise RigError(f"program refused: {exc}") from None
     flash.flush()
     return {}
 
