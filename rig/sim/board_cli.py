@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
-from rig.sim.supervisor import BoardConfig, Supervisor
+from rig.sim.board_config import BoardConfig
+from rig.sim.supervisor import Supervisor
 
 
 def ready_lines(sup: Supervisor) -> list[str]:
@@ -61,6 +62,10 @@ def add_board_options(parser: Any) -> None:
     parser.add_argument("--block-size", type=int, default=512, help="Block2 size of pull downloads (16..1024)")
     parser.add_argument("--erase-ms", type=float, default=0.0, help="simulated sector erase time in ms (default 0)")
     parser.add_argument("--lifetime", type=int, default=60, help="registration lifetime in seconds")
+    parser.add_argument("--image-key", type=Path, metavar="PEM",
+                        help="the bootloader boots and swaps in only images signed with this key (public or private PEM)")
+    parser.add_argument("--downgrade-prevention", action="store_true",
+                        help="the bootloader refuses to swap in a lower version (MCUBOOT_DOWNGRADE_PREVENTION)")
     parser.add_argument("--fetch-timeout", type=float, default=20.0,
                         help="seconds the client waits for a block of a pull before 'connection lost' (default 20)")
     parser.add_argument("--off", action="store_true", help="start with the target unpowered")
@@ -88,6 +93,8 @@ def config_from_args(args: Any) -> BoardConfig:
             raise RigError(f"--psk {args.psk!r} must be IDENTITY:HEXKEY")
     if args.server is not None and not args.server.startswith(("coap://", "coaps://")):
         raise RigError(f"--server {args.server!r} must be a coap:// or coaps:// URI")
+    if args.image_key is not None and not args.image_key.is_file():
+        raise RigError(f"--image-key {args.image_key}: no such file")
     if args.image is not None and not args.image.is_file():
         raise RigError(f"--image {args.image}: no such file")
     target = args.target or default_target()
@@ -99,6 +106,7 @@ def config_from_args(args: Any) -> BoardConfig:
         console_port=args.console_port, control_port=args.control_port, image=args.image,
         zygote=not args.no_zygote, power_on=not args.off, lifetime=args.lifetime, block_size=args.block_size,
         erase_ms=args.erase_ms, fetch_timeout=args.fetch_timeout,
+        image_key=args.image_key.resolve() if args.image_key else None, downgrade_prevention=args.downgrade_prevention,
     )
 
 

@@ -31,12 +31,13 @@ def bootloader_class(variant: str = "mcuboot") -> type[ScratchBootloader]:
         raise RigError(f"unknown bootloader variant {variant!r} (known: {', '.join(VARIANTS)})") from None
 
 
-def boot(flash: Flash, layout: FlashLayout, log: Callable[[str], None], variant: str = "mcuboot") -> BootResult:
+def boot(flash: Flash, layout: FlashLayout, log: Callable[[str], None], variant: str = "mcuboot",
+         public_key: bytes | None = None, downgrade_prevention: bool = False) -> BootResult:
     """One boot. A PowerCut planned on `flash` propagates out of here, as power loss would."""
     if layout.mcuboot_mode != "swap-scratch":
         raise RigError(f"{layout.source or 'target'}: the virtual bootloader implements mcuboot.mode "
                        f"swap-scratch, not {layout.mcuboot_mode}")
-    loader = bootloader_class(variant)(flash, layout, log)
+    loader = bootloader_class(variant)(flash, layout, log, public_key, downgrade_prevention)
     try:
         return loader.boot()
     except BootPanic as exc:

@@ -83,8 +83,12 @@ class ScratchBootloader:
     name = "mcuboot"
     tolerant_flags = True
 
-    def __init__(self, flash: Flash, layout: FlashLayout, log: Callable[[str], None]) -> None:
+    def __init__(self, flash: Flash, layout: FlashLayout, log: Callable[[str], None],
+                 public_key: bytes | None = None, downgrade_prevention: bool = False) -> None:
+        """public_key: the PEM key images must be signed with (MCUboot built with a signature type); None checks
+        the hash only. downgrade_prevention: MCUBOOT_DOWNGRADE_PREVENTION, a lower version is never swapped in."""
         self.flash, self.layout, self.log = flash, layout, log
+        self.public_key, self.downgrade_prevention = public_key, downgrade_prevention
         self.primary = Area(flash, layout.partition("primary"))
         self.secondary = Area(flash, layout.partition("secondary"))
         self.scratch = Area(flash, layout.partition("scratch"))
@@ -137,18 +141,28 @@ class ScratchBootloader:
         return off + total
 
     def validate(self, area: Area) -> ImageInfo:
-        return read_image(area.read(0, area.size), self.layout, trailer_size=self.slot_tl.size)
+        return read_image(area.read(0, area.size), self.layout, public_key=self.public_key, trailer_size=self.slot_tl.size)
 
-    def validate_secondary(self) -> str:
+    def downgrade(self, candidate: ImageInfo) -> str | None:
+        """Why `candidate` would be a downgrade of the primary image (None: it is not)."""
+        if not self.downgrade_prevention or candidate.version_tuple is None:
+            return None
+        current = read_image(self.primary.read(0, self.primary.size), self.layout, trailer_size=self.slot_tl.size)
+        if current.version_tuple is not None and candidate.version_tuple[:3] < current.version_tuple[:3]:
+            return f"version {candidate.version} is lower than the running {current.version}"
+        return None
+
+    def validate_secondary(self, revert: bool = False) -> str:
         """boot_validate_slot(secondary): "ok", "erased" (trailer wiped) or "invalid" (slot erased)."""
         head = self.secondary.read(0, 4)
         if head == bytes([self.erased]) * 4:
             self.erase_trailer_sectors(self.secondary)
             return "erased"
         info = self.validate(self.secondary)
-        if info.intact:
+        lower = self.downgrade(info) if info.intact and not revert else None  # a revert brings the old one back
+        if info.intact and lower is None:
             return "ok"
-        self.log(f"Image in the secondary slot is not valid! ({info.state}: {info.problem})")
+        self.log(f"Image in the secondary slot is not valid! ({lower or f'{info.state}: {info.problem}'})")
         self.secondary.erase(0, self.secondary.size)
         return "invalid"
 
@@ -194,7 +208,7 @@ class ScratchBootloader:
             reason = f"restarting {SWAP_NAMES[swap]} swap from its trailer"
         if swap not in UPGRADES:
             return swap, reason
-        verdict = self.validate_secondary()
+        verdict = self.validate_secondary(revert=swap == SWAP_REVERT)
         if verdict == "ok":
             return swap, reason
         if verdict == "erased":

@@ -18,37 +18,16 @@ import secrets
 import signal
 import sys
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
 from rig.sim import control, memory_ops, probe_registry
+from rig.sim.board_config import BoardConfig
 from rig.sim.power_loss import parse_cut_line
 from rig.sim.spawn import FreshSpawner, McuProcess, ZygoteSpawner
 
 REBOOT_LINE = b"[app] reboot"  # the firmware's last words before a reboot it asked for
-
-
-@dataclass
-class BoardConfig:
-    """Everything one virtual board needs; `rig sim` builds it from its options."""
-
-    directory: Path
-    target_path: Path
-    server: str | None = None
-    endpoint: str = "rig-virtual"
-    psk: str | None = None  # "identity:hexkey"
-    defects: list[str] = field(default_factory=list)
-    console_port: int = 0
-    control_port: int = 0
-    image: Path | None = None  # factory-programmed into the primary slot when the flash file is new
-    zygote: bool = True
-    power_on: bool = True
-    lifetime: int = 60
-    block_size: int = 512
-    erase_ms: float = 0.0  # simulated sector erase time (0: instant)
-    fetch_timeout: float = 20.0  # how long the client waits for a Block2 answer before "connection lost"
 
 
 def load_target(path: Path) -> tuple[dict[str, Any], Any]:
@@ -121,6 +100,7 @@ class Supervisor:
             "endpoint": c.endpoint, "psk": c.psk, "defects": list(c.defects),
             "lifetime": c.lifetime, "block_size": c.block_size, "unique_id": self.unique_id,
             "erase_ms": c.erase_ms, "fetch_timeout": c.fetch_timeout,
+            "image_key": str(c.image_key) if c.image_key else None, "downgrade_prevention": c.downgrade_prevention,
         }
 
     # --- lifecycle -------------------------------------------------------

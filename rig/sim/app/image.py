@@ -70,6 +70,9 @@ def boot_flash(config: dict[str, Any], log: Log) -> tuple[Any, Any, dict[str, An
     kwargs: dict[str, Any] = {}
     if "swap-not-resumable" in config.get("defects", []):
         kwargs["variant"] = "no-resume"
+    if config.get("image_key"):
+        kwargs["public_key"] = Path(config["image_key"]).read_bytes()
+    kwargs["downgrade_prevention"] = bool(config.get("downgrade_prevention"))
     result = bootloader.boot(flash, layout, log, **kwargs)
     if result.image is None:
         return flash, layout, target, None

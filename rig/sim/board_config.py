@@ -1,0 +1,33 @@
+"""What one virtual board is made of: its directory and target, its server, its defects and its knobs.
+
+A plain record so `rig sim`, the launcher and tests build a board the same way,
+and the supervisor turns it into the MCU's configuration at every power-on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class BoardConfig:
+    """Everything one virtual board needs; `rig sim` builds it from its options."""
+
+    directory: Path
+    target_path: Path
+    server: str | None = None
+    endpoint: str = "rig-virtual"
+    psk: str | None = None  # "identity:hexkey"
+    defects: list[str] = field(default_factory=list)
+    console_port: int = 0
+    control_port: int = 0
+    image: Path | None = None  # factory-programmed into the primary slot when the flash file is new
+    zygote: bool = True
+    power_on: bool = True
+    lifetime: int = 60
+    block_size: int = 512
+    erase_ms: float = 0.0  # simulated sector erase time (0: instant)
+    fetch_timeout: float = 20.0  # how long the client waits for a Block2 answer before "connection lost"
+    image_key: Path | None = None  # the bootloader accepts only images signed with this key (PEM)
+    downgrade_prevention: bool = False
