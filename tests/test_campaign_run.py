@@ -29,6 +29,9 @@ def test_rig_run_passes_and_writes_reports(tmp_path):
     assert sum(n.startswith(("swap-op-", "first-boot-op-")) for n in cuts) == 2
     assert conformance and all(n.startswith("conf-") for n in conformance)
     assert {row["id"] for row in report["conformance"]} >= {"751", "770", "771", "772", "779"}
+    signed = {r["name"]: r for r in report["results"]}
+    for name in ("conf-779-wrong-key", "conf-779-downgrade"):  # the board checks the run's test key
+        assert not (signed[name]["plan"] or {}).get("skipped") and signed[name]["update_result"] == 8
     for r in report["results"]:
         assert r["outcome"] == "pass", r
         assert (out / r["console_log"]).is_file() and (out / r["timeline_file"]).is_file()

@@ -74,6 +74,13 @@ def test_777_a_package_that_is_not_an_mcuboot_image_gives_result_6(correct):
     assert result.update_result in (0, 6) or "6" in (result.message or "")
 
 
+def test_signature_cases_are_skipped_without_the_boards_key(correct):
+    # The full rig run gives the board a per-run key and runs them (test_campaign_run); here the board has none.
+    for name in ("conf-779-wrong-key", "conf-779-downgrade"):
+        result = by_name(correct)[name]
+        assert result.outcome == "pass" and "key this target's bootloader trusts" in result.plan["skipped"]
+
+
 def test_774_is_skipped_with_its_reason(correct):
     result = by_name(correct)["conf-774-out-of-memory"]
     assert result.outcome == "pass" and "out-of-memory" in result.plan["skipped"]

@@ -25,7 +25,9 @@ def max_payload(layout: FlashLayout) -> int:
     return slot - trailer - layout.header_size - TLV_ALLOWANCE
 
 
-def make_images(directory: Path, layout: FlashLayout, size: int, base_version: str = "1.0.0", new_version: str = "1.1.0", reuse: bool = False) -> CaseImages:
+def make_images(directory: Path, layout: FlashLayout, size: int, base_version: str = "1.0.0", new_version: str = "1.1.0",
+                reuse: bool = False, key: Path | None = None) -> CaseImages:
+    """Base and new images of `size` payload bytes; signed with `key` (a PEM private key) when given."""
     limit = max_payload(layout)
     if size > limit:
         from rig.errors import RigError
@@ -35,9 +37,18 @@ def make_images(directory: Path, layout: FlashLayout, size: int, base_version: s
     base_path, new_path = directory / f"base-{base_version}.bin", directory / f"update-{new_version}.bin"
     if reuse and base_path.is_file() and new_path.is_file():
         return CaseImages(base_path, base_version, new_path, new_version)
-    base = sign_image(base_path, layout, base_version, make_payload(size, 1), slot="primary")
-    new = sign_image(new_path, layout, new_version, make_payload(size, 2), slot="primary")
+    base = sign_image(base_path, layout, base_version, make_payload(size, 1), key=key, slot="primary")
+    new = sign_image(new_path, layout, new_version, make_payload(size, 2), key=key, slot="primary")
     return CaseImages(base, base_version, new, new_version)
+
+
+def test_signing_key(directory: Path) -> Path:
+    """The run's own signing key for the virtual board (a TEST key, made per run, never committed)."""
+    from rig.mcuboot.imgtool_helpers import keygen
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "TEST-ONLY-signing-key.pem"
+    return path if path.is_file() else keygen(path)
 
 
 def given_images(base: Path, new: Path, firmware: Path, layout: FlashLayout) -> CaseImages:

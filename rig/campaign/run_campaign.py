@@ -18,7 +18,7 @@ from typing import AsyncContextManager, Callable
 
 from rig.campaign import measure
 from rig.campaign.case import CaseImages
-from rig.campaign.images import given_images, make_images
+from rig.campaign.images import given_images, make_images, test_signing_key
 from rig.campaign.runner import RunRecord, now_iso, run_cases
 from rig.campaign.session import PlaceSession
 from rig.campaign.spec import CampaignSpec
@@ -41,10 +41,13 @@ async def run_campaign(
     target = load_target(target_file)
     firmware = firmware or report_dir / "firmware"
     reuse = previous is not None or replay is not None
+    key = None
     if spec.base_image and spec.new_image:
         images = given_images(Path(spec.base_image), Path(spec.new_image), firmware, target.layout)
     else:
-        images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse)
+        # The virtual board started here checks signatures like an MCUboot built with a key: a per-run test key.
+        key = test_signing_key(firmware) if place is None else None
+        images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse, key=key)
     if replay is not None and replay.name.startswith("conf-"):
         from rig.errors import RigError
 
@@ -56,7 +59,7 @@ async def run_campaign(
     record.exitfirst = spec.exitfirst
     timeline = Timeline()
     try:
-        async with _open(place, target_file, report_dir, firmware, images, timeline, spec) as session:
+        async with _open(place, target_file, report_dir, firmware, images, timeline, spec, key) as session:
             run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
             if replay is not None:
                 await run([replay])
@@ -74,7 +77,7 @@ async def run_campaign(
                 )
                 await run(select(plans[1:], spec.keyword))
             if spec.suite in ("standard", "conformance") and not record.halted:
-                await _conformance(session, spec, images, target.layout, firmware, record, progress)
+                await _conformance(session, spec, images, target.layout, firmware, record, progress, key)
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"
         raise
@@ -85,9 +88,10 @@ async def run_campaign(
 
 
 def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Path, images: CaseImages,
-          timeline: Timeline, spec: CampaignSpec) -> AsyncContextManager[PlaceSession]:
+          timeline: Timeline, spec: CampaignSpec, key: Path | None) -> AsyncContextManager[PlaceSession]:
     if place is None:
-        return virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects, scheme=spec.scheme)
+        return virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects, scheme=spec.scheme,
+                             image_key=key)
     from rig.place_session import open_place_session
 
     return open_place_session(place, timeline, report_dir, firmware, base_image=images.base, defects=spec.defects,
@@ -95,14 +99,16 @@ def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Pa
 
 
 async def _conformance(session: PlaceSession, spec: CampaignSpec, images, layout, firmware: Path,
-                       record: RunRecord, progress: Callable | None) -> None:
-    """The numbered conformance cases with their bad packages (served from firmware/negative)."""
+                       record: RunRecord, progress: Callable | None, key: Path | None) -> None:
+    """The numbered conformance cases with their bad packages (served from firmware/negative); with the key the
+    board trusts, the wrong-key and downgrade packages become cases too."""
     from rig.campaign.negative_images import make_negative_images
     from rig.conformance import ConformanceContext, run_conformance
 
     negative = await asyncio.to_thread(make_negative_images, firmware / "negative", layout, spec.image_size,
-                                       images.base_version, images.new_version)
-    ctx = ConformanceContext(images, negative, mode=spec.mode, block_size=spec.block_size)
+                                       images.base_version, images.new_version, key=key)
+    ctx = ConformanceContext(images, negative, mode=spec.mode, block_size=spec.block_size,
+                             abilities={"signature-check"} if key is not None else set())
     await run_conformance(session, ctx, record, progress, spec.keyword)
 
 

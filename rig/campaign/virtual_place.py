@@ -33,11 +33,15 @@ VIRTUAL_BOOT_TIMEOUT = 6.0
 async def virtual_place(
     target_file: Path, work_dir: Path, firmware_dir: Path, base_image: Path, timeline: Timeline,
     defects: tuple[str, ...] = (), board_args: tuple[str, ...] = BOARD_ARGS, scheme: str = "coap",
+    image_key: Path | None = None,
 ) -> AsyncIterator[PlaceSession]:
-    """`scheme` "coaps": the board registers and pulls over DTLS with a fresh per-run test PSK."""
+    """`scheme` "coaps": the board registers and pulls over DTLS with a fresh per-run test PSK.
+    `image_key`: its bootloader then trusts only images signed with that key and refuses downgrades."""
     target = load_target(target_file)
     profile = Profile.from_target(target.data, str(target_file))
     psk_store, server_uri, extra = None, None, tuple(board_args)
+    if image_key is not None:
+        extra += ("--image-key", str(image_key), "--downgrade-prevention")
     if scheme == "coaps":
         key = os.urandom(16).hex()  # made per run, never stored: nothing to leak
         psk_store = PskStore.parse([f"{ENDPOINT}:{ENDPOINT}:{key}"])

@@ -42,6 +42,9 @@ async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tupl
     else:
         why["resumes_download"] = "the target's profile says resumes_download = false"
     have.update(f"negative:{name}" for name in ctx.negative)
+    if "signature-check" not in have:
+        why["signature-check"] = ("the rig does not hold the key this target's bootloader trusts, so a wrong-key or "
+                                  "downgrade package proves nothing")
     if ctx.mode in have:
         have.add("mode")
     else:

@@ -69,6 +69,16 @@ async def case_779_crash(session: PlaceSession, ctx: ConformanceContext) -> Case
     return await _failed_install(session, ctx, checks, "crash-on-boot")
 
 
+async def case_779_wrong_key(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
+    checks = Checks("779")
+    return await _failed_install(session, ctx, checks, "wrong-key")
+
+
+async def case_779_downgrade(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
+    checks = Checks("779")
+    return await _failed_install(session, ctx, checks, "downgrade")
+
+
 async def case_779_never_confirm(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
     checks = Checks("779")
     return await _failed_install(session, ctx, checks, "never-confirm")
