@@ -9,6 +9,7 @@ never-confirming image may run until the next reset, so the rig resets it once.
 from __future__ import annotations
 
 import asyncio
+from typing import Awaitable, Callable
 
 from rig.campaign import versions
 from rig.campaign.session import PlaceSession
@@ -64,21 +65,11 @@ async def _failed_install(session: PlaceSession, ctx: ConformanceContext, checks
     return checks.result()
 
 
-async def case_779_crash(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
-    checks = Checks("779")
-    return await _failed_install(session, ctx, checks, "crash-on-boot")
+def failed_install(package: str) -> Callable[[PlaceSession, ConformanceContext], Awaitable[CaseResult]]:
+    """Case 779 with one bad package (crash-on-boot, never-confirm, wrong-key, downgrade)."""
 
+    async def case(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
+        return await _failed_install(session, ctx, Checks("779"), package)
 
-async def case_779_wrong_key(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
-    checks = Checks("779")
-    return await _failed_install(session, ctx, checks, "wrong-key")
-
-
-async def case_779_downgrade(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
-    checks = Checks("779")
-    return await _failed_install(session, ctx, checks, "downgrade")
-
-
-async def case_779_never_confirm(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
-    checks = Checks("779")
-    return await _failed_install(session, ctx, checks, "never-confirm")
+    case.__name__ = f"case_779_{package.replace('-', '_')}"
+    return case
