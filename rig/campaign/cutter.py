@@ -23,6 +23,8 @@ from rig.faults import FaultPlan, NetworkFault
 from rig.lwm2m.blocks import BlockAction, BlockEvent
 from rig.timeline import Event
 
+FIRST_BOOT_WRITES_WITHIN = 3.0  # s after the re-registration by which a new image has confirmed and stored its result
+
 
 class Cutter:
     def __init__(self, session: PlaceSession, plan: FaultPlan, since: int) -> None:
@@ -39,6 +41,7 @@ class Cutter:
         self._net_done: set[NetworkFault] = set()
         self._tasks: list[asyncio.Task] = []
         self._flash_armed = False
+        self._restart: asyncio.Event | None = None  # set once a restart-server fault fired; done when it finished
 
     def arm(self) -> None:
         cut = self.plan.cut
@@ -111,12 +114,8 @@ class Cutter:
     async def _after_board_cut(self, t: float) -> None:
         cut = self.plan.cut
         self._flash_armed = False
-        self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
         await asyncio.to_thread(self.s.power.off)  # the rig's relay follows the board: both say off
-        self.cut_t = t
-        self.s.timeline.append("cut", why=f"flash op {cut.flash_op}{' torn' if cut.torn else ''}",
-                               phase=self.phase, plan=self.plan.name)
-        self.done.set()
+        self._record_cut(t, f"flash op {cut.flash_op}{' torn' if cut.torn else ''}")
 
     def _on_event(self, event: Event, pattern: re.Pattern[str] | None) -> None:
         cut = self.plan.cut
@@ -148,6 +147,7 @@ class Cutter:
         self._loop.call_soon_threadsafe(self._record_cut, t, why)
 
     def _record_cut(self, t: float, why: str) -> None:
+        """The one bookkeeping of every cut kind: when, why, the phase the device had reached at `t`."""
         self.cut_t = t
         self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
         self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
@@ -163,11 +163,30 @@ class Cutter:
         if self.done.is_set():
             return
         t = self.s.timeline.now()
-        self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
         await asyncio.to_thread(self.s.power.off)
-        self.cut_t = t
-        self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
-        self.done.set()
+        self._record_cut(t, why)
+
+    async def wait_pending(self) -> None:
+        """After the board came back: a timed or flash-op cut still due lands now (in the new image's first
+        moments, before it confirms itself) rather than silently not at all; bounded by when it can still come."""
+        cut = self.plan.cut
+        if cut is None or cut.kind not in ("after-execute", "flash-op") or self.done.is_set():
+            return
+        wait = (cut.delay_ms or 0) / 1000.0 + 2.0 if cut.kind == "after-execute" else FIRST_BOOT_WRITES_WITHIN
+        try:
+            await asyncio.wait_for(self.done.wait(), wait)
+        except asyncio.TimeoutError:
+            pass
+
+    async def server_restarted(self, timeout: float = 10.0) -> bool:
+        """Did a restart-server fault fire? Waits (bounded) for the restarted server to be up."""
+        if self._restart is None:
+            return False
+        try:
+            await asyncio.wait_for(self._restart.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     # --- network faults ----------------------------------------------
 
@@ -176,9 +195,9 @@ class Cutter:
         if fault.kind == "restart-server":
             await self.s.server.restart()
             self.s.timeline.append("net-fault-done", fault=fault.kind, num=block.num)
+            self._restart.set()
         else:
-            coaps = getattr(self.s.server, "_coaps", None)
-            dropped = coaps.drop_sessions(block.peer) if coaps is not None else 0
+            dropped = self.s.server.drop_dtls_sessions(block.peer)
             self.s.timeline.append("net-fault-done", fault=fault.kind, num=block.num, sessions=dropped)
 
     async def _block_hook(self, block: BlockEvent) -> BlockAction:
@@ -187,6 +206,8 @@ class Cutter:
             if fault.block == block.num and fault.kind in ("restart-server", "lose-dtls-session") \
                     and fault not in self._net_done:
                 self._net_done.add(fault)  # once: the device asks for block N again afterwards
+                if fault.kind == "restart-server":
+                    self._restart = asyncio.Event()
                 self.s.timeline.append("net-fault", fault=fault.kind, num=block.num)
                 self._tasks.append(self._loop.create_task(self._network_fault(fault, block)))
                 return BlockAction.DROP

@@ -94,6 +94,11 @@ class Lwm2mServer:
             self.context = None
         self.timeline.append("server-stop")
 
+    def drop_dtls_sessions(self, peer: Any = None) -> int:
+        """Forget the DTLS session of `peer` (all when None), as a server that lost its state would: the
+        device must handshake again. Returns how many were dropped (0 without coaps)."""
+        return self._coaps.drop_sessions(peer) if self._coaps is not None else 0
+
     async def restart(self) -> None:
         """Close the sockets and listen again on the same ports, keeping the registrations (a fault plan's
         "restart-server"): what a device sees when the server process restarts mid-download. In-flight
