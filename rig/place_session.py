@@ -59,17 +59,27 @@ def resolve_place(place: str | None, rig_file: Path | None, target: Path | None,
     return place_from_target(target_file, place_dir, lock_dir=place_dir)
 
 
+def read_board_json(sim_dir: Path) -> dict[str, Any]:
+    """What a `rig sim --dir DIR` board wrote about itself (ports, unique id, its server and endpoint)."""
+    try:
+        info = json.loads((Path(sim_dir) / "board.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RigError(f"--sim-dir {sim_dir}: no board.json; start the board first: rig sim --dir {sim_dir}") from None
+    except (OSError, ValueError) as exc:
+        raise RigError(f"--sim-dir {sim_dir}: board.json unreadable ({exc}); restart rig sim --dir {sim_dir}") from None
+    if not isinstance(info, dict):
+        raise RigError(f"--sim-dir {sim_dir}: board.json is not an object; restart rig sim --dir {sim_dir}")
+    return info
+
+
 def attach_sim(place: Place, sim_dir: Path) -> Place:
     """The place of a running `rig sim --dir DIR` board: sim power/probe on its control port, its console URL."""
     if place.kind != "virtual":
         raise RigError(f"--sim-dir {sim_dir}: only a virtual target runs under rig sim, {place.target_file} is {place.kind!r}")
-    info_file = Path(sim_dir) / "board.json"
+    info = read_board_json(sim_dir)
     try:
-        info = json.loads(info_file.read_text(encoding="utf-8"))
         port, url, uid = int(info["control_port"]), str(info["console"]), str(info["unique_id"])
-    except FileNotFoundError:
-        raise RigError(f"--sim-dir {sim_dir}: no board.json; start the board first: rig sim --dir {sim_dir}") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise RigError(f"--sim-dir {sim_dir}: board.json unreadable ({exc}); restart rig sim --dir {sim_dir}") from None
     return replace(
         place, name=f"sim-{uid}", power=BackendConfig("sim", {"control_port": port}),

@@ -44,16 +44,16 @@ def place_from_args(args: argparse.Namespace) -> Place:
 
 def _server_of_sim(args: argparse.Namespace) -> None:
     """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise."""
-    import json
     from urllib.parse import urlsplit
+
+    from rig.place_session import read_board_json
 
     if not hasattr(args, "port") or args.port is not None:
         return
     try:
-        server = json.loads((Path(args.sim_dir) / "board.json").read_text(encoding="utf-8")).get("server")
-        parts = urlsplit(server or "")
+        parts = urlsplit(str(read_board_json(args.sim_dir).get("server") or ""))
         port = parts.port
-    except (OSError, ValueError):
+    except ValueError:
         return
     if parts.scheme in ("coap", "coaps") and parts.hostname and port:
         args.host = parts.hostname
