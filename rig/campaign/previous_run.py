@@ -18,6 +18,9 @@ from rig.faults import FaultPlan
 from rig.results import CaseResult
 
 
+MEASUREMENTS = ("swap_window_ms", "swap_flash_ops")
+
+
 @dataclass
 class PreviousRun:
     report_dir: Path
@@ -28,6 +31,11 @@ class PreviousRun:
     @property
     def params(self) -> dict[str, Any]:
         return self.report.get("run", {})
+
+    @property
+    def measured(self) -> dict[str, Any]:
+        """What the run measured on its baseline (swap window, flash ops of a swap): reused, not measured again."""
+        return {k: self.params[k] for k in MEASUREMENTS if self.params.get(k) is not None}
 
     def case(self, name: str) -> CaseResult:
         for result in self.results:

@@ -95,6 +95,11 @@ def _place(name: str | None, rig_file: Path | None, target: Path | None, report_
     return resolve_place(name, rig_file, target, report_dir / "place")
 
 
+def _previous_place(prev, rig_file: Path | None, report_dir: Path):
+    """The place an earlier run ran on: its rig-file place again, or its target file."""
+    return _place(prev.spec.place, rig_file, None if prev.spec.place else Path(prev.spec.target_file), report_dir)
+
+
 def _resume(args: argparse.Namespace) -> int:
     from rig.campaign.previous_run import load_previous_run
     from rig.campaign.run_campaign import run_campaign
@@ -103,10 +108,9 @@ def _resume(args: argparse.Namespace) -> int:
     if prev.params.get("complete"):
         print(f"{args.resume}: that run is complete ({len(prev.results)} cases); nothing to resume")
         return _summary_of_previous(prev)
-    measured = {k: prev.params[k] for k in ("swap_window_ms", "swap_flash_ops") if prev.params.get(k) is not None}
     print(f"resuming {args.resume}: {len(prev.results)} cases done, stopped: {prev.params.get('stopped')}")
-    place = _place(prev.spec.place, args.rig, None if prev.spec.place else Path(prev.spec.target_file), args.resume)
-    record = asyncio.run(run_campaign(prev.spec, args.resume, _progress, previous=prev.results, measured=measured,
+    place = _previous_place(prev, args.rig, args.resume)
+    record = asyncio.run(run_campaign(prev.spec, args.resume, _progress, previous=prev.results, measured=prev.measured,
                                       extra_params={"resumed_after": prev.params.get("stopped")}, place=place))
     return _summary(record)
 
@@ -122,9 +126,8 @@ def _replay(args: argparse.Namespace) -> int:
     firmware = Path(prev.params.get("firmware_dir") or source_dir / "firmware")
     if not firmware.is_dir():
         raise RigError(f"--replay: the original run's images are gone ({firmware}); the case cannot be repeated exactly")
-    measured = {k: prev.params[k] for k in ("swap_window_ms", "swap_flash_ops") if prev.params.get(k) is not None}
-    place = _place(prev.spec.place, args.rig, None if prev.spec.place else Path(prev.spec.target_file), out)
-    record = asyncio.run(run_campaign(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=measured,
+    place = _previous_place(prev, args.rig, out)
+    record = asyncio.run(run_campaign(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=prev.measured,
                                       extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}, place=place))
     again = record.results[-1] if record.results else None
     if again is not None:
