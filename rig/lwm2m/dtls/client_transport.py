@@ -31,6 +31,7 @@ from aiocoap.util import hostportjoin, hostportsplit
 from rig.lwm2m.dtls import DtlsEvent, Peer
 from rig.lwm2m.dtls.client_engine import ClientHooks, DtlsClientEngine
 from rig.lwm2m.dtls.client_handshake import ClientConfig
+from rig.lwm2m.dtls.deadline_timer import DeadlineTimer
 from rig.lwm2m.dtls.transport import CoapsRemote, Datagrams
 
 log = logging.getLogger("rig.dtls")
@@ -61,8 +62,7 @@ class CoapsClientInterface(interfaces.MessageInterface):
         self.engines: dict[Peer, DtlsClientEngine] = {}
         self._remotes: dict[Peer, ServerRemote] = {}
         self._transport: asyncio.DatagramTransport | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = DeadlineTimer(loop, self._on_timer)
         self._con_first_sent: OrderedDict[tuple[Peer, int], float] = OrderedDict()
 
     # -- engines ------------------------------------------------------------------------------
@@ -117,17 +117,9 @@ class CoapsClientInterface(interfaces.MessageInterface):
 
     def _reschedule(self) -> None:
         deadlines = [d for e in self.engines.values() if (d := e.next_deadline()) is not None]
-        deadline = min(deadlines) if deadlines else None
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._timer_at = None, deadline
-        if deadline is not None:
-            self._timer = self._loop.call_at(deadline, self._on_timer)
+        self._timer.set(min(deadlines) if deadlines else None)
 
     def _on_timer(self) -> None:
-        self._timer = self._timer_at = None
         for engine in list(self.engines.values()):
             engine.poll()
         self._reschedule()
@@ -171,9 +163,7 @@ class CoapsClientInterface(interfaces.MessageInterface):
         for engine in self.engines.values():
             engine.close()
         self.engines.clear()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         self._mman = None
         if self._transport is not None:
             self._transport.close()

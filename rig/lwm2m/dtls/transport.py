@@ -28,6 +28,7 @@ from aiocoap.tokenmanager import TokenManager
 from aiocoap.util import hostportjoin, hostportsplit
 
 from rig.lwm2m.dtls import DtlsEvent, DtlsServerEngine, EngineHooks, Peer, create_engine, peer_text
+from rig.lwm2m.dtls.deadline_timer import DeadlineTimer
 from rig.lwm2m.dtls.psk import PskStore
 
 log = logging.getLogger("rig.dtls")
@@ -111,8 +112,7 @@ class CoapsMessageInterface(interfaces.MessageInterface):
         self.hostinfo_local = hostinfo_local
         self.engine: DtlsServerEngine | None = None
         self._transport: asyncio.DatagramTransport | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = DeadlineTimer(loop, self._on_timer)
         self._remotes: dict[tuple[Peer, bytes], CoapsRemote] = {}
 
     # -- engine hooks -------------------------------------------------------------------------
@@ -157,17 +157,9 @@ class CoapsMessageInterface(interfaces.MessageInterface):
         self._reschedule()
 
     def _reschedule(self) -> None:
-        deadline = self.engine.next_deadline() if self.engine is not None else None
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._timer_at = None, deadline
-        if deadline is not None:
-            self._timer = self._loop.call_at(deadline, self._on_timer)
+        self._timer.set(self.engine.next_deadline() if self.engine is not None else None)
 
     def _on_timer(self) -> None:
-        self._timer = self._timer_at = None
         if self.engine is not None:
             self.engine.poll()
             self._reschedule()
@@ -209,9 +201,7 @@ class CoapsMessageInterface(interfaces.MessageInterface):
         if self.engine is not None:
             self.engine.close_all()
         self.engine = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         self._mman = None
         if self._transport is not None:
             self._transport.close()
