@@ -6,20 +6,16 @@ every test run of every project that has the rig installed) imports nothing heav
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
 
 from rig.campaign import measure
 from rig.campaign.case import CaseImages
 from rig.campaign.images import given_images, make_images
 from rig.campaign.place_runner import PlaceRunner
 from rig.campaign.runner import RunRecord, now_iso
-from rig.campaign.session import PlaceSession
 from rig.campaign.suite import baseline_plans, power_cut_plans
-from rig.campaign.virtual_place import virtual_place
-from rig.config import DEFAULT_TARGETS_DIR, load_target
+from rig.config import DEFAULT_TARGETS_DIR
 from rig.errors import RigError
 from rig.faults import FaultPlan
 from rig.flash_layout import FlashLayout
@@ -50,38 +46,17 @@ class PluginOptions:
 
 
 def open_place_runner(opts: PluginOptions) -> PlaceRunner:
-    if opts.place is not None:
-        return _open_rig_place(opts)
-    target_file = opts.target or DEFAULT_TARGETS_DIR / "virtual.toml"
-    if not target_file.is_file():
+    """The place named by the options, opened like every command opens one (the virtual board starts its own)."""
+    from rig.place_session import open_place_session, resolve_place
+
+    target_file = opts.target or (DEFAULT_TARGETS_DIR / "virtual.toml" if opts.place is None else None)
+    if target_file is not None and not target_file.is_file():
         raise RigError(f"--rig-target {target_file}: no such target file")
-    target = load_target(target_file)
-    if target.kind != "virtual":
-        return _open_rig_place(opts)
-    images = opts.images(target.layout)
-    params = {"suite": "pytest", "target_file": str(target_file), "mode": opts.mode, "block_size": opts.block_size,
-              "image_size": opts.image_size, "defects": list(opts.defects), "started": now_iso(),
-              "images": {"base": images.base_version, "new": images.new_version}}
-    record = RunRecord(target.name, opts.report_dir, params)
-
-    @contextlib.asynccontextmanager
-    async def session() -> AsyncIterator[PlaceSession]:
-        async with virtual_place(target_file, opts.report_dir, images.new.parent, images.base, Timeline(), opts.defects) as s:
-            yield s
-
-    return PlaceRunner(session, images, record, opts.mode, opts.block_size).start()
-
-
-def _open_rig_place(opts: PluginOptions) -> PlaceRunner:
-    try:
-        from rig.place_session import open_place_session, resolve_place
-    except ImportError:
-        raise RigError("places from a rig file need rig.place_session, which this build lacks") from None
-    place = resolve_place(opts.place, opts.rig_file, opts.target, opts.report_dir)
+    place = resolve_place(opts.place, opts.rig_file, target_file, opts.report_dir)
     images = opts.images(place.layout)
     params = {"suite": "pytest", "place": place.name, "target_file": str(place.target_file), "mode": opts.mode,
-              "block_size": opts.block_size, "started": now_iso(),
-              "images": {"base": images.base_version, "new": images.new_version}}
+              "block_size": opts.block_size, "image_size": opts.image_size, "defects": list(opts.defects),
+              "started": now_iso(), "images": {"base": images.base_version, "new": images.new_version}}
     record = RunRecord(place.target_name, opts.report_dir, params)
     return PlaceRunner(lambda: open_place_session(place, Timeline(), opts.report_dir, images.new.parent,
                                                   base_image=images.base, defects=opts.defects),
