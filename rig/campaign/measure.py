@@ -43,5 +43,14 @@ def swap_flash_ops(events: list[Event], endpoint: str) -> int | None:
     return None
 
 
+def measure_baseline(params: dict, events: list[Event], endpoint: str) -> None:
+    """Put the swap window and the flash ops of one swap into a run's params, unless they are there already
+    (a resumed run keeps what its baseline measured)."""
+    if "swap_window_ms" not in params:
+        params["swap_window_ms"] = round(swap_window_ms(events, endpoint), 1)
+    if "swap_flash_ops" not in params:
+        params["swap_flash_ops"] = swap_flash_ops(events, endpoint)
+
+
 def blocks_of(size: int, block_size: int) -> int:
     return max(1, -(-size // block_size))

@@ -68,8 +68,7 @@ def suite_plans(runner: PlaceRunner, points: int) -> list[FaultPlan]:
     if not any(r.name == "baseline-no-cut" for r in runner.record.results):
         runner.run(baseline_plans()[0])
     params = runner.record.params
-    if "swap_window_ms" not in params:
-        assert runner.session is not None
-        params["swap_window_ms"] = round(measure.swap_window_ms(runner.session.timeline.events(), runner.session.endpoint), 1)
+    assert runner.session is not None
+    measure.measure_baseline(params, runner.session.timeline.events(), runner.session.endpoint)
     blocks = measure.blocks_of(runner.images.new.stat().st_size, runner.block_size)
     return power_cut_plans(blocks, points, params["swap_window_ms"])

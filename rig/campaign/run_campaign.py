@@ -25,6 +25,7 @@ from rig.campaign.spec import CampaignSpec
 from rig.campaign.suite import baseline_plans, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
 from rig.config import Place, load_target
+from rig.errors import RigError
 from rig.faults import FaultPlan
 from rig.results import CaseResult
 from rig.timeline import Timeline
@@ -36,6 +37,8 @@ async def run_campaign(
     replay: FaultPlan | None = None, firmware: Path | None = None, extra_params: dict | None = None,
     place: Place | None = None,
 ) -> RunRecord:
+    if replay is not None and replay.name.startswith("conf-"):
+        raise RigError(f"--replay {replay.name}: conformance cases are rerun with `rig run conformance -k {replay.name}`")
     report_dir.mkdir(parents=True, exist_ok=True)
     target_file = Path(spec.target_file)
     target = load_target(target_file)
@@ -48,10 +51,6 @@ async def run_campaign(
         # The virtual board started here checks signatures like an MCUboot built with a key: a per-run test key.
         key = test_signing_key(firmware) if place is None else None
         images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse, key=key)
-    if replay is not None and replay.name.startswith("conf-"):
-        from rig.errors import RigError
-
-        raise RigError(f"--replay {replay.name}: conformance cases are rerun with `rig run conformance -k {replay.name}`")
     params = {**spec.to_params(), "images": {"base": images.base_version, "new": images.new_version},
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
     record = RunRecord(place.target_name if place else target.name, report_dir, params, results=list(previous or []))
@@ -127,13 +126,6 @@ def _expected_cases(spec: CampaignSpec) -> int:
 
 def _measure(record: RunRecord, session: PlaceSession, spec: CampaignSpec) -> None:
     """Window and flash ops of one swap, from this run's baseline (or kept from the run being resumed)."""
-    events = session.timeline.events()
-    if "swap_window_ms" not in record.params:
-        record.params["swap_window_ms"] = round(measure.swap_window_ms(events, session.endpoint), 1)
-    ops_of = getattr(measure, "swap_flash_ops", None)
-    if "swap_flash_ops" not in record.params and ops_of is not None:
-        record.params["swap_flash_ops"] = ops_of(events, session.endpoint)
+    measure.measure_baseline(record.params, session.timeline.events(), session.endpoint)
     if spec.swap_cuts == "flash-op" and not record.params.get("swap_flash_ops"):
-        from rig.errors import RigError
-
         raise RigError("--swap-cuts flash-op: the baseline did not report how many flash operations a swap takes")
