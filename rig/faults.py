@@ -153,6 +153,20 @@ def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPl
     return [FaultPlan(f"random-block-{n:05d}", Cut("block", block=n), seed=seed) for n in nums]
 
 
+def random_window_cuts(window_ms: float, points: int, seed: int) -> list[FaultPlan]:
+    """Random delays after Execute within the swap window, from a seed."""
+    rng = random.Random(seed ^ 0x5A5A)
+    delays = sorted(round(rng.uniform(0, window_ms), 1) for _ in range(points))
+    return [FaultPlan(f"random-{d:08.1f}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
+
+
+def random_flash_op_cuts(swap_ops: int, points: int, seed: int) -> list[FaultPlan]:
+    """Random flash operations of the swap (virtual board), from a seed."""
+    rng = random.Random(seed ^ 0x5A5A)
+    ops = sorted(rng.sample(range(1, max(swap_ops, points) + 1), points))
+    return [FaultPlan(f"random-op-{n:05d}", Cut("flash-op", flash_op=n), seed=seed) for n in ops]
+
+
 def dense_around(center: int, width: int, points: int, limit: int, seed: int = 0) -> list[FaultPlan]:
     """Cuts packed around block `center` (e.g. the end of the download)."""
     lo, hi = max(0, center - width), min(limit - 1, center + width)

@@ -8,11 +8,19 @@ the last blocks before Downloaded, the first moments after Execute).
 
 from __future__ import annotations
 
-import random
+from typing import Protocol, TypeVar
 
 from rig.faults import (
-    Cut, FaultPlan, dense_around, even_block_cuts, execute_window_cuts, first_boot_cuts, flash_op_cuts, random_block_cuts,
+    FaultPlan, dense_around, even_block_cuts, execute_window_cuts, first_boot_cuts, flash_op_cuts, random_block_cuts,
+    random_flash_op_cuts, random_window_cuts,
 )
+
+
+class HasName(Protocol):
+    name: str
+
+
+Named = TypeVar("Named", bound=HasName)
 
 DEFAULT_POINTS = 8
 FIRST_BOOT_POINTS = 3  # flash-op cuts at the new image's first writes (its confirm, its stored result)
@@ -59,23 +67,18 @@ def _swap_cuts(window_ms: float, ops: int | None, points: int, seed: int, spread
     if spread == "dense" and dense_at == "execute":
         span = max(points, span * DENSE_FRACTION) if ops is not None else span * DENSE_FRACTION
     if spread == "random":
-        rng = random.Random(seed ^ 0x5A5A)
-        if ops is not None:
-            values = sorted(rng.sample(range(1, max(ops, points) + 1), points))
-            return [FaultPlan(f"random-op-{n:05d}", Cut("flash-op", flash_op=n), seed=seed) for n in values]
-        delays = sorted(round(rng.uniform(0, window_ms), 1) for _ in range(points))
-        return [FaultPlan(f"random-{d:08.1f}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
+        return random_flash_op_cuts(ops, points, seed) if ops is not None else random_window_cuts(window_ms, points, seed)
     if ops is not None:
         commit = min(FIRST_BOOT_POINTS, points // 2)  # the rest spread over the swap itself
         return flash_op_cuts(int(span), points - commit, seed) + first_boot_cuts(ops, commit, seed)
     return execute_window_cuts(span, points, seed)
 
 
-def select(plans: list[FaultPlan], keyword: str | None) -> list[FaultPlan]:
-    """pytest-style -k: a substring of the case name (prefix with 'not ' to exclude)."""
+def select(items: list[Named], keyword: str | None) -> list[Named]:
+    """pytest-style -k on the case name (fault plans, conformance cases): a substring, or 'not WORD' to exclude."""
     if not keyword:
-        return plans
+        return list(items)
     if keyword.startswith("not "):
         word = keyword[4:].strip()
-        return [p for p in plans if word not in p.name]
-    return [p for p in plans if keyword in p.name]
+        return [i for i in items if word not in i.name]
+    return [i for i in items if keyword in i.name]

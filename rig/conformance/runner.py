@@ -13,6 +13,7 @@ from typing import Callable
 
 from rig.campaign.runner import RunRecord, pending, record_case
 from rig.campaign.session import PlaceSession
+from rig.campaign.suite import select
 from rig.conformance.abilities import find_abilities, missing
 from rig.conformance.cases import CASES
 from rig.conformance.context import ConformanceCase, ConformanceContext, skipped
@@ -21,13 +22,8 @@ from rig.results import CaseResult, Violation
 
 
 def select_cases(cases: list[ConformanceCase], keyword: str | None) -> list[ConformanceCase]:
-    """pytest-style -k on the case name: a substring, or "not WORD" to exclude."""
-    if not keyword:
-        return list(cases)
-    if keyword.startswith("not "):
-        word = keyword[4:].strip()
-        return [c for c in cases if word not in c.name]
-    return [c for c in cases if keyword in c.name]
+    """pytest-style -k on the case name, as for cut plans."""
+    return select(cases, keyword)
 
 
 async def _run_one(session: PlaceSession, ctx: ConformanceContext, case: ConformanceCase,
