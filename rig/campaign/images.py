@@ -6,11 +6,15 @@ the same bytes, so the same blocks are cut.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from rig.campaign.case import CaseImages
+from rig.errors import RigError
 from rig.flash_layout import FlashLayout
-from rig.mcuboot.imgtool_helpers import make_payload, sign_image
+from rig.mcuboot import read_image
+from rig.mcuboot.imgtool_helpers import keygen, make_payload, sign_image
+from rig.mcuboot.slots import slot_trailer_layout
 
 
 TLV_ALLOWANCE = 256  # the protected/unprotected TLV areas of an unsigned image (hash, info) fit in this
@@ -18,8 +22,6 @@ TLV_ALLOWANCE = 256  # the protected/unprotected TLV areas of an unsigned image 
 
 def max_payload(layout: FlashLayout) -> int:
     """The largest payload whose signed image still fits the slot before its trailer."""
-    from rig.mcuboot.slots import slot_trailer_layout
-
     slot = layout.partition("primary").size
     trailer = slot_trailer_layout(layout, "primary").size
     return slot - trailer - layout.header_size - TLV_ALLOWANCE
@@ -30,8 +32,6 @@ def make_images(directory: Path, layout: FlashLayout, size: int, base_version: s
     """Base and new images of `size` payload bytes; signed with `key` (a PEM private key) when given."""
     limit = max_payload(layout)
     if size > limit:
-        from rig.errors import RigError
-
         raise RigError(f"--image-size {size}: the target's slots take at most {limit} bytes ({limit // 1024}K) of payload")
     directory.mkdir(parents=True, exist_ok=True)
     base_path, new_path = directory / f"base-{base_version}.bin", directory / f"update-{new_version}.bin"
@@ -42,10 +42,8 @@ def make_images(directory: Path, layout: FlashLayout, size: int, base_version: s
     return CaseImages(base, base_version, new, new_version)
 
 
-def test_signing_key(directory: Path) -> Path:
+def per_run_test_key(directory: Path) -> Path:
     """The run's own signing key for the virtual board (a TEST key, made per run, never committed)."""
-    from rig.mcuboot.imgtool_helpers import keygen
-
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "TEST-ONLY-signing-key.pem"
     return path if path.is_file() else keygen(path)
@@ -53,11 +51,6 @@ def test_signing_key(directory: Path) -> Path:
 
 def given_images(base: Path, new: Path, firmware: Path, layout: FlashLayout) -> CaseImages:
     """The user's own signed images (a real board boots only real firmware), copied into the served directory."""
-    import shutil
-
-    from rig.errors import RigError
-    from rig.mcuboot import read_image
-
     firmware.mkdir(parents=True, exist_ok=True)
     versions = []
     for what, path in (("--base-image", base), ("--new-image", new)):

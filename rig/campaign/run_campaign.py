@@ -18,7 +18,7 @@ from typing import AsyncContextManager, Callable
 
 from rig.campaign import measure
 from rig.campaign.case import CaseImages
-from rig.campaign.images import given_images, make_images, test_signing_key
+from rig.campaign.images import given_images, make_images, per_run_test_key
 from rig.campaign.runner import RunRecord, now_iso, run_cases
 from rig.campaign.session import PlaceSession
 from rig.campaign.spec import CampaignSpec
@@ -49,7 +49,7 @@ async def run_campaign(
         images = given_images(Path(spec.base_image), Path(spec.new_image), firmware, target.layout)
     else:
         # The virtual board started here checks signatures like an MCUboot built with a key: a per-run test key.
-        key = test_signing_key(firmware) if place is None else None
+        key = per_run_test_key(firmware) if place is None else None
         images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse, key=key)
     params = {**spec.to_params(), "images": {"base": images.base_version, "new": images.new_version},
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
