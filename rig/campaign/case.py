@@ -126,16 +126,16 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
         )
         if ended != "registered" and not cutter.done.is_set() and not violations:
             violations.append(Violation("update-failed", f"an update without any fault ended as {ended!r}"))
-        if plan.cut is not None and plan.cut.kind == "flash-op" and not cutter.done.is_set() and ended == "registered":
+        missed = plan.cut is not None and not cutter.done.is_set() and ended == "registered"
+        if missed and plan.cut.kind == "flash-op":
             facts.notes.append(f"flash operation {plan.cut.flash_op} never came: this boot wrote less")
-        elif plan.cut is not None and not cutter.done.is_set() and ended == "registered":
+        elif missed:
             violations.append(Violation("cut-not-reached", f"the planned {plan.cut.describe()} never happened: the update "
                                         "ended first, so this case tested nothing"))
         result.violations = violations
         result.outcome = "fail" if violations else "pass"
-        if violations and violations[-1].rule == "cut-not-reached" and len(violations) == 1:
-            result.outcome = "error"
-            result.error = violations[0].detail
+        if [v.rule for v in violations] == ["cut-not-reached"]:  # the rig's plan failed, not the device
+            result.outcome, result.error = "error", violations[0].detail
         if facts.came_back is False:
             result.outcome = "error"
             result.error = violations[0].detail if violations else "device did not come back"
