@@ -19,6 +19,7 @@ from rig.lwm2m.blocks import BlockAction, BlockEvent
 from rig.lwm2m.oracle import check_all
 from rig.results import Violation
 from rig.verdict.items import timeline_to_items
+from rig.verdict.v11_rules import check_v11_rules
 
 
 async def fresh(session: PlaceSession, ctx: ConformanceContext) -> UpdateDriver:
@@ -93,9 +94,10 @@ def oracle(session: PlaceSession, ctx: ConformanceContext, first: int, end: int 
     """The sampled-sequence oracle over timeline[first:end], for this target's profile."""
     reg = session.server.registry.table.by_name(session.endpoint) if session.server.registry else None
     versions = {ctx.images.new.name: ctx.images.new_version, ctx.images.base.name: ctx.images.base_version}
-    items = timeline_to_items(session.timeline.events()[first:end], session.endpoint, versions)
+    events = session.timeline.events()[first:end]
+    items = timeline_to_items(events, session.endpoint, versions)
     found = check_all(items, session.profile, reg.object_version(5) if reg else None, initial=None)
-    return [Violation(v.rule, v.detail) for v in found]
+    return [Violation(v.rule, v.detail) for v in found] + check_v11_rules(events, session.endpoint, session.profile)
 
 
 def final(checks: Checks, state: int | None, result: int | None, version: str | None = None) -> None:
