@@ -12,6 +12,7 @@ from rig.lwm2m.codecs.errors import CodecError
 from rig.lwm2m.codecs.linkformat import parse_links
 
 SCHEME_PROTOCOL = {"coap": 0, "coaps": 1}
+LINK_FORMAT = 40
 # Optional 1.1 resources a case may need: ability name -> resource id (found by Discover /5/0)
 OPTIONAL_V11 = {"severity": 11, "lsct": 12, "defer-period": 13}
 LABELS = {11: "Severity", 12: "Last State Change Time", 13: "Maximum Defer Period"}
@@ -20,7 +21,7 @@ LABELS = {11: "Severity", 12: "Last State Change Time", 13: "Maximum Defer Perio
 async def _listed_resources(session: PlaceSession) -> set[int] | None:
     """Resource ids of /5/0 from a Discover (None: the device did not answer one the rig can read)."""
     response = await session.server.discover(session.endpoint, "/5/0")
-    if not response.ok:
+    if not response.ok or response.content_format != LINK_FORMAT:
         return None
     try:
         links = parse_links(response.payload)

@@ -26,7 +26,7 @@ from rig.results import CaseResult
 from rig.timeline import Event
 
 DEFERRED = 11
-SHORT_PERIOD = 3  # s: long enough to see the deferral, short enough for CI
+SHORT_PERIOD = 2  # s: long enough to read the deferral, short enough for CI
 LONG_PERIOD = 60  # s: where a deferral must not happen, one would be plain
 
 

@@ -72,12 +72,12 @@ async def make_defer(session: PlaceSession) -> None:
 async def undo_defer(session: PlaceSession) -> None:
     """Put the device back (lwm2m.deferral.undo), when the target file says how."""
     how = session.profile.deferral
-    if how.undo is None or session.server.registry.table.by_name(session.endpoint) is None:
+    if how.undo is None:
         return
-    if how.how == "resource-write":
-        await session.server.write(session.endpoint, str(how.path), how.undo)
-    elif how.how == "console":
+    if how.how == "console":
         await _type(session, str(how.undo))
+    elif how.how == "resource-write" and session.server.registry.table.by_name(session.endpoint) is not None:
+        await session.server.write(session.endpoint, str(how.path), how.undo)
 
 
 async def _type(session: PlaceSession, line: str) -> None:

@@ -28,8 +28,8 @@ KNOWN_SCHEMES = tuple(PROTOCOL_IDS)
 DEFAULTS: dict[str, Any] = {
     "state": IDLE, "result": R_INITIAL, "uri": "", "etag": None, "received": 0, "mode": None,
     "pending_hash": None, "pending_version": None, "severity": 1, "defer": 0, "lsct": 0,
-    "first_version": None, "deferred_at": None,
-}
+    "first_version": None,
+}  # a deferral adds "deferred_at" (wall-clock seconds) while it lasts
 
 
 class FetchError(Exception):
@@ -114,7 +114,7 @@ class FirmwareUpdate:
                 self.v["lsct"] = max(int(time.time()), int(self.v["lsct"]))
             self.log(f"[fw] state {self.state} -> {state}")
             self.v["state"] = state
-            self.v["deferred_at"] = None  # a deferral lasts while the package waits in Downloaded
+            self.v.pop("deferred_at", None)  # a deferral lasts while the package waits in Downloaded
             self.deferral.disarm()
         if result is not None and result != self.result:
             self.log(f"[fw] result {self.result} -> {result}")
@@ -337,7 +337,7 @@ class FirmwareUpdate:
         if self.state != DOWNLOADED and "execute-outside-downloaded" not in self.defects:
             raise Refused("4.05", f"Update in state {self.state}")
         if self.state == DOWNLOADED and self.deferral.wants(int(self.v["severity"]), int(self.v["defer"])):
-            at = self.v["deferred_at"] if self.v["deferred_at"] is not None else time.time()
+            at = self.v.get("deferred_at") or time.time()
             if self.deferral.remaining(at, int(self.v["defer"])) > 0:
                 self._set(result=R_DEFERRED, deferred_at=at)
                 self._defer_until_due()
@@ -345,7 +345,7 @@ class FirmwareUpdate:
         self.install()
 
     def _defer_until_due(self) -> None:
-        left = self.deferral.remaining(float(self.v["deferred_at"] or 0), int(self.v["defer"]))
+        left = self.deferral.remaining(float(self.v.get("deferred_at") or 0), int(self.v["defer"]))
         self.log(f"[fw] update deferred by the user: installs by itself in {left:.0f} s")
         self.deferral.arm(left, self._deferral_over)
 
