@@ -15,11 +15,10 @@ rule (rig.verdict.deferral) judges.
 
 from __future__ import annotations
 
-from rig.campaign import versions
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
-from rig.conformance.steps import download, final, fresh, oracle, reregistered
+from rig.conformance.steps import download, final, fresh, oracle, update_completes
 from rig.conformance.v11_steps import PERIOD, SEVERITY, make_defer, read_instance, read_value, undo_defer, write
 from rig.lwm2m import object5
 from rig.results import CaseResult
@@ -64,18 +63,6 @@ async def restore(session: PlaceSession, own_period: int | None) -> None:
         await write(session, PERIOD, own_period)
 
 
-async def completes(session: PlaceSession, ctx: ConformanceContext, driver: UpdateDriver, checks: Checks,
-                    mark: int, how: str) -> None:
-    """The install that began after timeline index `mark` ends with the new image and Idle / 1."""
-    version = await reregistered(driver, mark, session.update_timeout + session.boot_timeout)
-    await driver.wait_state({0}, session.update_timeout)
-    state, result = await driver.read_state()
-    checks.expect(versions.same(version, ctx.images.new_version) and (state, result) == (0, 1), "update-completes",
-                  f"{how}: the device runs {version!r} with {object5.describe(state, result)}; "
-                  f"expected {ctx.images.new_version} with Idle / 1")
-    final(checks, state, result, version)
-
-
 async def installs_by_itself(session: PlaceSession, ctx: ConformanceContext, driver: UpdateDriver, checks: Checks,
                              mark: int, due: float, period: int) -> None:
     """Wait until `due` (timeline clock: the period's end + margin) for the device to move on, then for the install."""
@@ -88,7 +75,7 @@ async def installs_by_itself(session: PlaceSession, ctx: ConformanceContext, dri
                              f"deferred Execute, /5/0 still reads {object5.describe(now.state, now.result)}"):
             final(checks, now.state, now.result)
             return
-    await completes(session, ctx, driver, checks, mark, "after the deferral")
+    await update_completes(session, ctx, driver, checks, mark, "after the deferral,")
 
 
 async def case_defer_execute(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
@@ -130,7 +117,7 @@ async def _never_deferred(session: PlaceSession, ctx: ConformanceContext, period
                     "5/0/5") == DEFERRED), session.update_timeout + session.boot_timeout, mark)
             if checks.expect(deferred is None or deferred.kind == "register", "not-deferred",
                              f"{why}, yet Execute Update led to Update Result 11 (deferred)"):
-                await completes(session, ctx, driver, checks, mark, f"{why}")
+                await update_completes(session, ctx, driver, checks, mark, f"{why}, and")
     finally:
         await restore(session, own)
     checks.add(oracle(session, ctx, first))

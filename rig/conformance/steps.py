@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rig.campaign import versions
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.known_start import known_start, read_version
 from rig.campaign.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.errors import RigError
+from rig.lwm2m import object5
 from rig.lwm2m.blocks import BlockAction, BlockEvent
 from rig.lwm2m.oracle import check_all
 from rig.results import Violation
@@ -68,6 +70,18 @@ async def reregistered(driver: UpdateDriver, mark: int, timeout: float) -> str |
         return None
     await driver.observe()
     return await read_version(driver.s)
+
+
+async def update_completes(session: PlaceSession, ctx: ConformanceContext, driver: UpdateDriver, checks: Checks,
+                           mark: int, how: str) -> None:
+    """The install that began after timeline index `mark` ends with the new image running and Idle / 1."""
+    version = await reregistered(driver, mark, session.update_timeout + session.boot_timeout)
+    await driver.wait_state({0}, session.update_timeout)
+    state, result = await driver.read_state()
+    checks.expect(versions.same(version, ctx.images.new_version) and (state, result) == (0, 1), "update-completes",
+                  f"{how} the device runs {version!r} with {object5.describe(state, result)}; "
+                  f"expected {ctx.images.new_version} with Idle / 1")
+    final(checks, state, result, version)
 
 
 class BlockGate:
