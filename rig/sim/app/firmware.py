@@ -2,8 +2,9 @@
 
 State and Update Result are written to the settings partition at every change, and
 the download position after every block, so a cut leaves the device able to say
-what happened (OBJECT5.md "Power loss and reboot"). Field defects (rig.sim.defects)
-bend exactly the rule they are named after.
+what happened (OBJECT5.md "Power loss and reboot"). An Execute the board's user defers
+(rig.sim.app.deferral) leaves it Downloaded / 11 until the Maximum Defer Period is over.
+Field defects (rig.sim.defects) bend exactly the rule they are named after.
 """
 
 from __future__ import annotations
