@@ -58,12 +58,19 @@ class PyocdProbe(ProbeBase):
         from pyocd.core.helpers import ConnectHelper
 
         try:
-            candidates = ConnectHelper.get_all_connected_probes(blocking=False, print_wait_message=False)
-        except Exception as exc:  # noqa: BLE001 - libusb missing, permissions
+            # The id goes to pyocd's search: a `remote:HOST:PORT` probe (a `pyocd server`, e.g. on a labgrid
+            # exporter) exists only when asked for by name; USB probes are listed and filtered by it.
+            candidates = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=self.unique_id,
+                                                                print_wait_message=False)
+        except Exception as exc:  # noqa: BLE001 - libusb missing, permissions, a remote id pyocd cannot parse
             raise ProbeError(f"cannot list debug probes: {exc} (udev rules installed? see hardware/99-rig.rules)") from exc
         exact = [p for p in candidates if p.unique_id == self.unique_id]
         if exact:
             return exact[0]
+        if self.unique_id.startswith("remote:") and len(candidates) == 1:
+            return candidates[0]  # "remote:HOST" names the server's default port: pyocd spells the id with it
+        if not candidates:
+            candidates = ConnectHelper.get_all_connected_probes(blocking=False, print_wait_message=False)
         listed = ", ".join(f"{p.unique_id} ({p.product_name})" for p in candidates) or "none"
         raise ProbeError(f"no probe with id {self.unique_id} for place {self.name or '?'}; connected: {listed}")
 
