@@ -6,10 +6,12 @@ started as a script: `rig lab exporter ARGS` runs `<labgrid's python> this_file 
 which registers the classes below in labgrid's export table and hands over to
 labgrid's own exporter main().
 
-- RigPyocdServer (exported as RigPyocdProbe): while the place is acquired, a
-  `pyocd server` serves the board's probe on a free port; clients reach it as
-  pyocd probe `remote:HOST:PORT`. It stops on release and with the exporter (a
-  SIGKILLed exporter takes it along: PR_SET_PDEATHSIG).
+- RigPyocdServer: while the place is acquired, a `pyocd server` serves the
+  board's probe on a free port; clients reach it as pyocd probe
+  `remote:HOST:PORT`. It stops on release and with the exporter (a SIGKILLed
+  exporter takes it along: PR_SET_PDEATHSIG). labgrid's client builds every
+  resource of a place it touches (`labgrid-client power on` too), so the probe
+  is offered as a class it knows: a NetworkService with username "pyocd".
 - RigRelay (exported as NetworkPowerPort, model simplerest): one outlet of a
   `rig relayd` on this Pi. Releasing the place tells the relay service, which
   switches the outlet to its safe state.
@@ -34,6 +36,7 @@ import attr
 from labgrid.remote import exporter as lg_exporter
 
 PR_SET_PDEATHSIG = 1
+PYOCD_USER = "pyocd"  # marks the NetworkService that is a `pyocd server` (rig.lab.resources reads it)
 HEALTH_EVERY = 5.0  # seconds between availability checks of the relay service (poll runs every 0.25 s)
 LOG = logging.getLogger("rig-exporter")
 _children: list[subprocess.Popen] = []
@@ -80,7 +83,7 @@ class RigPyocdServerExport(lg_exporter.ResourceExport):
     def __attrs_post_init__(self):
         super().__attrs_post_init__()
         self.local = _Local()
-        self.data["cls"] = "RigPyocdProbe"
+        self.data["cls"] = "NetworkService"
         self.child: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -88,10 +91,8 @@ class RigPyocdServerExport(lg_exporter.ResourceExport):
         return {"unique_id": self.local_params["unique_id"]}
 
     def _get_params(self):
-        params = {"host": self.host, "port": self.port or 0, "probe_uid": self.local_params["unique_id"]}
-        if self.local_params.get("target_type"):
-            params["target_type"] = self.local_params["target_type"]
-        return params
+        return {"address": self.host, "username": PYOCD_USER, "port": self.port or 0,
+                "extra": {"probe_uid": self.local_params["unique_id"]}}
 
     def _start(self, start_params):
         pyocd = self.local_params.get("pyocd") or os.environ.get("RIG_PYOCD") or "pyocd"
