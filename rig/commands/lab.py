@@ -2,8 +2,8 @@
 
   rig lab release --stale        give back places that killed rig jobs on this machine left acquired
   rig lab release PLACE [--kick] give back one place
-  rig lab exporter ARGS...       labgrid-exporter with the rig's resources (pyocd server, relay outlet)
-  rig lab run N [RUN OPTIONS]    N shards of one campaign on N places reserved by --lg-tags, then merged
+  rig lab exporter YAML [-c C]   labgrid-exporter with the rig's resources (pyocd server, relay outlet)
+  rig lab run N -- RUN OPTIONS   N shards of one campaign on N places reserved by --lg-tags, then merged
 """
 
 from __future__ import annotations
@@ -26,8 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rel.add_argument("--stale", action="store_true", help="every place a killed rig job on this machine left acquired")
     rel.add_argument("--kick", action="store_true", help="release PLACE even if another user holds it")
     rel.set_defaults(func=release)
-    exp = sub.add_parser("exporter", help="run labgrid-exporter with the rig's export classes", add_help=False)
-    exp.add_argument("exporter_args", nargs=argparse.REMAINDER, help="labgrid-exporter's arguments")
+    exp = sub.add_parser("exporter", help="run labgrid-exporter with the rig's export classes (RigPyocdServer, RigRelay)")
+    exp.add_argument("config", help="the exporter's resources (YAML; a Jinja template: comments start with ##)")
+    exp.add_argument("-c", "--coordinator", help="coordinator HOST:PORT (default $LG_COORDINATOR)")
+    exp.add_argument("-n", "--name", help="this exporter's name (default: the host name)")
+    exp.add_argument("--hostname", help="host name or address clients reach the resources at")
+    exp.add_argument("-i", "--isolated", action="store_true", help="labgrid's isolated mode (SSH forwards)")
     exp.set_defaults(func=exporter)
     run_ = sub.add_parser("run", help="N shards of one campaign on N labgrid places, merged into one report")
     run_.add_argument("shards", type=int, help="how many places (and shards)")
@@ -69,7 +73,9 @@ def exporter(args: argparse.Namespace) -> int:
     plugin = Path(__file__).resolve().parent.parent / "lab" / "exporter_plugin.py"
     env = dict(os.environ)
     env.setdefault("RIG_PYOCD", str(Path(sys.executable).parent / "pyocd"))  # the rig's pyocd, with its probe plugins
-    os.execve(python, [python, str(plugin), *args.exporter_args], env)
+    argv = [*(("-c", args.coordinator) if args.coordinator else ()), *(("-n", args.name) if args.name else ()),
+            *(("--hostname", args.hostname) if args.hostname else ()), *(("-i",) if args.isolated else ()), args.config]
+    os.execve(python, [python, str(plugin), *argv], env)
     return 0  # not reached
 
 

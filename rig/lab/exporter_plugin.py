@@ -20,11 +20,9 @@ labgrid's own exporter main().
 from __future__ import annotations
 
 import atexit
-import ctypes
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -42,11 +40,15 @@ LOG = logging.getLogger("rig-exporter")
 _children: list[subprocess.Popen] = []
 
 
-def _die_with_exporter() -> None:  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+# The child sets PR_SET_PDEATHSIG itself and then execs the program (the signal survives exec): no preexec_fn,
+# whose Python code between fork and exec is unsafe in a process with gRPC's threads.
+DIE_WITH_PARENT = ("import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(%d, signal.SIGTERM, 0, 0, 0); "
+                   "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execvp(sys.argv[2], sys.argv[2:])"
+                   % PR_SET_PDEATHSIG)
+
+
+def _die_with_exporter(cmd: list[str]) -> list[str]:
+    return [sys.executable, "-c", DIE_WITH_PARENT, str(os.getpid()), *cmd]
 
 
 def _stop_child(child: subprocess.Popen) -> None:
@@ -99,7 +101,7 @@ class RigPyocdServerExport(lg_exporter.ResourceExport):
         self.port = int(self.local_params.get("port") or _free_port())
         cmd = [pyocd, "server", "--port", str(self.port), "--uid", start_params["unique_id"], "--allow-remote"]
         self.logger.info("starting %s", " ".join(cmd))
-        self.child = subprocess.Popen(cmd, preexec_fn=_die_with_exporter, stdin=subprocess.DEVNULL)
+        self.child = subprocess.Popen(_die_with_exporter(cmd), stdin=subprocess.DEVNULL)
         _children.append(self.child)
         try:
             self.child.wait(timeout=0.2)
