@@ -79,11 +79,25 @@ def exporter(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _split_report_dir(args: argparse.Namespace) -> list[str]:
+    """argparse hands everything after N to run_args: take `--report-dir DIR` (before a `--`) back out of it."""
+    rest = list(args.run_args)
+    cut = rest.index("--") if "--" in rest else len(rest)
+    head, tail = rest[:cut], rest[cut + 1:]
+    if "--report-dir" in head:
+        at = head.index("--report-dir")
+        if at + 1 >= len(head):
+            raise RigError("rig lab run: --report-dir needs a directory")
+        args.report_dir = Path(head[at + 1])
+        del head[at:at + 2]
+    return head + tail
+
+
 def lab_run(args: argparse.Namespace) -> int:
     """Start the shards as `rig run ... --shard I/N --report-dir DIR/shard-I` processes, wait, merge."""
     if args.shards < 1:
         raise RigError(f"rig lab run {args.shards}: the number of shards must be 1 or more")
-    run_args = [a for a in args.run_args if a != "--"]
+    run_args = _split_report_dir(args)
     if "--lg-tags" not in run_args and "--lg-place" not in run_args:
         raise RigError("rig lab run: give the places by --lg-tags KEY=VALUE (each shard reserves one)")
     if any(a in ("--shard", "--report-dir") or a.startswith(("--shard=", "--report-dir=")) for a in run_args):

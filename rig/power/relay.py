@@ -64,7 +64,7 @@ class RelayPower(PowerBase):
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
             raise PowerError(f"relay url {url!r}: must be http://HOST:PORT/relay/N")
-        self.url = url.rstrip("/")
+        self.name, self.url = name, url.rstrip("/")  # name: for errors before PowerBase is set up
         self._path = parts.path.rstrip("/")
         self._where = (parts.hostname, parts.port or 80)
         self._http = _Http(*self._where, timeout)
