@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dense-around", choices=DENSE_AROUND, default="download-end", help="where --spread dense packs the cuts")
     p.add_argument("--swap-cuts", choices=("time", "flash-op"), default=None,
                    help="swap cuts by time after Execute, or at exact flash operations (the virtual board's default)")
-    from rig.lab.run_options import add_lab_options
+    from rig.commands.run_lab_options import add_lab_options
 
     add_lab_options(p)  # --shard, --lg-tags, --lg-place, --lg-wait
     again = p.add_mutually_exclusive_group()
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return _resume(args)
     if args.replay is not None:
         return _replay(args)
-    from rig.lab.run_options import lab_place_of, lab_params
+    from rig.commands.run_lab_options import lab_place_of, lab_params
 
     report_dir = args.report_dir or Path("rig-results")
     with lab_place_of(args, report_dir / "place") as lab_place:  # --lg-tags: reserved for the run, then given back

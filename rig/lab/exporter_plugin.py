@@ -79,13 +79,28 @@ class _Local:
 
 
 @attr.s(eq=False)
-class RigPyocdServerExport(lg_exporter.ResourceExport):
-    """`pyocd server` for one probe while the place is acquired."""
+class _RigExport(lg_exporter.ResourceExport):
+    """A rig resource: always available locally, offered to clients as the labgrid class `exported_as`."""
+
+    exported_as = ""
 
     def __attrs_post_init__(self):
         super().__attrs_post_init__()
         self.local = _Local()
-        self.data["cls"] = "NetworkService"
+        self.data["cls"] = self.exported_as
+        self._setup()
+
+    def _setup(self) -> None:
+        pass
+
+
+@attr.s(eq=False)
+class RigPyocdServerExport(_RigExport):
+    """`pyocd server` for one probe while the place is acquired."""
+
+    exported_as = "NetworkService"
+
+    def _setup(self) -> None:
         self.child: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -118,13 +133,12 @@ class RigPyocdServerExport(lg_exporter.ResourceExport):
 
 
 @attr.s(eq=False)
-class RigRelayExport(lg_exporter.ResourceExport):
+class RigRelayExport(_RigExport):
     """An outlet of `rig relayd`, offered as labgrid's NetworkPowerPort (simplerest); safe state on release."""
 
-    def __attrs_post_init__(self):
-        super().__attrs_post_init__()
-        self.local = _Local()
-        self.data["cls"] = "NetworkPowerPort"
+    exported_as = "NetworkPowerPort"
+
+    def _setup(self) -> None:
         self.url = str(self.local_params["url"]).rstrip("/")
         self.index = int(self.local_params.get("index", 0))
         self._checked = 0.0

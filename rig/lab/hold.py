@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import tempfile
 import time
 from dataclasses import replace
@@ -27,6 +28,7 @@ from rig.place_lock import PlaceBusy, PlaceLock
 
 LOG = logging.getLogger(__name__)
 STATE_ENV = "RIG_LAB_STATE"
+PROBE_SERVER_WAIT = 30.0  # pyocd's import and probe scan on a busy Pi
 
 
 def lab_state_dir() -> Path:
@@ -69,7 +71,10 @@ class LabHold:
             self._acquire()
             info = self.client.show(self.name)
             backends = map_resources(self.client.env(self.name), self.name, self._baudrate())
-            return self._resolved(backends, tag_port(info.tags, self.name))
+            place = self._resolved(backends, tag_port(info.tags, self.name))
+            if backends.probe is not None:
+                wait_for_probe_server(str(backends.probe.options["unique_id"]), self.name)
+            return place
         except BaseException:
             self.exit()
             raise
@@ -122,6 +127,21 @@ class LabHold:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def wait_for_probe_server(unique_id: str, place: str, timeout: float = PROBE_SERVER_WAIT) -> None:
+    """The exporter starts `pyocd server` on acquire and does not wait for it: wait here until it listens."""
+    _, host, port = unique_id.split(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise RigError(f"labgrid place {place}: the exporter's pyocd server {host}:{port} did not answer "
+                               f"within {timeout:g} s ({exc})") from None
+        time.sleep(0.1)  # a poll of a port another process is opening: there is nothing to wait on but time
 
 
 @contextlib.contextmanager
