@@ -22,6 +22,8 @@ from rig.campaign.session import PlaceSession
 from rig.config import DEFAULT_TARGETS_DIR, BackendConfig, Place, fill, load_place, place_from_target
 from rig.errors import RigError
 from rig.lwm2m.profile import Profile
+from rig.lwm2m.start_state import StartState
+from rig.lwm2m.transmission import CoapTiming
 from rig.place_lock import PlaceLock
 from rig.timeline import Timeline
 
@@ -245,6 +247,8 @@ async def open_place_session(
                     profile=Profile.from_target(place.target, str(place.target_file)),
                     boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
                     server=server, timeline=timeline, pull_scheme=scheme,
+                    timing=CoapTiming.from_target(place.target, str(place.target_file)),
+                    start=StartState.from_target(place.target, str(place.target_file)),
                 )
             except BaseException:
                 with contextlib.suppress(Exception):  # report the error that ended the session, not a closing one

@@ -14,7 +14,7 @@ from rig.report.html_timeline import cut_time, load_case_events, timeline_svg
 def _links(result: dict[str, Any]) -> str:
     """Links to the case's raw files, relative so the report directory can be moved or zipped whole."""
     items = []
-    for key, label in (("console_log", "console.log"), ("timeline_file", "timeline.jsonl"), ("flash_dump", "flash dump")):
+    for key, label in (("console_log", "console.log"), ("timeline_file", "timeline.jsonl"), ("flash_dump", "flash (slots.txt)")):
         value = result.get(key)
         if value:
             items.append(f'<a href="{escape(str(value), quote=True)}">{label}</a>')
@@ -46,6 +46,28 @@ def _plan_meta(result: dict[str, Any]) -> str:
     return escape(" · ".join(str(p) for p in parts))
 
 
+def _flash(result: dict[str, Any]) -> str:
+    """The decoded slots of a failing case: per slot the image and its trailer, and what the next boot does."""
+    flash = result.get("flash")
+    if not isinstance(flash, dict):
+        return ""
+    lines = []
+    for slot in ("primary", "secondary", "scratch"):
+        info = flash.get(slot)
+        if not isinstance(info, dict):
+            continue
+        trailer = info.get("trailer") if isinstance(info.get("trailer"), dict) else {}
+        status = trailer.get("status")
+        image = f"{info.get('version') or '-'} {info.get('state')}" if "state" in info else "(trailer only)"
+        lines.append(f"{slot:<9} {image}; magic {trailer.get('magic')}, image_ok {trailer.get('image_ok')}, "
+                     f"copy_done {trailer.get('copy_done')}, swap_info {trailer.get('swap_info')} "
+                     f"({trailer.get('swap_type')}), status "
+                     + (f"idx {status.get('idx')} state {status.get('state')}" if isinstance(status, dict) else "none"))
+    lines.append(f"next boot: {flash.get('next_boot')}")
+    return (f'<div class="meta">flash read through the probe after the case: {escape(str(flash.get("words") or ""))}'
+            f'</div><pre class="flash">{escape(chr(10).join(lines))}</pre>')
+
+
 def case_section(report_dir: Path, index: int, result: dict[str, Any]) -> str:
     outcome = outcome_of(result)
     name = escape(str(result.get("name")))
@@ -60,6 +82,7 @@ def case_section(report_dir: Path, index: int, result: dict[str, Any]) -> str:
     if result.get("error"):
         out.append(f'<div class="message"><b>error:</b> {escape(str(result["error"]))}</div>')
     out.append(_violations(result))
+    out.append(_flash(result))
     if events:
         out.append(timeline_svg(events))
     if loaded.problem:

@@ -79,9 +79,12 @@ def seconds(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+OUTCOMES = ("pass", "fail", "error", "skip")
+
+
 def outcome_of(result: dict[str, Any]) -> str:
     outcome = str(result.get("outcome") or "unknown")
-    return outcome if outcome in ("pass", "fail", "error") else "unknown"
+    return outcome if outcome in OUTCOMES else "unknown"
 
 
 def _verdict(result: dict[str, Any]) -> str:
@@ -118,7 +121,7 @@ def matrix_html(results: list[dict[str, Any]]) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
     out = [f'<table class="matrix"><thead><tr>{head}</tr></thead>']
     for group, rows in group_by_phase(results):
-        counts = {o: sum(outcome_of(r) == o for _, r in rows) for o in ("pass", "fail", "error")}
+        counts = {o: sum(outcome_of(r) == o for _, r in rows) for o in OUTCOMES}
         tally = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         out.append(f'<tbody class="phase" data-phase="{escape(group)}">')
         out.append(f'<tr class="group"><th colspan="{len(COLUMNS)}">{escape(group)}: {len(rows)} case{"s" if len(rows) != 1 else ""}'

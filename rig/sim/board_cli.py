@@ -66,8 +66,9 @@ def add_board_options(parser: Any) -> None:
                         help="the bootloader boots and swaps in only images signed with this key (public or private PEM)")
     parser.add_argument("--downgrade-prevention", action="store_true",
                         help="the bootloader refuses to swap in a lower version (MCUBOOT_DOWNGRADE_PREVENTION)")
-    parser.add_argument("--fetch-timeout", type=float, default=20.0,
-                        help="seconds the client waits for a block of a pull before 'connection lost' (default 20)")
+    parser.add_argument("--fetch-timeout", type=float, default=None,
+                        help="seconds the client waits for a block of a pull before 'connection lost' (default: the"
+                             " EXCHANGE_LIFETIME of the target file's [coap] transmission parameters)")
     parser.add_argument("--off", action="store_true", help="start with the target unpowered")
     parser.add_argument("--no-zygote", action="store_true", help="start each MCU process as a fresh interpreter")
     parser.add_argument("--list-defects", action="store_true", help="list the defects, one line each, and exit")
