@@ -27,6 +27,11 @@ MAGIC = (0x96F3B83D).to_bytes(4, "little")
 def place(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("probe-cuts")
     board = start_board(tmp / "board", image=make_image(tmp, "1.0.0"))
+    with board:
+        yield from _place(board, tmp)
+
+
+def _place(board, tmp):
     env = board_env(board, tmp / "registry")
     patch = pytest.MonkeyPatch()
     patch.delenv("RIG_SIM_BOARDS", raising=False)
@@ -50,9 +55,10 @@ on = ["{sys.executable}", "-c", "{relay}; c.power_on()"]
 off = ["{sys.executable}", "-c", "{relay}; c.cut()"]
 status = ["{sys.executable}", "-c", "{relay}; print(c.status()['power'])"]
 """)
-    yield load_place(tmp / "rig.toml", "vb"), tmp
-    board.stop()
-    patch.undo()
+    try:
+        yield load_place(tmp / "rig.toml", "vb"), tmp
+    finally:
+        patch.undo()
 
 
 def _primary() -> int:
