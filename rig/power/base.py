@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import signal
+import subprocess
 import threading
 import time
 from types import FrameType, TracebackType
@@ -83,6 +84,10 @@ class PowerBase:
 
     def off(self) -> None:
         self._set(False)
+
+    def client_process(self) -> "subprocess.Popen | None":
+        """The device's own process when the device is a host process (its end is the device's end), else None."""
+        return None
 
     def on_halted(self) -> None:
         """Power on with the core held at reset where the backend can (see powers_on_halted), else on()."""

@@ -46,6 +46,9 @@ class ProcessPower(PowerBase):
         self._listeners: list[StartListener] = []
         super().__init__(name=name, safe_state=safe_state, timeline=timeline)
 
+    def client_process(self) -> subprocess.Popen | None:
+        return self.proc
+
     def add_start_listener(self, listener: StartListener) -> None:
         self._listeners.append(listener)
 
