@@ -161,7 +161,7 @@ def exit_code(results: list[CaseResult], complete: bool, allow_skips: bool) -> t
         note = (f"every conformance case was skipped ({len(conformance)}): nothing of Object 5 was tested on this "
                 "target" + ("; accepted (--allow-skips)" if allow_skips else "; exit 1 (--allow-skips accepts this)"))
     tested = any(r.outcome != "skip" for r in results)
-    ok = tested and complete and not bad and (allow_skips or not all_skipped)
+    ok = bool(results) and complete and not bad and (allow_skips or (tested and not all_skipped))
     return (0 if ok else 1), note
 
 
