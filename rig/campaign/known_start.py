@@ -17,7 +17,7 @@ from rig.errors import RigError
 from rig.lwm2m import object5
 
 SCRUB = ("secondary", "scratch", "settings")
-RESET_SETTLE = 3.0  # s a correct client takes at most to apply a reset Write (it answers before it is done)
+RESET_SETTLE = 1.0  # s allowed for a reset to show in State (a client may answer the Write before applying it)
 POLL = 0.25  # s between reads of State while waiting for a reset to land (no observation is set up yet)
 OFF_TIME = 0.2  # s the power stays off in a known start's power cycle, as a FaultPlan's default off_time
 
