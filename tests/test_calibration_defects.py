@@ -38,6 +38,7 @@ def test_every_defect_is_caught_by_the_standard_suite(tmp_path):
         assert report["run"]["defects"] == [defect]
         bad = [r for r in report["results"] if r["outcome"] != "pass"]
         assert bad and bad[-1]["violations"], (defect, report["results"][-1])
+        assert bad[-1]["outcome"] == "fail", (defect, bad[-1]["outcome"], bad[-1]["message"])  # the device's, not the rig's
         caught[defect] = bad[-1]["violations"][0]["rule"]
         assert report["run"]["stopped"].startswith("stopped at the first failure")
     unexpected = {d: r for d, r in caught.items() if r in RIG_SIDE}
