@@ -27,6 +27,7 @@ from rig.report.html import write_html_report
 from rig.report.json_report import write_json_report
 from rig.report.junit import NotRun, write_junit
 from rig.results import CaseResult
+from rig.verdict.outcome import Observed, decide
 
 
 @dataclass
@@ -90,8 +91,8 @@ class RunRecord:
         if self.complete:
             return None
         why = self.stopped or "no final report was written (the run is in progress, or it was killed)"
-        return NotRun(names, f"not run: the run stopped ({why})",
-                      f"the run is not complete: {len(self.results)} of {expected} cases ran; {why}")
+        skip = decide(Observed(ran=False, not_run_reason=f"the run stopped ({why})"))  # never a fail, never a pass
+        return NotRun(names, skip.reason, f"the run is not complete: {len(self.results)} of {expected} cases ran; {why}")
 
 
 def case_dir_for(report_dir: Path, name: str) -> Path:
