@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.report.html_console import console_html, read_console_lines
-from rig.report.html_matrix import case_anchor, describe_cut, outcome_of
+from rig.report.html_matrix import case_anchor, describe_plan_cut, outcome_of
 from rig.report.html_timeline import cut_time, load_case_events, timeline_svg
 
 
@@ -34,7 +34,7 @@ def _violations(result: dict[str, Any]) -> str:
 
 def _plan_meta(result: dict[str, Any]) -> str:
     plan = result.get("plan") if isinstance(result.get("plan"), dict) else {}
-    parts = [f"cut: {describe_cut(result.get('cut'))}", f"phase reached: {result.get('phase') or '-'}"]
+    parts = [f"cut: {describe_plan_cut(result)}", f"phase reached: {result.get('phase') or '-'}"]
     if plan:
         parts.append(f"seed {plan.get('seed')}")
         parts.append(f"power off {plan.get('off_time')} s")

@@ -62,7 +62,16 @@ def describe_cut(cut: Any) -> str:
         return f"console /{cut.get('pattern')}/"
     if kind == "flash-op":
         return f"flash op {cut.get('flash_op')}" + (" (torn)" if cut.get("torn") else "")
+    if kind == "after-power-on":
+        return f"{cut.get('delay_ms')} ms after power-on"
     return str(kind)
+
+
+def describe_plan_cut(result: dict[str, Any]) -> str:
+    """The cut, and a nested plan's second cut in the recovery boot."""
+    plan = result.get("plan") if isinstance(result.get("plan"), dict) else {}
+    then = plan.get("then")
+    return describe_cut(result.get("cut")) + (f", then {describe_cut(then)} of the recovery" if then else "")
 
 
 def named(value: Any, names: dict[int, str]) -> str:
@@ -101,7 +110,7 @@ def _row(index: int, result: dict[str, Any]) -> str:
     anchor = case_anchor(index, result.get("name"))
     cells = [
         f'<a href="#{anchor}">{escape(str(result.get("name")))}</a>',
-        escape(describe_cut(result.get("cut"))),
+        escape(describe_plan_cut(result)),
         escape(str(result.get("booted_version") or "-")),
         escape(named(result.get("state"), STATE_NAMES)),
         escape(named(result.get("update_result"), RESULT_NAMES)),
