@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,20 @@ class Timeline:
     Appends may come from the event loop or from reader threads (serial, probe);
     waiters are woken through a condition variable, and async code waits with
     `wait_for_async` without blocking the loop.
+
+    Indexes are absolute (the n-th event ever appended), so a long run can keep
+    its memory flat: `spill_to(path)` streams the run's timeline to a file, and
+    `forget_before(index)` moves the events before `index` there (a campaign does
+    that at the start of each case). `events(since=i)` and the waits take
+    absolute indexes; `len()` counts every event ever appended.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._events: list[Event] = []
+        self._base = 0  # absolute index of self._events[0]
+        self._spill: IO[str] | None = None
+        self._spill_path: Path | None = None
         self._cond = threading.Condition()
         self._listeners: list[Callable[[Event], None]] = []
 
@@ -71,16 +80,44 @@ class Timeline:
 
         return unsubscribe
 
-    def events(self, kind: str | None = None) -> list[Event]:
+    def events(self, kind: str | None = None, since: int = 0) -> list[Event]:
+        """The kept events at absolute index >= `since` (all of them unless forget_before moved some to the file)."""
         with self._cond:
-            return [e for e in self._events if kind is None or e.kind == kind]
+            tail = self._events[max(0, since - self._base):]
+        return tail if kind is None else [e for e in tail if e.kind == kind]
+
+    def _from(self, index: int) -> tuple[int, list[Event]]:
+        """(absolute index of the first kept event at or after `index`, the kept events from there)."""
+        with self._cond:
+            first = max(index, self._base)
+            return first, self._events[first - self._base:]
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events())
 
     def __len__(self) -> int:
         with self._cond:
-            return len(self._events)
+            return self._base + len(self._events)
+
+    def spill_to(self, path: Path) -> None:
+        """Stream forgotten events to `path` (JSON lines, truncated now); `save(path)` later appends the rest."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._cond:
+            self._spill = path.open("w", encoding="utf-8")
+            self._spill_path = path
+
+    def forget_before(self, index: int) -> None:
+        """Drop the events before absolute `index` from memory, writing them to the spill file first.
+
+        Without a spill file nothing is dropped: a timeline never loses events it has not saved."""
+        with self._cond:
+            if self._spill is None:
+                return
+            cut = max(0, min(index - self._base, len(self._events)))
+            old, self._events = self._events[:cut], self._events[cut:]
+            self._base += cut
+            self._spill.writelines(e.to_json() + "\n" for e in old)
+            self._spill.flush()
 
     def wait_for(self, predicate: Predicate, timeout: float, start: int = 0) -> Event | None:
         """Block until an event at index >= `start` matches, or return None after `timeout` seconds."""
@@ -88,8 +125,9 @@ class Timeline:
         index = start
         with self._cond:
             while True:
-                while index < len(self._events):
-                    event = self._events[index]
+                index = max(index, self._base)  # events forgotten meanwhile were never this waiter's to see
+                while index - self._base < len(self._events):
+                    event = self._events[index - self._base]
                     index += 1
                     if predicate(event):
                         return event
@@ -112,10 +150,9 @@ class Timeline:
         try:
             while True:
                 woken.clear()
-                events = self.events()
-                while index < len(events):
-                    event = events[index]
-                    index += 1
+                first, new = self._from(index)  # only what is new since the last look, not the whole run
+                index = first + len(new)
+                for event in new:
                     if predicate(event):
                         return event
                 remaining = deadline - loop.time()
@@ -132,7 +169,14 @@ class Timeline:
             unsubscribe()
 
     def save(self, path: Path) -> None:
-        """Write the events as JSON lines (one event a line), so a partial run is still readable."""
+        """Write the events as JSON lines (one event a line), so a partial run is still readable. To the spill
+        file: the kept events are appended after the forgotten ones, and the file is closed."""
+        with self._cond:
+            if self._spill is not None and self._spill_path == path:
+                self._spill.writelines(e.to_json() + "\n" for e in self._events)
+                self._spill.close()
+                self._spill = None
+                return
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as out:
             for event in self.events():

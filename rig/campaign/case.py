@@ -97,7 +97,7 @@ async def _update(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: st
         await _final_readings(s, driver, facts)
     reg = s.server.registry.table.by_name(s.endpoint)
     violations = judge(
-        s.timeline.events()[first:], s.endpoint, s.profile, facts, s.boot_timeout,
+        s.timeline.events(since=first), s.endpoint, s.profile, facts, s.boot_timeout,
         reg.object_version(5) if reg else None,
         {images.new.name: images.new_version, images.base.name: images.base_version},
         s.last_console_line(),

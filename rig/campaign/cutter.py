@@ -148,7 +148,7 @@ class Cutter:
             self._loop.call_soon_threadsafe(self._fire, f"console /{cut.pattern}/")
 
     def _execute_answered_at(self) -> float:
-        for event in reversed(self.s.timeline.events()[self.since:]):
+        for event in reversed(self.s.timeline.events(since=self.since)):
             if event.kind == "request" and event.data.get("op") == "execute" and event.data.get("path") == "/5/0/2":
                 return event.t
         return self._loop.time()
@@ -173,7 +173,7 @@ class Cutter:
             self.phase = "recovering"
             self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name, nested=True)
         else:
-            self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
+            self.phase = phase_at(self.s.timeline.events(since=self.since), self.s.endpoint, t)
             self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
         self.done.set()
 

@@ -39,7 +39,7 @@ async def _failed_install(session: PlaceSession, ctx: ConformanceContext, checks
         checks.note(f"{name} ran as {version} reporting {object5.describe(state, result)}; the rig reset the board once")
         # What the deliberately broken image itself reports is not the client's conformance:
         # the oracle judges the sequence up to its registration and from the reset on.
-        bad_run = next(i for i, e in enumerate(session.timeline.events()) if i >= mark and e.kind == "register")
+        bad_run = next(mark + i for i, e in enumerate(session.timeline.events(since=mark)) if e.kind == "register")
         mark = len(session.timeline)
         judged = [(first, bad_run), (mark, None)]
         await asyncio.to_thread(session.power.off)

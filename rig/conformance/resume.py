@@ -28,7 +28,7 @@ async def case_resume(session: PlaceSession, ctx: ConformanceContext) -> CaseRes
     if inner.outcome == "error":  # the rig could not carry out the cut (or the known start): not the device's fail
         return inner
     checks.add(inner.violations)
-    events = session.timeline.events()[first:]
+    events = session.timeline.events(since=first)
     on = next((i for i, e in enumerate(events) if e.kind == "power" and e.data.get("action") == "on"
                and any(p.kind == "power" and p.data.get("action") == "off" for p in events[:i])), None)
     after = [e.data["num"] for e in events[on:] if e.kind == "block2"] if on is not None else []

@@ -108,7 +108,7 @@ def oracle(session: PlaceSession, ctx: ConformanceContext, first: int, end: int 
     """The sampled-sequence oracle over timeline[first:end], for this target's profile."""
     reg = session.server.registry.table.by_name(session.endpoint) if session.server.registry else None
     versions = {ctx.images.new.name: ctx.images.new_version, ctx.images.base.name: ctx.images.base_version}
-    events = session.timeline.events()[first:end]
+    events = session.timeline.events(since=first)[: None if end is None else end - first]
     items = timeline_to_items(events, session.endpoint, versions)
     found = check_all(items, session.profile, reg.object_version(5) if reg else None, initial=None)
     return [Violation(v.rule, v.detail) for v in found] + check_v11_rules(events, session.endpoint, session.profile)

@@ -59,7 +59,7 @@ async def case_760(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
     checks = Checks("760")
     first = len(session.timeline)
     await _update(session, ctx, checks, ctx.mode)
-    notified = [e.data["values"]["5/0/3"] for e in session.timeline.events()[first:]
+    notified = [e.data["values"]["5/0/3"] for e in session.timeline.events(since=first)
                 if e.kind == "notify" and e.data.get("endpoint") == session.endpoint
                 and isinstance((e.data.get("values") or {}).get("5/0/3"), int)]
     changes = [s for i, s in enumerate(notified) if i == 0 or s != notified[i - 1]]
