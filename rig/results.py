@@ -32,6 +32,7 @@ class CaseResult:
     flash_dump: str | None = None  # cases/NAME/flash/slots.txt: raw dumps beside it (fail and error only)
     flash: dict[str, Any] | None = None  # the decoded slots of that dump (rig.campaign.flash_evidence)
     message: str | None = None
+    narrow_of: str | None = None  # a probe of `rig narrow`: the case whose first failing point it looked for
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,8 +1,11 @@
 """report.html: the run for people, as one self-contained file (inline CSS and SVG, no scripts, no network).
 
 It is rebuilt from report.json and the per-case timelines, so it can be
-refreshed after every case (a Ctrl-C leaves a readable partial report) and
-regenerated later from an old report directory with `rig report DIR`.
+refreshed while a run goes on (a Ctrl-C leaves a readable partial report) and
+regenerated later from an old report directory with `rig report DIR`. A running
+campaign passes a PageCache (rig.report.html_sections) so each case is drawn
+once; each case shows how its plan ended in earlier runs when report.json names
+a history (rig.report.html_history).
 """
 
 from __future__ import annotations
@@ -15,17 +18,19 @@ from typing import Any
 from rig.errors import RigError
 from rig.report.atomic import write_atomic
 from rig.report.html_case import case_section
+from rig.report.html_history import PastCase, PastOutcomes, key_of
 from rig.report.html_matrix import OUTCOMES, case_anchor, matrix_html, outcome_of
+from rig.report.html_sections import PageCache
 from rig.report.html_style import CSS
 from rig.report.html_timeline import legend_html
 
 
-def write_html_report(report_dir: Path) -> Path:
+def write_html_report(report_dir: Path, cache: PageCache | None = None) -> Path:
     """Write report_dir/report.html from report_dir/report.json; RigError when there is no usable report.json."""
     report_dir = Path(report_dir)
     report = load_report(report_dir)
     path = report_dir / "report.html"
-    write_atomic(path, render_report(report, report_dir))
+    write_atomic(path, render_report(report, report_dir, cache))
     return path
 
 
@@ -44,9 +49,10 @@ def load_report(report_dir: Path) -> dict[str, Any]:
     return report
 
 
-def render_report(report: dict[str, Any], report_dir: Path) -> str:
+def render_report(report: dict[str, Any], report_dir: Path, cache: PageCache | None = None) -> str:
     results = [r for r in report.get("results") or [] if isinstance(r, dict)]
     run = report.get("run") if isinstance(report.get("run"), dict) else {}
+    past = (cache.past(run) if cache is not None else PastOutcomes(run)).of(results)
     target = str(report.get("target") or "?")
     body = [
         f"<h1>rig report: {escape(target)}</h1>",
@@ -61,16 +67,24 @@ def render_report(report: dict[str, Any], report_dir: Path) -> str:
     if isinstance(conformance, list) and conformance:
         body += ['<h2 id="conformance">Conformance</h2>', conformance_html(conformance)]
     body += ['<h2 id="cases">Cases</h2>', legend_html()]
-    body += [_case_or_note(report_dir, i, r) for i, r in enumerate(results)]
+    for i, r in enumerate(results):
+        before = past.get(key_of(r)) if past else None
+        draw = lambda i=i, r=r, before=before: _case_or_note(report_dir, i, r, before)  # noqa: E731
+        if cache is None:
+            body.append(draw())
+        else:
+            key = (i, r.get("outcome"), r.get("duration"), r.get("message"), r.get("timeline_file"), r.get("narrow_of"),
+                   tuple(before or ()))
+            body.append(cache.section(report_dir, key, str(r.get("name")), draw))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>rig report: {escape(target)}</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def _case_or_note(report_dir: Path, index: int, result: dict[str, Any]) -> str:
+def _case_or_note(report_dir: Path, index: int, result: dict[str, Any], past: list[PastCase] | None = None) -> str:
     """One case's section; a case the renderer trips over gets a note, so the report of a weekend run still appears."""
     try:
-        return case_section(report_dir, index, result)
+        return case_section(report_dir, index, result, past)
     except Exception as exc:  # noqa: BLE001 - the runner refreshes report.html after each case; never abort for it
         anchor = escape(case_anchor(index, result.get("name")))
         return (f'<section class="case outcome-{outcome_of(result)}" id="{anchor}"><h3>{escape(str(result.get("name")))}'

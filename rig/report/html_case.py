@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.report.html_console import console_html, read_console_lines
+from rig.report.html_history import PastCase, history_line
 from rig.report.html_matrix import case_anchor, describe_plan_cut, outcome_of
 from rig.report.html_timeline import cut_time, load_case_events, timeline_svg
 
@@ -37,6 +38,8 @@ def _plan_meta(result: dict[str, Any]) -> str:
     parts = [f"cut: {describe_plan_cut(result)}", f"phase reached: {result.get('phase') or '-'}"]
     if result.get("place"):  # a merged report of shards: which place ran the case
         parts.insert(0, f"place: {result['place']} (shard {result.get('shard', '?')})")
+    if result.get("narrow_of"):  # a probe of `rig narrow`, added to this run's report after it
+        parts.insert(0, f"narrow probe of {result['narrow_of']}")
     if plan:
         parts.append(f"seed {plan.get('seed')}")
         parts.append(f"power off {plan.get('off_time')} s")
@@ -70,7 +73,7 @@ def _flash(result: dict[str, Any]) -> str:
             f'</div><pre class="flash">{escape(chr(10).join(lines))}</pre>')
 
 
-def case_section(report_dir: Path, index: int, result: dict[str, Any]) -> str:
+def case_section(report_dir: Path, index: int, result: dict[str, Any], past: list[PastCase] | None = None) -> str:
     outcome = outcome_of(result)
     name = escape(str(result.get("name")))
     loaded = load_case_events(report_dir, result.get("timeline_file"))
@@ -78,7 +81,7 @@ def case_section(report_dir: Path, index: int, result: dict[str, Any]) -> str:
     out = [f'<section class="case outcome-{outcome}" id="{escape(case_anchor(index, result.get("name")))}">',
            '<a class="back" href="#matrix">back to the matrix</a>',
            f'<h3>{name} <span class="outcome outcome-{outcome}">{escape(outcome)}</span></h3>',
-           f'<div class="meta">{_plan_meta(result)}</div>']
+           f'<div class="meta">{_plan_meta(result)}</div>', history_line(past, outcome)]
     if result.get("message"):
         out.append(f'<div class="message">{escape(str(result["message"]))}</div>')
     if result.get("error"):

@@ -62,4 +62,9 @@ pre.console .ts {{ color: #8a8a8a; }}
 svg.timeline {{ display: block; margin: 6px 0; background: #fff; max-width: 100%; height: auto; }}
 a {{ color: #1f5fbf; }}
 .back {{ font-size: 12px; float: right; }}
+.history span.past {{ padding: 0 5px; border-radius: 3px; white-space: nowrap; }}
+.history span.outcome-pass {{ background: {OUTCOME_COLOURS['pass']}; }}
+.history span.outcome-fail {{ background: {OUTCOME_COLOURS['fail']}; }}
+.history span.outcome-error {{ background: {OUTCOME_COLOURS['error']}; }}
+.history span.outcome-skip {{ background: {OUTCOME_COLOURS['skip']}; }}
 """
