@@ -31,6 +31,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rig-sim-defect", action="append", default=[], help="switch on a virtual-board defect")
     group.addoption("--rig-base-image", type=Path, default=None, help="your signed image each case starts from (hardware)")
     group.addoption("--rig-new-image", type=Path, default=None, help="your signed image to update to (hardware)")
+    group.addoption("--rig-history", type=Path, default=None,
+                    help="history file the session's cases are recorded in (default $RIG_HISTORY, else "
+                         "~/.local/share/rig/history.sqlite)")
+    group.addoption("--rig-no-history", action="store_true", help="do not record the session's cases in the history")
 
 
 def expect_pass(result: Any) -> None:
@@ -57,6 +61,7 @@ def rig_campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         report_dir=get("--rig-report-dir") or tmp_path_factory.mktemp("rig-report"),
         mode=get("--rig-mode"), block_size=get("--rig-block-size"), defects=tuple(get("--rig-sim-defect")),
         base_image=get("--rig-base-image"), new_image=get("--rig-new-image"),
+        history=get("--rig-history"), no_history=get("--rig-no-history"),
     )
     try:
         runner = open_place_runner(opts)

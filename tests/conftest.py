@@ -14,3 +14,7 @@ from rig.sim.probe_registry import REGISTRY_ENV
 
 if not os.environ.get(REGISTRY_ENV):
     os.environ[REGISTRY_ENV] = tempfile.mkdtemp(prefix="rig-sim-registry-")
+
+# The history of nights goes to a file of this test session, never into the user's data directory nor into a
+# $RIG_HISTORY of the shell (every `rig run` subprocess and every rig_campaign fixture inherits this one).
+os.environ["RIG_HISTORY"] = os.path.join(tempfile.mkdtemp(prefix="rig-test-history-"), "history.sqlite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -41,6 +42,12 @@ def test_resume_completes_an_interrupted_run_with_the_same_plans(tmp_path):
     assert report["run"]["complete"] is True and report["run"]["seed"] == 11
     assert report["run"]["resumed_after"]
     assert sum(n.startswith("random-block-") for n in names) == 2
+    # The resumed run goes on in its own row of the history: every case once, complete at the end.
+    row = report["run"]["history"]
+    with sqlite3.connect(row["file"]) as conn:
+        recorded = [r[0] for r in conn.execute("SELECT name FROM cases WHERE run_id = ? ORDER BY id", (row["run"],))]
+        complete = conn.execute("SELECT complete FROM runs WHERE id = ?", (row["run"],)).fetchone()[0]
+    assert sorted(recorded) == sorted(names) and complete == 1
 
 
 def test_replay_reproduces_a_failing_case(tmp_path):

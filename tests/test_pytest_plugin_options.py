@@ -7,6 +7,7 @@ fixtures wrote: the same report.json a `rig run` writes.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ def test_rig_target_option_drives_the_suite_on_that_target(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "test_powercut_suite.py"),
          "-k", "baseline or download-0", "--rig-target", str(ROOT / "targets" / "host_sim.toml"),
-         "--rig-report-dir", str(report_dir)],
+         "--rig-report-dir", str(report_dir), "--rig-history", str(tmp_path / "h.sqlite")],
         capture_output=True, text=True, timeout=240, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -29,6 +30,10 @@ def test_rig_target_option_drives_the_suite_on_that_target(tmp_path):
     assert [r["name"] for r in report["results"]][:1] == ["baseline-no-cut"]
     assert all(r["outcome"] == "pass" for r in report["results"])
     assert report["run"]["complete"] is True  # the session closed the place: its last write marks the report whole
+    with sqlite3.connect(tmp_path / "h.sqlite") as conn:  # the session's cases are in the history, as a pytest run
+        runs = conn.execute("SELECT source, place, target, complete FROM runs").fetchall()
+        cases = [r[0] for r in conn.execute("SELECT name FROM cases ORDER BY id")]
+    assert runs == [("pytest", "host_sim", "host_sim", 1)] and cases == [r["name"] for r in report["results"]]
 
 
 def test_expect_pass_maps_each_outcome_to_pytests_own():

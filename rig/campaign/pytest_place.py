@@ -13,12 +13,14 @@ from rig.campaign import measure
 from rig.campaign.case import CaseImages
 from rig.campaign.images import given_images, make_images
 from rig.campaign.place_runner import PlaceRunner
+from rig.campaign.run_history import HistoryChoice, note_probe, start_history
 from rig.campaign.runner import RunRecord, now_iso
 from rig.campaign.suite import baseline_plans, power_cut_plans
 from rig.config import DEFAULT_TARGETS_DIR
 from rig.errors import RigError
 from rig.faults import FaultPlan, check_block_cuts
 from rig.flash_layout import FlashLayout
+from rig.history.paths import history_path
 from rig.timeline import Timeline
 
 
@@ -34,6 +36,8 @@ class PluginOptions:
     defects: tuple[str, ...] = ()
     base_image: Path | None = None
     new_image: Path | None = None
+    history: Path | None = None  # None: $RIG_HISTORY or the user's data directory
+    no_history: bool = False
 
     def images(self, layout: FlashLayout) -> CaseImages:
         """The user's signed images when given (real boards boot only real firmware), else generated ones."""
@@ -58,9 +62,13 @@ def open_place_runner(opts: PluginOptions) -> PlaceRunner:
               "block_size": opts.block_size, "image_size": opts.image_size, "defects": list(opts.defects),
               "started": now_iso(), "images": {"base": images.base_version, "new": images.new_version}}
     record = RunRecord(place.target_name, opts.report_dir, params)
-    return PlaceRunner(lambda: open_place_session(place, Timeline(), opts.report_dir, images.new.parent,
-                                                  base_image=images.base, defects=opts.defects),
-                       images, record, opts.mode, opts.block_size).start()
+    # The session's cases go into the history of nights like a `rig run`'s (one transaction per case).
+    start_history(HistoryChoice(history_path(opts.history, opts.no_history), "pytest"), record, place.name, images)
+    runner = PlaceRunner(lambda: open_place_session(place, Timeline(), opts.report_dir, images.new.parent,
+                                                    base_image=images.base, defects=opts.defects),
+                         images, record, opts.mode, opts.block_size).start()
+    note_probe(record, runner.session)
+    return runner
 
 
 def suite_plans(runner: PlaceRunner, points: int) -> list[FaultPlan]:

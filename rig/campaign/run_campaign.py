@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import AsyncContextManager, Callable
+from typing import AsyncContextManager, Callable, Protocol
 
 from rig.campaign import measure
 from rig.campaign.case import CaseImages
 from rig.campaign.images import given_images, make_images, per_run_test_key
+from rig.campaign.run_history import HistoryChoice, note_probe, start_history
 from rig.campaign.runner import RunRecord, now_iso, run_cases
 from rig.campaign.session import PlaceSession
 from rig.campaign.shard import shard_of
 from rig.campaign.spec import CampaignSpec
-from rig.campaign.suite import baseline_plans, power_cut_plans, select
+from rig.campaign.suite import baseline_plans, merged_points, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
 from rig.config import Place, load_target
 from rig.errors import RigError
@@ -32,19 +33,49 @@ from rig.results import CaseResult
 from rig.timeline import Timeline
 
 
+class PlanSource(Protocol):
+    """Plans chosen one at a time from the outcomes so far (`rig narrow`'s search): `next()` None ends it."""
+
+    narrow_of: str | None
+
+    def next(self) -> FaultPlan | None: ...
+
+    def seen(self, result: CaseResult) -> None: ...
+
+
+class OnePlan:
+    """--replay: one plan, once."""
+
+    narrow_of = None
+
+    def __init__(self, plan: FaultPlan) -> None:
+        self._plan: FaultPlan | None = plan
+
+    def next(self) -> FaultPlan | None:
+        plan, self._plan = self._plan, None
+        return plan
+
+    def seen(self, result: CaseResult) -> None:
+        pass
+
+
 async def run_campaign(
     spec: CampaignSpec, report_dir: Path, progress: Callable | None = None, *,
     previous: list[CaseResult] | None = None, measured: dict | None = None,
     replay: FaultPlan | None = None, firmware: Path | None = None, extra_params: dict | None = None,
-    place: Place | None = None,
+    place: Place | None = None, probes: PlanSource | None = None, history: HistoryChoice | None = None,
+    notes: Callable[[str], None] | None = None,
 ) -> RunRecord:
+    """`replay`: one plan of an earlier run; `probes`: plans chosen one by one (both on the earlier run's images,
+    in one place session). `history`: where the run is recorded. `notes`: lines for the user while it runs."""
     if replay is not None and replay.name.startswith("conf-"):
         raise RigError(f"--replay {replay.name}: conformance cases are rerun with `rig run conformance -k {replay.name}`")
     report_dir.mkdir(parents=True, exist_ok=True)
     target_file = Path(spec.target_file)
     target = load_target(target_file)
     firmware = firmware or report_dir / "firmware"
-    reuse = previous is not None or replay is not None
+    source = probes if probes is not None else OnePlan(replay) if replay is not None else None
+    reuse = previous is not None or source is not None
     key = None
     if spec.base_image and spec.new_image:
         images = given_images(Path(spec.base_image), Path(spec.new_image), firmware, target.layout)
@@ -55,15 +86,19 @@ async def run_campaign(
     params = {**spec.to_params(), "images": {"base": images.base_version, "new": images.new_version},
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
     record = RunRecord(place.target_name if place else target.name, report_dir, params, results=list(previous or []))
-    record.expected = 1 if replay is not None else _expected_cases(spec)
+    record.expected = 1 if replay is not None else None if probes is not None else _expected_cases(spec)
     record.exitfirst = spec.exitfirst
-    record.plan([replay.name] if replay is not None else _names_known_now(spec))
+    record.narrow_of = source.narrow_of if source is not None else None
+    record.plan([replay.name] if replay is not None else [] if probes is not None else _names_known_now(spec))
+    start_history(history, record, place.name if place else "virtual", images)
     record.write()  # from the first moment on, report.json says the run is not complete
     timeline = Timeline()
+    timeline.spill_to(report_dir / ("timeline.jsonl" if replay is None else "replay-timeline.jsonl"))
     went_to_end = False
     try:
         async with _open(place, target_file, report_dir, firmware, images, timeline, spec, key) as session:
-            await _run(session, spec, images, target.layout, firmware, record, progress, key, replay)
+            note_probe(record, session)
+            await _run(session, spec, images, target.layout, firmware, record, progress, key, source, notes)
         went_to_end = True
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"
@@ -73,18 +108,21 @@ async def run_campaign(
         raise
     finally:
         timeline.save(report_dir / ("timeline.jsonl" if replay is None else "replay-timeline.jsonl"))
-        record.finish() if went_to_end else record.write()
+        record.finish() if went_to_end else record.close()
     return record
 
 
 async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, layout, firmware: Path,
-               record: RunRecord, progress: Callable | None, key: Path | None, replay: FaultPlan | None) -> None:
+               record: RunRecord, progress: Callable | None, key: Path | None, source: PlanSource | None,
+               notes: Callable[[str], None] | None) -> None:
     run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
-    if replay is not None:
-        if "download_block_size" in record.params:
-            size = record.params["download_block_size"]
-            check_block_cuts([replay], measure.blocks_of(images.new.stat().st_size, size), size)
-        await run([replay])
+    if source is not None:
+        while not record.halted and (plan := source.next()) is not None:
+            if "download_block_size" in record.params:
+                size = record.params["download_block_size"]
+                check_block_cuts([plan], measure.blocks_of(images.new.stat().st_size, size), size)
+            await run([plan])
+            source.seen(record.results[-1])
         return
     if spec.suite in ("standard", "power-cut"):
         baseline = baseline_plans(spec.seed)
@@ -94,10 +132,15 @@ async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, la
         _measure(record, session, spec, images)
         size = record.params["download_block_size"]
         blocks = measure.blocks_of(images.new.stat().st_size, size)
-        plans = select(power_cut_plans(
-            blocks, spec.points, record.params["swap_window_ms"], spec.seed, spec.spread, spec.dense_around,
-            record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None, spec.nested,
-        )[1:], spec.keyword)
+        swap_ops = record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None
+        made = power_cut_plans(blocks, spec.points, record.params["swap_window_ms"], spec.seed, spec.spread,
+                               spec.dense_around, swap_ops, spec.nested)[1:]
+        merged = merged_points(made, spec.points, spec.nested, blocks, size, swap_ops)
+        if merged is not None:
+            record.params["cut_points"] = merged.to_dict()
+            if notes is not None:
+                notes(merged.words)
+        plans = select(made, spec.keyword)
         plans = shard_of(spec.shard).take(plans)
         check_block_cuts(plans, blocks, size)
         record.plan([p.name for p in plans], after=baseline[0].name)

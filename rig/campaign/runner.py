@@ -7,6 +7,13 @@ last write says so: until then report.json carries "complete": false, the
 expected count and the cases not yet run, and junit.xml lists those as skipped
 plus one error testcase, so a run killed half-way (SIGKILL, an OOM kill, a CI
 hard timeout) never reads green.
+
+A night has hundreds to thousands of cases, and the thousandth must cost what
+the first did: report.json and junit.xml are rewritten after every case (each
+case encoded once), report.html every HTML_EVERY_CASES cases or HTML_EVERY_S
+seconds and at the end (each case drawn once), the history gets one short
+transaction per case, and the timeline keeps only the running case in memory
+(the rest is streamed to the run's timeline.jsonl).
 """
 
 from __future__ import annotations
@@ -23,11 +30,16 @@ from rig.campaign.case import CaseImages, evidence_of, run_case
 from rig.campaign.session import PlaceSession
 from rig.faults import FaultPlan
 from rig.errors import RigError
+from rig.history.writer import RunHistory
 from rig.report.html import write_html_report
-from rig.report.json_report import write_json_report
-from rig.report.junit import NotRun, write_junit
+from rig.report.html_sections import PageCache
+from rig.report.json_report import JsonReportWriter
+from rig.report.junit import JunitWriter, NotRun
 from rig.results import CaseResult
 from rig.verdict.outcome import Observed, decide
+
+HTML_EVERY_CASES = 25
+HTML_EVERY_S = 20.0
 
 
 @dataclass
@@ -42,6 +54,30 @@ class RunRecord:
     halted: bool = False
     planned: list[str] = field(default_factory=list)  # names known to belong to the run, in run order
     finished: bool = False  # set by the last write of a run that went to its end
+    history: RunHistory | None = None  # this run's row in the history of nights (None: --no-history)
+    narrow_of: str | None = None  # every case of this record is a `rig narrow` probe of that case
+    _json: JsonReportWriter = field(default_factory=JsonReportWriter, repr=False)
+    _junit: JunitWriter = field(default_factory=JunitWriter, repr=False)
+    _page: PageCache = field(default_factory=PageCache, repr=False)
+    _page_at: tuple[int, float] | None = field(default=None, repr=False)  # (cases, monotonic time) of the last page
+
+    def add(self, result: CaseResult) -> None:
+        """A finished case: into the results, the -x rule and the history (one transaction)."""
+        if self.narrow_of is not None:
+            result.narrow_of = self.narrow_of
+        self.results.append(result)
+        self.note(result)
+        if self.history is not None:
+            self.to_history(lambda h: h.case(result))
+
+    def to_history(self, write: Callable[[RunHistory], None]) -> None:
+        """A history that cannot be written is one warning; the run and its reports go on without it."""
+        try:
+            write(self.history)
+        except RigError as exc:
+            print(f"rig: the history is not written from here on: {exc}", file=sys.stderr)
+            self.params["history_problem"] = str(exc)
+            self.history = None
 
     def note(self, result: CaseResult) -> None:
         """After each case: with -x, a failure ends the run (report says where)."""
@@ -68,9 +104,23 @@ class RunRecord:
     def finish(self) -> None:
         """The last write: the run went to its end (a stopped run stays incomplete)."""
         self.finished = True
-        self.write()
+        self.close()
 
-    def write(self) -> None:
+    def close(self) -> None:
+        """The last write of this process, whether the run went to its end or stopped: every report, the page
+        included, and the history's word on the run."""
+        self.write()
+        if self.history is not None:
+            self.to_history(lambda h: h.end(self.complete, self.stopped, self.params))
+
+    def page_due(self) -> bool:
+        """Redraw report.html now? The first case, then every HTML_EVERY_CASES cases or HTML_EVERY_S seconds."""
+        if self._page_at is None:
+            return True
+        cases, at = self._page_at
+        return len(self.results) - cases >= HTML_EVERY_CASES or time.monotonic() - at >= HTML_EVERY_S
+
+    def write(self, page: bool = True) -> None:
         not_run = self.not_run()
         expected = max(self.expected or 0, len(self.results) + len(not_run))
         run = {**self.params, "rig_version": rig.__version__, "stopped": self.stopped, "complete": self.complete,
@@ -79,11 +129,15 @@ class RunRecord:
         conformance = [{"id": r.plan["conformance"], "title": r.plan.get("title", ""), "name": r.name,
                         "outcome": r.outcome, "detail": r.message or ""}
                        for r in self.results if r.plan and r.plan.get("conformance")]
-        write_json_report(self.report_dir / "report.json", self.target, self.results, run,
-                          {"conformance": conformance} if conformance else None, not_run=len(not_run))
-        write_junit(self.report_dir / "junit.xml", f"rig.{self.target}", self.results, self._not_run(not_run, expected))
+        self._json.write(self.report_dir / "report.json", self.target, self.results, run,
+                         {"conformance": conformance} if conformance else None, not_run=len(not_run))
+        self._junit.write(self.report_dir / "junit.xml", f"rig.{self.target}", self.results,
+                          self._not_run(not_run, expected))
+        if not page:
+            return
+        self._page_at = (len(self.results), time.monotonic())
         try:
-            write_html_report(self.report_dir)
+            write_html_report(self.report_dir, self._page)
         except RigError as exc:  # report.json and junit.xml are written; a page that cannot be drawn must not end the run
             print(f"rig: report.html not written: {exc}", file=sys.stderr)
 
@@ -126,11 +180,13 @@ async def _flash_of(session: PlaceSession, result: CaseResult) -> None:
 
 async def record_case(session: PlaceSession, record: RunRecord, name: str, run: Callable[[], Awaitable[CaseResult]],
                       total: int, progress: Progress | None = None) -> None:
-    """One case with its own console log and timeline slice; report.json/junit.xml/html rewritten before returning."""
+    """One case with its own console log and timeline slice; report.json/junit.xml (and, when due, the page)
+    rewritten before returning."""
     case_dir = case_dir_for(record.report_dir, name)
     if session.console is not None:
         session.console.new_log(case_dir / "console.log")
     first = len(session.timeline)
+    session.timeline.forget_before(first)  # earlier cases are in their files (and the run's timeline.jsonl)
     session.case_dir = case_dir
     try:
         result = await run()
@@ -146,9 +202,8 @@ async def record_case(session: PlaceSession, record: RunRecord, name: str, run: 
     if (case_dir / "flash" / "slots.txt").is_file() and result.flash is not None:
         result.flash_dump = str((case_dir / "flash" / "slots.txt").relative_to(record.report_dir))
     result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
-    record.results.append(result)
-    record.note(result)
-    record.write()
+    record.add(result)
+    record.write(page=record.page_due())
     if progress:
         progress(len(record.results), total, result)
 
@@ -174,7 +229,7 @@ async def run_cases(
 def save_case_timeline(session: PlaceSession, case_dir: Path, first: int) -> Path:
     path = case_dir / "timeline.jsonl"
     with path.open("w", encoding="utf-8") as out:
-        for event in session.timeline.events()[first:]:
+        for event in session.timeline.events(since=first):
             out.write(event.to_json() + "\n")
     return path
 

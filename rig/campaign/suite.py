@@ -8,7 +8,8 @@ the last blocks before Downloaded, the first moments after Execute).
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from rig.faults import (
     FaultPlan, dense_around, even_block_cuts, execute_window_cuts, first_boot_cuts, flash_op_cuts, nested_cuts,
@@ -72,6 +73,45 @@ def _swap_cuts(window_ms: float, ops: int | None, points: int, seed: int, spread
         commit = min(FIRST_BOOT_POINTS, points // 2)  # the rest spread over the swap itself
         return flash_op_cuts(int(span), points - commit, seed) + first_boot_cuts(ops, commit, seed)
     return execute_window_cuts(span, points, seed)
+
+
+@dataclass(frozen=True)
+class MergedPoints:
+    """Fewer distinct cut points exist than were asked for: how many of each, and why, in words."""
+
+    requested: int
+    distinct: int
+    words: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requested": self.requested, "distinct": self.distinct, "why": self.words}
+
+
+def merged_points(plans: list[FaultPlan], points: int, nested: int, blocks: int, block_size: int,
+                  swap_ops: int | None) -> MergedPoints | None:
+    """None when every requested point got a plan of its own; else the words for the progress line and summary
+    ("300 cut points requested, 217 distinct exist: the download has 64 blocks of 512 bytes (150 requested); ...").
+
+    Requested points land on the same block or flash operation when there are fewer of those than points;
+    the plan builders keep one plan per distinct point."""
+    download_asked = max(1, points // 2) if points > 0 else 0
+    swap_asked = points - download_asked
+    download = sum(1 for p in plans if p.cut is not None and p.cut.kind == "block")
+    swap = sum(1 for p in plans if p.cut is not None and p.cut.kind != "block" and p.then is None)
+    inner = sum(1 for p in plans if p.then is not None)
+    why = []
+    if download < download_asked:
+        why.append(f"the download has {blocks} blocks of {block_size} bytes ({download_asked} requested)")
+    if swap < swap_asked:
+        where = f"a swap takes {swap_ops} flash operations" if swap_ops else "the swap window"
+        why.append(f"{where}: {swap} distinct swap cuts ({swap_asked} requested)")
+    if inner < nested:
+        why.append(f"{inner} distinct nested plans ({nested} requested)")
+    if not why:
+        return None
+    requested, distinct = points + nested, download + swap + inner
+    return MergedPoints(requested, distinct,
+                        f"{requested} cut points requested, {distinct} distinct exist: " + "; ".join(why))
 
 
 def select(items: list[Named], keyword: str | None) -> list[Named]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rig.campaign.spec import DENSE_AROUND, SPREADS, SUITES, CampaignSpec
 from rig.campaign.suite import DEFAULT_POINTS
+from rig.commands.history_options import add_history_options, history_choice
 from rig.commands.run_lab_options import add_lab_options, lab_place_of, lab_params
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.errors import RigError
@@ -62,10 +63,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-skips", action="store_true",
                    help="exit 0 even when every conformance case was skipped (nothing applied to this target)")
     add_lab_options(p)  # --shard, --lg-tags, --lg-place, --lg-wait
+    add_history_options(p)  # --history PATH, --no-history
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR with its own parameters")
     again.add_argument("--replay", metavar="DIR/report.json#CASE", help="rerun one case of an earlier run, same plan and seed")
     p.set_defaults(func=run)
+
+
+def _note(text: str) -> None:
+    print(f"      {text}", flush=True)
 
 
 def _progress(done: int, total: int, result: CaseResult) -> None:
@@ -93,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
         if args.swap_cuts is None:
             args.swap_cuts = "time" if place else "flash-op"  # exact flash operations exist on the virtual board only
         spec = CampaignSpec.from_args(args, target, DEFAULT_POINTS)
-        return _summary(asyncio.run(run_campaign(spec, report_dir, _progress, place=place,
-                                                 extra_params=lab_params(place))))
+        return _summary(asyncio.run(run_campaign(spec, report_dir, _progress, place=place, notes=_note,
+                                                 extra_params=lab_params(place), history=history_choice(args))))
 
 
 def _place(name: str | None, rig_file: Path | None, target: Path | None, report_dir: Path):
@@ -106,7 +112,7 @@ def _place(name: str | None, rig_file: Path | None, target: Path | None, report_
     return resolve_place(name, rig_file, target, report_dir / "place")
 
 
-def _previous_place(prev, rig_file: Path | None, report_dir: Path):
+def previous_place(prev, rig_file: Path | None, report_dir: Path):
     """The place an earlier run ran on: its rig-file place again, or its target file."""
     return _place(prev.spec.place, rig_file, None if prev.spec.place else Path(prev.spec.target_file), report_dir)
 
@@ -122,9 +128,11 @@ def _resume(args: argparse.Namespace) -> int:
     if args.allow_skips and not prev.spec.allow_skips:
         prev.spec = replace(prev.spec, allow_skips=True)
     print(f"resuming {args.resume}: {len(prev.results)} cases done, stopped: {prev.params.get('stopped')}")
-    place = _previous_place(prev, args.rig, args.resume)
+    place = previous_place(prev, args.rig, args.resume)
+    history = history_choice(args, resume=prev.params.get("history"))
     record = asyncio.run(run_campaign(prev.spec, args.resume, _progress, previous=prev.results, measured=prev.measured,
-                                      extra_params={"resumed_after": prev.params.get("stopped")}, place=place))
+                                      extra_params={"resumed_after": prev.params.get("stopped")}, place=place,
+                                      history=history, notes=_note))
     return _summary(record)
 
 
@@ -139,9 +147,10 @@ def _replay(args: argparse.Namespace) -> int:
     firmware = Path(prev.params.get("firmware_dir") or source_dir / "firmware")
     if not firmware.is_dir():
         raise RigError(f"--replay: the original run's images are gone ({firmware}); the case cannot be repeated exactly")
-    place = _previous_place(prev, args.rig, out)
+    place = previous_place(prev, args.rig, out)
     record = asyncio.run(run_campaign(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=prev.measured,
-                                      extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}, place=place))
+                                      extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}, place=place,
+                                      history=history_choice(args, source="replay")))
     again = record.results[-1] if record.results else None
     if again is not None:
         same = "reproduced" if again.outcome == original.outcome else "NOT reproduced"
@@ -175,6 +184,9 @@ def _summary(record: "RunRecord") -> int:
     print(f"\n{len(results)} cases: {counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors, "
           f"{counts['skip']} skipped" + (f"; {len(not_run)} not run" if not_run else "")
           + (f" ({record.stopped})" if record.stopped else ""))
+    merged = record.params.get("cut_points")
+    if isinstance(merged, dict) and merged.get("why"):
+        print(f"  {merged['why']}")
     for r in results:
         if r.outcome in ("fail", "error"):
             print(f"  {r.outcome.upper():5} {r.name}: {r.message}")
