@@ -154,3 +154,31 @@ def test_a_streak_of_failing_nights_starts_at_the_first_of_them(tmp_path):
     _night(path, {"op-10": ("fail", "oracle")}, OTHER)
     rule = store.read(path, lambda conn: place_history(conn, "bench-1", "k64f")).rules[0]
     assert rule.first_run["run"] == first and rule.first_run["images"] == "1.0.0 -> 1.2.0" and rule.runs_failing == 3
+
+
+def test_the_trend_page_draws_a_bar_per_run_overall_and_per_phase_and_lists_the_changes(tmp_path):
+    from html.parser import HTMLParser
+
+    from rig.report.html_trend import trend_page
+
+    path = tmp_path / "h.sqlite"
+    _night(path, {"op-10": ("pass", None), "op-20": ("pass", None)})
+    _night(path, {"op-10": ("pass", None), "op-20": ("fail", "oracle")}, OTHER)
+    page = trend_page(str(path), [store.read(path, lambda conn: place_history(conn, "bench-1", "k64f"))])
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.svgs, self.bars = 0, []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            self.svgs += tag == "svg"
+            if tag == "rect":
+                self.bars.append(attrs["class"])
+
+    tags = Tags()
+    tags.feed(page)
+    assert tags.svgs == 2  # all cases, and the one phase reached ("updating")
+    assert tags.bars == ["bar-pass", "bar-pass", "bar-fail"] * 2  # run 1: pass; run 2: pass + fail; twice
+    assert "op-20 [oracle]: pass in run #1" in page and "<script" not in page

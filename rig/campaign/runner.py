@@ -115,7 +115,7 @@ class RunRecord:
 
     def page_due(self) -> bool:
         """Redraw report.html now? The first case, then every HTML_EVERY_CASES cases or HTML_EVERY_S seconds."""
-        if self._page_at is None:
+        if self._page_at is None or self._page_at[0] == 0:
             return True
         cases, at = self._page_at
         return len(self.results) - cases >= HTML_EVERY_CASES or time.monotonic() - at >= HTML_EVERY_S

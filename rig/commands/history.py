@@ -67,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
 def _place_lines(h) -> list[str]:
     probes = sorted({r.probe_uid for r in h.runs if r.probe_uid})
     lines = [f"== place {h.place} · target {h.target}" + (f" · probe {', '.join(probes)}" if probes else "")]
+    lines.append("(state: complete; stopped (Ctrl-C, -x, a rig error); no end: running, or killed)")
     lines.append(f"{'run':>5}  {'started (UTC)':<19}  {'kind':<7} {'suite':<11} {'images':<17} {'state':<9}"
                  f"{'pass':>5}{'fail':>5}{'err':>5}{'skip':>5}   by phase reached: pass/fail/error/skip")
     for r in h.runs:
-        state = "complete" if r.complete else ("running" if r.ended is None else "stopped")
+        state = "complete" if r.complete else ("no end" if r.ended is None else "stopped")
         phases = " · ".join(f"{phase} {'/'.join(str(cell.get(o, 0)) for o in OUTCOMES)}"
                             for phase, cell in sorted(r.by_phase.items()))
         lines.append(f"{'#' + str(r.id):>5}  {r.started[:19].replace('T', ' '):<19}  {r.source:<7} {str(r.suite):<11} "

@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from rig.config import load_target
     from rig.errors import RigError
 
+    if not args.ref.partition("#")[2]:
+        raise RigError(f"{args.ref!r}: name the failing case after '#', e.g. rig-results/report.json#swap-op-00040")
     run_dir, case = parse_replay_ref(args.ref)
     prev = load_previous_run(run_dir)
     failing, plan = prev.case(case), prev.plan(case)

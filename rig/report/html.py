@@ -123,6 +123,9 @@ def _params(target: str, run: dict[str, Any]) -> str:
         ("defects", ", ".join(map(str, run.get("defects") or [])) or "none"),
         ("shards", ", ".join(f"{s.get('shard')} on {s.get('place')}" for s in run["shards"] if isinstance(s, dict))
          if isinstance(run.get("shards"), list) else None),
+        ("narrowed", "; ".join(f"{n.get('case')}: {n.get('boundary')}" for n in run["narrows"] if isinstance(n, dict))
+         if isinstance(run.get("narrows"), list) and run["narrows"] else None),
+        ("distinct cut points", (run["cut_points"] or {}).get("why") if isinstance(run.get("cut_points"), dict) else None),
         ("rig version", run.get("rig_version")),
         ("started", run.get("started")),
         ("finished", "complete" if run.get("complete") else f"stopped: {run.get('stopped') or 'unknown'}"),

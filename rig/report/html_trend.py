@@ -80,7 +80,8 @@ def _runs_table(runs: list[RunRow]) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("run", "started (UTC)", "kind", "suite", "images", "state", *OUTCOMES))
     rows = []
     for r in runs:
-        state = "complete" if r.complete else ("running" if r.ended is None else f"stopped: {r.stopped or '?'}")
+        state = "complete" if r.complete else ("no end (running, or killed)" if r.ended is None
+                                               else f"stopped: {r.stopped or '?'}")
         cells = [f"#{r.id}", r.started[:19].replace("T", " "), r.source, str(r.suite), r.versions(), state]
         nums = "".join(f'<td class="num">{r.counts.get(o, 0)}</td>' for o in OUTCOMES)
         rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + nums + "</tr>")
