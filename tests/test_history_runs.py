@@ -12,7 +12,10 @@ import sqlite3
 import subprocess
 import sys
 
+from rig.flash_layout import load_layout
 from rig.report.html import write_html_report
+from rig.sim.sweep_swap import build_scenarios, check_recovery, cut_states
+from sim_board import TARGET
 
 SMALL = ("--image-size", "8K")
 
@@ -21,6 +24,15 @@ def rig(*args: str, history, timeout: float = 300) -> subprocess.CompletedProces
     env = {**os.environ, "RIG_HISTORY": str(history)}
     return subprocess.run([sys.executable, "-m", "rig.cli", *args], capture_output=True, text=True, timeout=timeout,
                           env=env)
+
+
+def first_op_that_bricks(image_size: int, variant: str) -> int:
+    """Independent of the campaign: the same bootloader on an in-memory flash, cut at every op of a test swap,
+    the first op after whose cut nothing is bootable (rig.sim.sweep_swap)."""
+    layout = load_layout(TARGET)
+    scenario = build_scenarios(layout, image_size)[0]
+    return next(n for n, _, flash in cut_states(layout, scenario, False, 0, variant)
+                if check_recovery(flash, layout, scenario, variant)[0].startswith("nothing bootable"))
 
 
 def test_history_names_a_new_failure_and_narrow_finds_the_first_failing_flash_op(tmp_path):
@@ -61,6 +73,7 @@ def test_history_names_a_new_failure_and_narrow_finds_the_first_failing_flash_op
     assert probes[n - 1]["outcome"] == "pass" and probes[n]["outcome"] == "fail"  # both sides replayed, in the report
     assert all((op < n) == (probes[op]["outcome"] == "pass") for op in probes)  # one boundary: every probe agrees
     assert 15 < n <= 47 and len(probes) <= 8
+    assert n == first_op_that_bricks(8 * 1024, "no-resume")  # what an exhaustive in-process sweep says
     assert f"passes at op {n - 1} (" in narrowed.stdout and f"fails at op {n}: erase of" in narrowed.stdout
     assert f"every one of ops 15..{n - 1} passes and {n}..47 fails" in narrowed.stdout
     assert after["run"]["complete"] is True and after["summary"]["total"] == 3 + len(probes)
@@ -69,7 +82,9 @@ def test_history_names_a_new_failure_and_narrow_finds_the_first_failing_flash_op
     assert page.count("narrow probe of swap-op-00047") == len(probes)
     with sqlite3.connect(history) as conn:
         sources = [r[0] for r in conn.execute("SELECT source FROM runs ORDER BY id")]
-    assert sources == ["run", "run", "narrow"]
+        marked = {r[0] for r in conn.execute("SELECT c.narrow_of FROM cases c JOIN runs r ON r.id = c.run_id "
+                                             "WHERE r.source = 'narrow'")}
+    assert sources == ["run", "run", "narrow"] and marked == {"swap-op-00047"}
 
 
 def test_two_runs_writing_one_history_at_once_record_every_case_of_both(tmp_path):

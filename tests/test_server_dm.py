@@ -116,3 +116,26 @@ def test_request_to_silent_client_is_an_outcome_not_a_crash(tmp_path):
             assert not response.ok and response.code is None and response.error
 
     run(body)
+
+
+def _observing(server) -> list:
+    """aiocoap's own bookkeeping (the token manager's outgoing requests) of observations still held."""
+    return [pipe for ri in server.context.request_interfaces for pipe in getattr(ri, "outgoing_requests", {}).values()
+            if pipe.request.opt.observe == 0]
+
+
+def test_a_cancelled_observation_of_a_client_that_went_silent_is_freed_at_once(tmp_path):
+    # A power cut ends a device without a word: aiocoap would keep the observation until a next notification
+    # that never comes (chrysn/aiocoap#92), a night of cuts would keep all of them. Fails when aiocoap's
+    # internals that rig.lwm2m.observe_release reaches move.
+    async def body():
+        async with running_server(tmp_path) as server:
+            client = await _registered(server)
+            first, obs = await server.observe("dm-1", "/5/0/3")
+            assert first.ok and len(_observing(server)) == 1
+            await client.stop()
+            obs.cancel()
+            await asyncio.wait_for(obs.closed(), 2)
+            assert _observing(server) == []
+
+    run(body)

@@ -95,7 +95,8 @@ class RunHistory:
             store.write(self.path, lambda conn: conn.execute("UPDATE runs SET probe_uid = ? WHERE id = ?",
                                                              (probe_uid, self.run_id)))
 
-    def case(self, result: CaseResult, narrow_of: str | None = None) -> None:
+    def case(self, result: CaseResult) -> None:
+        """One case, in one transaction (a probe of `rig narrow` names the case it narrows)."""
         identity = plan_identity(result.name, result.plan)
         rules = list(dict.fromkeys(v.rule for v in result.violations))
 
@@ -107,7 +108,7 @@ class RunHistory:
                 (self.run_id, result.name, identity.key, identity.kind, identity.at,
                  json.dumps(result.plan, default=str, sort_keys=True) if result.plan else None, result.phase,
                  result.outcome, json.dumps(rules), result.message, result.flash_verdict, result.duration,
-                 result.recover_time, utc_now(), narrow_of))
+                 result.recover_time, utc_now(), result.narrow_of))
             conn.executemany("INSERT INTO case_rules (case_id, rule) VALUES (?, ?)",
                              [(cur.lastrowid, rule) for rule in rules])
 

@@ -18,6 +18,7 @@ from aiocoap import Code
 from rig.lwm2m.codecs import CodecError, decode, encode, parse_path
 from rig.lwm2m.dm_response import DmResponse
 from rig.lwm2m.endpoints import Registration
+from rig.lwm2m.observe_release import release, single_resource
 from rig.timeline import Timeline
 
 log = logging.getLogger("rig.lwm2m.dm")
@@ -52,6 +53,7 @@ class Observation:
         observation = self._request.observation
         if observation is not None and not observation.cancelled:
             observation.cancel()
+            release(self._request)  # no notification may ever come again (a power cut): free it now
         self._task.cancel()
 
     async def closed(self) -> None:
@@ -157,7 +159,7 @@ class DeviceManagement:
         msg = self._message(reg, Code.GET, path, observe=0)
         if accept is not None:
             msg.opt.accept = accept
-        request = self.context.request(msg)
+        request = self.context.request(msg, handle_blockwise=not single_resource(_segments(path)))
         first = await self._first(reg, path, request)
         task = asyncio.get_running_loop().create_task(self._follow(reg, path, request))
         obs = Observation(reg.endpoint, path, request, task)
