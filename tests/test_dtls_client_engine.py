@@ -184,6 +184,11 @@ def test_dtls_client_wrong_key_fails_with_a_clear_reason_on_both_sides() -> None
     pair = Pair(key=bytes(16))
     pair.client.send(b"x")
     pair.pump()
+    start = pair.clock.t
+    while pair.client.state != "idle" and pair.clock.t - start < 10:
+        pair.advance_to_deadline()
+    assert pair.clock.t - start == pytest.approx(HandshakeConfig().failure_grace), \
+        "the server waits its grace for an authentic Finished, then sends the alert"
     assert pair.client.state == "idle" and pair.server_got == []
     assert [e.kind for e in pair.client_events] == ["handshake-failed"]
     assert "bad_record_mac" in pair.client.failure and "wrong PSK" in pair.client.failure
@@ -194,6 +199,8 @@ def test_dtls_client_unknown_identity_is_named() -> None:
     pair = Pair(identity=b"stranger")
     pair.client.send(b"x")
     pair.pump()
+    while pair.client.state != "idle":
+        pair.advance_to_deadline()
     assert "unknown_psk_identity" in pair.client.failure
 
 
