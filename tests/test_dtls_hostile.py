@@ -310,3 +310,25 @@ def test_dtls_cbc_check_does_the_same_work_whatever_the_padding_says() -> None:
         work[name], outcomes[name] = read.hashed_bytes, str(err.value)
     assert len(set(work.values())) == 1, f"SHA-256 work depends on the padding: {work}"
     assert len(set(outcomes.values())) == 1, f"the error tells padding from MAC failures: {outcomes}"
+
+
+def test_readme_security_section_lists_every_bound_with_its_value() -> None:
+    from pathlib import Path
+
+    import rig.lwm2m.limits as limits
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Security"):readme.index("## Other commands")]
+    shown = {
+        "MAX_PSK_IDENTITY": "| 128 bytes |", "MAX_HANDSHAKE_MESSAGE": "| 512 bytes |", "MAX_CLIENT_HELLO": "| 2048 bytes |",
+        "MAX_BUFFERED_MESSAGES": "| 4 |", "MAX_RECORDS_PER_DATAGRAM": "| 16 |", "MAX_HALF_OPEN_HANDSHAKES": "| 64 |",
+        "HANDSHAKE_TIMEOUT": "| 30 s |", "HANDSHAKE_FAILURE_GRACE": "| 2 s |", "COOKIE_LIFETIME": "| 60 s |",
+        "MAX_SESSIONS": "| 256 |", "SESSION_IDLE_TIMEOUT": "| 3600 s |", "EVENTS_PER_SECOND": "| 20 a second",
+        "FLOOD_WARNING_INTERVAL": "one per 10 s", "MAX_LOG_LINE": "| 300 characters |", "MAX_LOGGED_TEXT": "| 64 characters |",
+        "MAX_LISTED_SUITES": "| 8 |", "LOCATION_BYTES": "location | 8 |", "MAX_ENDPOINTS": "| 1024 |",
+    }
+    constants = {name for name in vars(limits) if name.isupper()}
+    assert constants == set(shown), "a bound was added or removed: list it in README's security section"
+    for name, text in shown.items():
+        value = getattr(limits, name)
+        assert f"{value:g}" in text and text in section, (name, value, text)

@@ -11,9 +11,10 @@ Why an engine of our own, in Python over `cryptography` (measured, issue 3):
 - pyOpenSSL has DTLS but no public PSK API.
 - `cryptography` has aarch64 wheels and is in Debian bookworm, and a DTLS 1.2
   PSK server is small: four suites (CCM_8 that LwM2M mandates, CCM, GCM,
-  CBC-SHA256), one PRF, no certificates, no renegotiation, no resumption.
-  Owning it also gives the rig what a test bench needs: a log line and a
-  timeline event for every failed handshake, stating why.
+  CBC-SHA256, which LwM2M 1.1.1/1.2 servers must also offer), one PRF, no
+  certificates, no renegotiation, no resumption. Owning it also gives the rig
+  what a test bench needs: a log line and a timeline event for a failed
+  handshake, stating why (rate-limited and escaped: strangers cause them too).
 
 The interface below is what the aiocoap transport (`transport.py`) uses and
 all it uses, so a second engine (tinydtls, mbedtls) can be slotted in by
