@@ -42,12 +42,11 @@ MAX_TIME = 300.0
 class Board:
     """A blocking coaps client on its own socket, over the rig's own DTLS client engine."""
 
-    def __init__(self, server: tuple[str, int], identity: bytes, key: bytes, deadline: float,
-                 before_send: Callable[[bytes], None] | None = None) -> None:
+    def __init__(self, server: tuple[str, int], identity: bytes, key: bytes, deadline: float) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.server, self.deadline = server, deadline
-        self.before_send = before_send
+        self.intercept: Callable[[bytes], bool] | None = None  # True: it sent the datagram its own way
         self.got: list[bytes] = []
         self.events: list[str] = []
         hooks = ClientHooks(self._send, self.got.append, lambda e: self.events.append(f"{e.kind}: {e.reason}"))
@@ -56,9 +55,8 @@ class Board:
         self._mid = int.from_bytes(os.urandom(2), "big")
 
     def _send(self, data: bytes) -> None:
-        if self.before_send is not None:
-            self.before_send(data)
-        self.sock.sendto(data, self.server)
+        if self.intercept is None or not self.intercept(data):
+            self.sock.sendto(data, self.server)
 
     def pump(self, until: Callable[[], bool], timeout: float) -> bool:
         end = min(time.monotonic() + timeout, self.deadline)
@@ -199,12 +197,20 @@ def run(args: argparse.Namespace, entry: PskEntry) -> int:
         spoofed: list[bytes] = []
         rebooted = Board(coaps, entry.identity, entry.key, deadline)
 
-        def inject(data: bytes, junk: bytes = junk, spoofed: list[bytes] = spoofed, client: Board = rebooted) -> None:
-            if not spoofed and any(r.epoch == 1 for r in parse_records(data)):
-                spoofed.append(junk)  # from the handshaking client's own address, just before its final flight
-                client.sock.sendto(junk, coaps)
+        def inject(data: bytes, junk: bytes = junk, spoofed: list[bytes] = spoofed, client: Board = rebooted) -> bool:
+            """The final flight in two datagrams with the junk between, from the client's own address: the
+            server holds the client's ClientKeyExchange, not yet its Finished, when the junk comes."""
+            records = parse_records(data)
+            if spoofed or not any(r.epoch == 1 for r in records):
+                return False
+            spoofed.append(junk)
+            raw = [(r.epoch, encode_record(r.content_type, r.version, r.epoch, r.seq, r.body)) for r in records]
+            client.sock.sendto(b"".join(b for epoch, b in raw if epoch == 0), coaps)
+            client.sock.sendto(junk, coaps)
+            client.sock.sendto(b"".join(b for epoch, b in raw if epoch == 1), coaps)
+            return True
 
-        rebooted.before_send = inject
+        rebooted.intercept = inject
         ok = rebooted.connect()
         check(ok and bool(spoofed), f"{name} in the middle of a handshake: handshake {'completed' if ok else rebooted.events}")
         rebooted.close()
