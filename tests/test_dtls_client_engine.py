@@ -18,19 +18,12 @@ from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.dtls.pyengine import PyDtlsServerEngine
 from rig.lwm2m.dtls.records import CT_HANDSHAKE, DTLS_1_2, parse_records
 from rig.lwm2m.dtls.suites import SUITES
+from dtls_memnet import FakeClock
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 PEER = ("127.0.0.1", 40000)
 SERVER = ("127.0.0.1", 5684)
 Drop = Callable[[int, bytes], bool]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class Pair:
