@@ -122,3 +122,30 @@ def test_locations_are_random_and_send_is_bound_like_update(tmp_path):
             stranger.close()
 
     run(body)
+
+
+def test_an_allowed_nosec_registration_can_move_to_coaps_and_back(tmp_path):
+    """allow_nosec: the same endpoint registered over plain CoAP updates over coaps (aiocoap's UDP remote and a
+    coaps remote are compared without error), and its coaps session is held from then on."""
+
+    async def body():
+        async with running_server(tmp_path, psk_store=KEYS, allow_nosec=["dev-a"]) as server:
+            plain = Lwm2mTestClient("dev-a", server.port)
+            await plain.start()
+            reg = await server.wait_registration("dev-a", 10, after=0)
+
+            def update_over_coaps() -> Code:
+                client = DtlsTestClient(UdpLink(("127.0.0.1", server.port + 1)), b"id-a", KEYS.key_for_identity(b"id-a"))
+                client.handshake()
+                client.send(_coap(Code.POST, ["rd", reg.location], 9, ["lt=600"]))
+                code = aiocoap.Message.decode(client.recv()).code
+                client.close()
+                return code
+
+            assert await asyncio.to_thread(update_over_coaps) == Code.CHANGED
+            assert server.registration("dev-a").psk_identity == b"id-a" and server.registration("dev-a").remote.scheme == "coaps"
+            session = server._coaps.engine.table.get(server.registration("dev-a").remote.peer)
+            assert session.keep_until > asyncio.get_running_loop().time() + 590
+            await plain.stop()
+
+    run(body)

@@ -40,6 +40,11 @@ class Registration:
         return self.objects.get(object_id) or default
 
 
+def same_remote(a: Any, b: Any) -> bool:
+    """Whether two aiocoap remotes are one peer; aiocoap's UDP remotes cannot be compared with coaps ones."""
+    return type(a) is type(b) and a == b
+
+
 class EndpointTableFull(Exception):
     """More endpoints than the table holds: a flood of random names must not grow memory without bound."""
 

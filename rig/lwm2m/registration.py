@@ -24,7 +24,7 @@ from aiocoap.resource import PathCapable
 from rig.lwm2m.bounded_body import Block1Bodies, BoundedBodyResource
 from rig.lwm2m.codecs import CodecError, parse_registration_links
 from rig.lwm2m.endpoint_binding import EndpointBinding
-from rig.lwm2m.endpoints import EndpointTable, EndpointTableFull, Registration
+from rig.lwm2m.endpoints import EndpointTable, EndpointTableFull, Registration, same_remote
 from rig.lwm2m.limits import EVENTS_PER_SECOND, MAX_ENDPOINTS
 from rig.lwm2m.log_bounds import EventBudget, clamp_line, printable
 from rig.lwm2m.registration_query import DEFAULT_LIFETIME, RegistrationQueryError, parse_query
@@ -170,7 +170,7 @@ class RegistrationRegistry:
             timer = self._expiry.pop(old.location, None)
             if timer:
                 timer.cancel()
-            if old.remote != reg.remote:
+            if not same_remote(old.remote, reg.remote):
                 self._keep_session(old.remote, None)
         self._keep_session(reg.remote, reg.lifetime)
         self._schedule_expiry(reg)
@@ -212,9 +212,10 @@ class RegistrationRegistry:
             reg.lifetime = params.lifetime
         if params.binding is not None:
             reg.binding = params.binding
-        if reg.remote != request.remote:
+        if not same_remote(reg.remote, request.remote):
             self._keep_session(reg.remote, None)
         reg.remote = request.remote
+        reg.psk_identity = getattr(request.remote, "psk_identity", None)
         reg.updated_at = time.monotonic()
         self._keep_session(reg.remote, reg.lifetime)
         self._schedule_expiry(reg)

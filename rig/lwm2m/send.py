@@ -17,6 +17,7 @@ from aiocoap import Code
 
 from rig.lwm2m.bounded_body import BoundedBodyResource
 from rig.lwm2m.codecs import CodecError, decode
+from rig.lwm2m.endpoints import same_remote
 from rig.lwm2m.registration import RegistrationRegistry
 
 log = logging.getLogger("rig.lwm2m.send")
@@ -33,7 +34,7 @@ class SendResource(BoundedBodyResource):
 
     def _endpoint_of(self, remote: object) -> str | None:
         for reg in self._registry.table.all():
-            if type(reg.remote) is type(remote) and reg.remote == remote:  # aiocoap's UDP remotes cannot compare with others
+            if same_remote(reg.remote, remote):
                 return reg.endpoint
         return None
 
