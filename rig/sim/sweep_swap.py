@@ -114,7 +114,7 @@ def check_recovery(flash: Flash, layout: FlashLayout, scenario: Scenario, varian
     accepts "old image runs, nothing pending" — a whole cut must always finish the swap.
     """
     result = boot(flash, layout, _quiet, variant)
-    tolerant = bootloader_class(variant).tolerant_flags
+    tolerant = bootloader_class(variant, layout.mcuboot_mode).tolerant_flags
     report = inspect_slots(flash.read, layout, tolerant=tolerant)
     state = report.describe()
     if result.image is None:
