@@ -18,6 +18,7 @@ from rig.mcuboot import inspect_slots
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image
 from rig.mcuboot.trailer import SET, TrailerLayout
 from rig.sim.bootloader import boot
+from sim_board import flash_holding
 from rig.sim.bootutil.public import set_confirmed, set_pending
 from rig.sim.flash import Flash, PowerCut
 
@@ -38,23 +39,12 @@ def images(tmp_path_factory) -> dict[tuple[str, str], bytes]:
     return out
 
 
-def fresh(layout: FlashLayout, primary: bytes, secondary: bytes | None = None) -> Flash:
-    flash = Flash(layout)
-    buf = bytearray(flash.snapshot())
-    for name, data in (("primary", primary), ("secondary", secondary)):
-        if data is not None:
-            off = layout.partition(name).offset
-            buf[off:off + len(data)] = data
-    flash.restore(bytes(buf))
-    return flash
-
-
 def next_swap(flash: Flash, layout: FlashLayout) -> str:
     return inspect_slots(flash.read, layout, tolerant=True).next_boot.swap
 
 
 def test_move_test_swap_confirm_and_revert(images):
-    flash = fresh(MOVE, images["swap-move", "old"], images["swap-move", "new"])
+    flash = flash_holding(MOVE, images["swap-move", "old"], images["swap-move", "new"])
     set_pending(flash, MOVE)
     assert next_swap(flash, MOVE) == "test"
     lines: list[str] = []
@@ -73,7 +63,7 @@ def test_move_test_swap_confirm_and_revert(images):
 
 
 def test_move_permanent_swap(images):
-    flash = fresh(MOVE, images["swap-move", "old"], images["swap-move", "new"])
+    flash = flash_holding(MOVE, images["swap-move", "old"], images["swap-move", "new"])
     set_pending(flash, MOVE, permanent=True)
     assert next_swap(flash, MOVE) == "perm"
     assert boot(flash, MOVE, lambda _: None).image.version == "1.1.0+0"
@@ -82,7 +72,7 @@ def test_move_permanent_swap(images):
 
 @pytest.mark.parametrize("at", [3, 30, 75, 140])
 def test_move_resumes_after_a_cut_in_the_move_or_the_swap(images, at):
-    flash = fresh(MOVE, images["swap-move", "old"], images["swap-move", "new"])
+    flash = flash_holding(MOVE, images["swap-move", "old"], images["swap-move", "new"])
     set_pending(flash, MOVE)
     flash.ops = 0
     flash.plan_cut(at)
@@ -96,7 +86,7 @@ def test_move_resumes_after_a_cut_in_the_move_or_the_swap(images, at):
 
 def test_move_revert_cut_after_the_primary_trailer_erase_restarts_from_the_fallback(images):
     """swap_move.c swap_status_source: neither trailer good, fallback good -> rewritten as a revert, resumed."""
-    flash = fresh(MOVE, images["swap-move", "old"], images["swap-move", "new"])
+    flash = flash_holding(MOVE, images["swap-move", "old"], images["swap-move", "new"])
     set_pending(flash, MOVE)
     boot(flash, MOVE, lambda _: None)
     trailer_sectors = -(-TrailerLayout.for_slot(MOVE, MOVE.partition("primary").size).size // MOVE.sector_size)
@@ -129,7 +119,7 @@ def set_up_trailer(flash: Flash, layout: FlashLayout, swap_info: int) -> None:
 def test_set_up_trailer_with_an_invalid_secondary_fails_and_writes_image_ok(images, layout):
     """loader.c: bs->swap_type set, secondary invalid -> BOOT_SWAP_TYPE_FAIL -> swap_set_image_ok on the primary."""
     mode = layout.mcuboot_mode
-    flash = fresh(layout, images[mode, "old"][:20_552])
+    flash = flash_holding(layout, images[mode, "old"][:20_552])
     set_up_trailer(flash, layout, 0x02)
     decision = inspect_slots(flash.read, layout).next_boot
     assert decision.swap == "fail" and decision.writes == ("primary image_ok",)
@@ -142,7 +132,7 @@ def test_set_up_trailer_with_an_invalid_secondary_fails_and_writes_image_ok(imag
 def test_swap_info_nibble_zero_with_a_valid_secondary_halts_mcuboot(images, layout):
     """swap_read_status keeps the raw nibble 0; context_boot_go's switch has no case for it: panic, nothing boots."""
     mode = layout.mcuboot_mode
-    flash = fresh(layout, images[mode, "old"][:20_552], images[mode, "new"])
+    flash = flash_holding(layout, images[mode, "old"][:20_552], images[mode, "new"])
     set_up_trailer(flash, layout, 0x00)
     assert inspect_slots(flash.read, layout).next_boot.swap == "panic"
     result = boot(flash, layout, lambda _: None)

@@ -12,6 +12,7 @@ from rig.flash_layout import FlashLayout, load_layout
 from rig.mcuboot import SlotWriter, TrailerError, inspect_slots, mark_confirmed, mark_pending
 from rig.mcuboot.imgtool_helpers import make_payload, run_imgtool, sign_image
 from rig.sim.bootloader import boot
+from sim_board import flash_holding
 from rig.sim.flash import Flash, PowerCut
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
@@ -37,19 +38,8 @@ def images(tmp_path_factory, layout) -> dict[str, bytes]:
     }
 
 
-def fresh(layout: FlashLayout, primary: bytes, secondary: bytes | None = None) -> Flash:
-    flash = Flash(layout)
-    buf = bytearray(flash.snapshot())
-    for name, data in (("primary", primary), ("secondary", secondary)):
-        if data is not None:
-            off = layout.partition(name).offset
-            buf[off:off + len(data)] = data
-    flash.restore(bytes(buf))
-    return flash
-
-
 def test_test_swap_then_revert(layout, images, tmp_path) -> None:
-    flash = fresh(layout, images["old"], images["new"])
+    flash = flash_holding(layout, images["old"], images["new"])
     lines: list[str] = []
     result = boot(flash, layout, lines.append)
     assert result.swap == "test" and result.image.version == "1.1.0+0"
@@ -76,7 +66,7 @@ def test_test_swap_then_revert(layout, images, tmp_path) -> None:
 
 
 def test_confirmed_image_stays(layout, images) -> None:
-    flash = fresh(layout, images["old"], images["new"])
+    flash = flash_holding(layout, images["old"], images["new"])
     boot(flash, layout, lambda _: None)
     mark_confirmed(flash, layout)
     assert inspect_slots(flash.read, layout).next_boot.swap == "none"
@@ -85,7 +75,7 @@ def test_confirmed_image_stays(layout, images) -> None:
 
 
 def test_app_download_then_permanent_swap(layout, images) -> None:
-    flash = fresh(layout, images["old"])
+    flash = flash_holding(layout, images["old"])
     writer = SlotWriter(flash, layout)
     writer.erase(len(images["new_plain"]))
     data = images["new_plain"]
@@ -102,7 +92,7 @@ def test_app_download_then_permanent_swap(layout, images) -> None:
 def test_bad_hash_is_refused_and_erased(layout, images) -> None:
     bad = bytearray(images["new"])
     bad[layout.header_size + 5] ^= 0xFF
-    flash = fresh(layout, images["old"], bytes(bad))
+    flash = flash_holding(layout, images["old"], bytes(bad))
     lines: list[str] = []
     assert inspect_slots(flash.read, layout).next_boot.swap == "none"  # boot_validated_swap_type: NONE
     result = boot(flash, layout, lines.append)
@@ -112,7 +102,7 @@ def test_bad_hash_is_refused_and_erased(layout, images) -> None:
 
 
 def test_image_larger_than_the_slot_room_is_refused(layout, images) -> None:
-    flash = fresh(layout, images["old"])
+    flash = flash_holding(layout, images["old"])
     writer = SlotWriter(flash, layout)
     with pytest.raises(TrailerError, match="does not fit"):
         writer.erase(len(images["huge"]))
@@ -127,7 +117,7 @@ def test_image_larger_than_the_slot_room_is_refused(layout, images) -> None:
 
 def test_resume_after_a_cut_in_the_middle(layout, images, tmp_path) -> None:
     flash = Flash(layout, path=tmp_path / "flash.bin")
-    start = fresh(layout, images["old"], images["new"]).snapshot()
+    start = flash_holding(layout, images["old"], images["new"]).snapshot()
     flash.restore(start)
     flash.journal = []
     boot(flash, layout, lambda _: None)
@@ -148,7 +138,7 @@ def test_resume_after_a_cut_in_the_middle(layout, images, tmp_path) -> None:
 def test_mark_pending_on_a_corrupt_trailer_erases_the_slot(layout, images) -> None:
     bad = bytearray(images["new"])
     bad[-3] ^= 0xFF  # damage the trailer magic
-    flash = fresh(layout, images["old"], bytes(bad))
+    flash = flash_holding(layout, images["old"], bytes(bad))
     with pytest.raises(TrailerError, match="bad magic"):
         mark_pending(flash, layout)
     assert inspect_slots(flash.read, layout).secondary.state == "erased"
