@@ -137,3 +137,27 @@ def test_swap_info_nibble_zero_with_a_valid_secondary_halts_mcuboot(images, layo
     assert inspect_slots(flash.read, layout).next_boot.swap == "panic"
     result = boot(flash, layout, lambda _: None)
     assert result.image is None and result.swap == "panic"
+
+
+@pytest.mark.parametrize("layout", [SCRATCH, MOVE], ids=["swap-scratch", "swap-move"])
+def test_a_resumed_swap_runs_with_the_raw_swap_info_nibble(images, layout):
+    """swap_misc.c swap_read_status: the swap type of a resumed swap is swap_info's low nibble as it is (here 5,
+    "fail"): the swap is finished, but as no upgrade, so neither image_ok nor copy_done is written."""
+    mode = layout.mcuboot_mode
+    flash = flash_holding(layout, images[mode, "old"], images[mode, "new"])
+    set_pending(flash, layout)
+    flash.ops = 0
+    flash.plan_cut(40)
+    with pytest.raises(PowerCut):
+        boot(flash, layout, lambda _: None)
+    part = layout.partition("primary")
+    tl = TrailerLayout.for_slot(layout, part.size)
+    chip = bytearray(flash.snapshot())
+    chip[part.offset + tl.swap_info_off] = 0x05  # as a torn or foreign write could leave it
+    flash.restore(bytes(chip))
+    decision = inspect_slots(flash.read, layout, tolerant=True).next_boot
+    assert decision.resume and decision.swap == "fail" and "no image_ok/copy_done" in decision.reason
+    result = boot(flash, layout, lambda _: None)
+    assert result.resumed and result.swap == "fail" and result.image.version == "1.1.0+0"
+    after = inspect_slots(flash.read, layout, tolerant=True).primary_trailer
+    assert after.copy_done == "unset" and after.image_ok == "unset"

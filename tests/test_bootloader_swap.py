@@ -142,3 +142,29 @@ def test_mark_pending_on_a_corrupt_trailer_erases_the_slot(layout, images) -> No
     with pytest.raises(TrailerError, match="bad magic"):
         mark_pending(flash, layout)
     assert inspect_slots(flash.read, layout).secondary.state == "erased"
+
+
+def test_erase_order_follows_mcuboot(layout, images, tmp_path) -> None:
+    """swap_misc.c swap_erase_trailer_sectors: trailer sectors last-first; swap_scratch.c: the scratch that held
+    the trailer step's status is erased backwards (its trailer first). 1 KiB sectors make both span sectors."""
+    small = replace(layout, sector_size=0x400, max_sectors=0)  # 0: MCUboot's automatic count, here 288 sectors
+    primary, secondary = small.partition("primary"), small.partition("secondary")
+    flash = flash_holding(small, images["old"], images["new"])
+    flash.journal = []
+    assert boot(flash, small, lambda _: None).image.version == "1.1.0+0"
+    erases = [op.offset for op in flash.journal if op.kind == "erase"]
+    for slot in (primary, secondary):  # a small image: the trailer sectors are erased on their own
+        trailer = [o for o in erases if slot.end - 7 * 0x400 <= o < slot.end][:7]
+        assert trailer == sorted(trailer, reverse=True) and len(set(trailer)) == 7, slot.name
+
+    from rig.campaign.images import UNSIGNED_TLVS, max_payload
+    size = max_payload(layout, UNSIGNED_TLVS)  # the image shares the trailer's sector: use_scratch
+    old = sign_image(tmp_path / "o.bin", layout, "1.0.0", make_payload(size, 1), confirm=True, slot="primary")
+    new = sign_image(tmp_path / "n.bin", layout, "1.1.0", make_payload(size, 2), pad=True)
+    flash = flash_holding(layout, old.read_bytes(), new.read_bytes())
+    flash.journal = []
+    assert boot(flash, layout, lambda _: None).image.version == "1.1.0+0"
+    scratch = layout.partition("scratch")
+    in_scratch = [op.offset for op in flash.journal if op.kind == "erase" and scratch.offset <= op.offset < scratch.end]
+    assert in_scratch[:2] == [scratch.offset, scratch.offset + 0x1000], "the scratch is erased forwards before a step"
+    assert in_scratch[2:4] == [scratch.offset + 0x1000, scratch.offset], "and backwards after the trailer step"

@@ -160,7 +160,7 @@ def _default_limit(slot: bytes, layout: object | None, trailer_size: int | None)
     from rig.mcuboot.trailer import TrailerLayout
 
     limit = len(slot) - TrailerLayout.for_slot(layout, len(slot)).size
-    if getattr(layout, "mcuboot_mode", "") == "swap-move":
+    if hasattr(layout, "partitions"):
         limit = min(limit, max_image_size(layout))
     return limit
 

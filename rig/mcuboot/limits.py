@@ -1,8 +1,10 @@
 """How large an image a target's MCUboot swaps, per upgrade mode (bootutil_max_image_size).
 
 - swap-scratch: the image (header + payload + TLV areas) must end before the slot
-  trailer (imgtool's check_trailer; swap_scratch.c copies the last sector less the
-  trailer).
+  trailer (imgtool's check_trailer). When the trailer spans more than one sector it
+  must end before the trailer's first sector: swap_scratch.c boot_swap_sectors
+  takes the trailer off the step that holds that sector, which is only right when
+  the step holds the whole trailer (the rig's bound; imgtool alone would allow more).
 - swap-move (swap_move.c app_max_size, MCUboot 2.2 and later): the primary slot's
   sectors less the trailer's, less one for the fallback trailer and one for moving
   the image up: (sectors - 2 - trailer sectors) * sector size.
@@ -41,7 +43,11 @@ def slot_limit(layout: FlashLayout, slot: str = "primary") -> SlotLimit:
                f"1 for the fallback trailer and 1 to move the image")
         return SlotLimit(slot, part.size, trailer, min(sectors * sector, part.size - trailer), why)
     why = f"{layout.mcuboot_mode}: the slot less its 0x{trailer:x}-byte trailer ({layout.max_sectors} sectors)"
-    return SlotLimit(slot, part.size, trailer, part.size - trailer, why)
+    if trailer <= layout.sector_size:
+        return SlotLimit(slot, part.size, trailer, part.size - trailer, why)
+    sectors = -(-trailer // layout.sector_size)
+    return SlotLimit(slot, part.size, trailer, part.size - sectors * layout.sector_size,
+                     why + f", which spans {sectors} sectors")
 
 
 def max_image_size(layout: FlashLayout, slot: str = "primary") -> int:

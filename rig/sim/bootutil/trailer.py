@@ -180,9 +180,13 @@ class Geometry:
 
         swap-move (swap_move.c app_max_size): the slot's sectors less the trailer's,
         one sector for the fallback trailer and one for moving the image up.
-        swap-scratch: the image must end before the trailer (imgtool's check_trailer).
+        swap-scratch: the image must end before the trailer (imgtool's check_trailer), and
+        before its first sector when it spans several: boot_swap_sectors takes the trailer
+        off the step holding that sector, right only if that step holds all of it.
         """
+        trailer_sectors = -(-self.trailer_sz() // primary.sector)
         if self.mode == "swap-move":
-            trailer_sectors = -(-self.trailer_sz() // primary.sector)
             return max(0, primary.num_sectors - 2 - trailer_sectors) * primary.sector
+        if trailer_sectors > 1:
+            return primary.size - trailer_sectors * primary.sector
         return primary.size - self.trailer_sz()
