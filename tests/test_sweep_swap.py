@@ -144,3 +144,18 @@ def test_wrong_swap_move_bootloader_fails(variant, torn) -> None:
     report = sweep(lay, build_scenarios(lay, IMAGE_SIZE, variant=variant), torn=torn, variant=variant)
     assert not report.ok and report.failures[0].scenario == "test swap"
     assert "fallback trailer: magic" in report.failures[0].state
+
+
+def test_torn_scratch_trailer_erase_bricks_mcuboot_but_not_the_hardened_bootloader() -> None:
+    """A torn erase of the scratch's trailer sector can erase the step's data and keep the magic; MCUboot's status
+    source then resumes from that scratch (exact-scratch-source fails), the virtual bootloader moves on."""
+    lay = load_layout(TARGET)
+    size = 292_584  # the largest unsigned image: it shares the trailer's sector, so the scratch holds the status
+    exact = sweep(lay, build_scenarios(lay, size, variant="exact-scratch-source"), torn=True, seed=5,
+                  variant="exact-scratch-source").failures[0]
+    assert exact.op.kind == "erase" and region(lay, exact.op.offset) == ("scratch", False)
+    correct = build_scenarios(lay, size)[0]
+    for n, _, flash in cut_states(lay, correct, True, 5, "mcuboot"):
+        if n > exact.op_index + 4:
+            break
+        assert check_recovery(flash, lay, correct, "mcuboot", torn=True)[0] == "", f"op {n}"

@@ -42,15 +42,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sweep = sim_sub.add_parser("sweep-swap", help="cut power at every flash op of a test swap and of its revert",
                                description="Cut power at every flash operation of an MCUboot test swap and of "
-                                           "the revert after it (in one process, on flash snapshots), boot again, "
+                                           "the revert after it (swap-scratch or swap-move, as the target says; "
+                                           "in one process, on flash snapshots), boot again, "
                                            "and check that an intact image runs and the trailers are consistent.")
     sweep.add_argument("--image-size", type=sweep_size, default=64 * 1024,
                        help="payload size of both images (64K), or 'max': the largest the target's slots swap")
     sweep.add_argument("--torn", action="store_true", help="tear the cut operation (partial erase / partial program)")
     sweep.add_argument("--seed", type=int, default=0, help="seed deciding which bytes/bits a torn op reaches")
     sweep.add_argument("--variant", default="mcuboot",
-                       help="bootloader variant: mcuboot (correct) or a deliberately wrong one "
-                            "(no-resume, status-before-data, done-before-data, no-scratch-trailer, strict-flags)")
+                       help="bootloader variant: mcuboot (correct) or a deliberately wrong one (no-resume, "
+                            "status-before-data, done-before-data, no-scratch-trailer, scratch-forwards, "
+                            "exact-scratch-source, strict-flags)")
     sweep.add_argument("--target", type=Path, default=DEFAULT_TARGET, help="target file with the flash layout")
     sweep.add_argument("--all", action="store_true", help="go on after the first failure and count them all")
     sweep.set_defaults(func=run_sweep)

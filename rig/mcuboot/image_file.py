@@ -50,7 +50,8 @@ class ImageFile:
         kind = "unpadded"
         if self.trailer is not None:
             kind = "padded, " + ("confirmed" if self.trailer.image_ok == SET else "pending")
-        return f"MCUboot image {self.info.version}, {self.info.state}, 0x{self.info.total_size or self.size:x} bytes, {kind}"
+        size = self.info.total_size or self.size
+        return f"MCUboot image {self.info.version}, {self.info.state}, 0x{size:x} bytes, {kind}"
 
 
 def check_image_file(data: bytes, layout: FlashLayout, slot: str = "secondary", purpose: str = DOWNLOAD,
@@ -96,8 +97,8 @@ def _problem(data: bytes, info: ImageInfo, trailer: Trailer | None, limit: SlotL
         return (f"padded for a slot of 0x{size:x} bytes, the target's {slot} slot is 0x{slot_size:x}: its trailer "
                 f"would not be where MCUboot reads it (sign with --slot-size 0x{slot_size:x}, or without --pad)")
     if trailer is None and size > slot_size - limit.trailer_size:
-        return (f"file of 0x{size:x} bytes reaches into the {slot} slot's trailer (from 0x{slot_size - limit.trailer_size:x})"
-                f" and ends in no trailer magic")
+        return (f"file of 0x{size:x} bytes reaches into the {slot} slot's trailer "
+                f"(from 0x{slot_size - limit.trailer_size:x}) and ends in no trailer magic")
     if trailer is not None and purpose == DOWNLOAD:
         return (f"padded to the whole {slot} slot (imgtool --pad/--confirm, 0x{size:x} bytes): a device stores a "
                 f"download before its trailer and refuses it as too large; sign without --pad")

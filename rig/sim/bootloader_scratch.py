@@ -10,6 +10,13 @@ last-first (swap_erase_trailer_sectors), and the scratch that held the status
 of the trailer step backwards, its trailer first, so a cut in that erase never
 leaves a good scratch magic over erased data. Byte layout is MCUboot's, so
 `rig inspect` and imgtool read the result.
+
+A deliberate difference, for torn erases (beside the tolerant flags of
+bootloader_core.py): a torn erase of the scratch's trailer sector can erase the
+step's data in it and keep its magic; MCUboot then resumes from that scratch
+and copies the erased data into the primary slot (a brick). When the primary
+slot's own status is already past that step, this bootloader takes it and moves
+on. The "exact-scratch-source" variant restores MCUboot's reading.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ class ScratchBootloader(Loader):
     """swap-scratch: status in the primary trailer, or in the scratch trailer during the trailer step."""
 
     mode = "swap-scratch"
+    stale_scratch_moves_on = True  # the deliberate hardening for torn erases; see the module docstring
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +66,20 @@ class ScratchBootloader(Loader):
         if bs.source == "none":
             return bs.source
         fa = self.scratch if bs.source == "scratch" else self.primary
+        where = self.status_bytes(fa)
+        if fa is self.scratch and self.stale_scratch_moves_on:
+            pri = self.swap_state(self.primary)  # a swap under way whose primary trailer was rebuilt after step 1
+            ahead = self.status_bytes(self.primary) if (pri.magic, pri.copy_done) == (MAGIC_GOOD, FLAG_UNSET) else None
+            if ahead is not None and ahead[0] > 1:
+                self.log("Scratch status is stale (the primary slot's status is past the trailer step): primary slot")
+                fa, where, bs.source = self.primary, ahead, "primary"
+        if where is not None:
+            bs.idx, bs.state = where
+        bs.swap_type = self.geo.read_swap_info_type(fa)
+        return bs.source
+
+    def status_bytes(self, fa: Area) -> tuple[int, int] | None:
+        """swap_read_status_bytes (swap_scratch.c): (idx, state) where the swap stopped, None if none started."""
         firsts = self.geo.status_firsts(fa, scratch=fa is self.scratch)
         found, found_idx, invalid = False, 0, False
         for i, first in enumerate(firsts):
@@ -71,11 +93,10 @@ class ScratchBootloader(Loader):
                 break
         if invalid:
             self.log("Detected inconsistent status!")
-        if found:
-            found_idx = found_idx or len(firsts)
-            bs.idx, bs.state = found_idx // 3 + 1, found_idx % 3 + 1
-        bs.swap_type = self.geo.read_swap_info_type(fa)
-        return bs.source
+        if not found:
+            return None
+        found_idx = found_idx or len(firsts)
+        return found_idx // 3 + 1, found_idx % 3 + 1
 
     def write_status(self, bs: BootStatus) -> None:
         """boot_write_status: to scratch while use_scratch, else to the primary slot."""

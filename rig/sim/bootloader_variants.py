@@ -64,13 +64,23 @@ class NoScratchTrailer:
 
 
 class ScratchForwards:
-    """Erases the scratch that held the trailer step's status forwards: a cut leaves its trailer over erased data."""
+    """MCUboot erasing the scratch that held the trailer step's status forwards: a whole cut leaves its trailer
+    over erased data, and MCUboot's status source resumes from it (the rig's earlier bootloader did this)."""
 
     name = "scratch-forwards"
     modes = ("swap-scratch",)
+    stale_scratch_moves_on = False
 
     def erase_scratch_status(self) -> None:
         self.scratch.erase_all(backwards=False)
+
+
+class ExactScratchSource:
+    """MCUboot's exact status source: a scratch whose trailer survived a torn erase is resumed from, data or not."""
+
+    name = "exact-scratch-source"
+    modes = ("swap-scratch",)
+    stale_scratch_moves_on = False
 
 
 class StrictFlags:
@@ -80,7 +90,8 @@ class StrictFlags:
     tolerant_flags = False
 
 
-DEFECTIVE = (NoResume, StatusBeforeData, DoneBeforeData, NoScratchTrailer, ScratchForwards, StrictFlags)
+DEFECTIVE = (NoResume, StatusBeforeData, DoneBeforeData, NoScratchTrailer, ScratchForwards, ExactScratchSource,
+             StrictFlags)
 VARIANTS: tuple[str, ...] = ("mcuboot",) + tuple(cls.name for cls in DEFECTIVE)
 
 
