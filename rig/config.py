@@ -20,6 +20,7 @@ from typing import Any
 from rig.config_schema import SCHEMA
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
+from rig.lwm2m.deferral_profile import DeferralProfile
 
 KINDS = ("virtual", "board", "process")
 PROFILE_CHOICES: dict[str, tuple[Any, ...]] = {
@@ -109,6 +110,8 @@ def load_target(path: Path) -> Target:
             raise RigError(f"{src}: lwm2m.{key}: missing; say what this device does ({' or '.join(map(repr, choices))})")
         if profile[key] not in choices:
             raise RigError(f"{src}: lwm2m.{key}: must be one of {', '.join(map(repr, choices))}, got {profile[key]!r}")
+    if "deferral" in profile:
+        DeferralProfile.from_table(profile["deferral"], src)  # optional: how the rig makes the device defer
     timeout = data.get("boot", {}).get("timeout", 30.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise RigError(f"{src}: boot.timeout: must be seconds > 0, got {timeout!r}")

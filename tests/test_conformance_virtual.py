@@ -99,11 +99,24 @@ def test_observe_resume_and_failed_install_evidence(correct):
     assert results["conf-cancel-downloaded"].update_result == 10
 
 
+def test_v11_cases_run_with_their_evidence(correct):
+    results = by_name(correct)
+    assert "object5-1.1" in correct.params["conformance_abilities"] and "deferral" in correct.params["conformance_abilities"]
+    assert results["conf-v11-severity-defer-period"].message == "defaults: Severity 1, Maximum Defer Period 0 s"
+    for name in ("conf-defer-execute", "conf-defer-critical", "conf-defer-period-zero", "conf-defer-after-cut"):
+        assert results[name].update_result == 1 and results[name].booted_version.startswith("1.1.0"), name
+    assert "power cut for 3 s while deferred" in results["conf-defer-after-cut"].message
+    times = [int(t) for t in results["conf-lsct-state-changes"].message.split(" -> ")[1:3] for t in [t.split()[-1]]]
+    assert times[0] == times[1]  # Downloading read twice, 1.6 s apart: the time stayed
+
+
 @pytest.mark.parametrize("defect, keyword, rule", [
     ("execute-outside-downloaded", "772", "772:execute-in-idle"),
     ("wrong-result-on-failed-download", "775", "775:result-4"),
     ("integrity-skipped", "776", "776:result-5"),
     ("no-revert", "779-never", "779:old-version"),
+    ("defer-forgotten-after-cut", "defer-after-cut", "result-lost-after-reboot"),
+    ("lsct-not-updated", "lsct", "lsct-not-moved-with-state"),
 ])
 def test_each_defect_is_caught_by_its_case(tmp_path, defect, keyword, rule):
     record = _run(tmp_path, (defect,), keyword)

@@ -8,8 +8,44 @@ from __future__ import annotations
 
 from rig.campaign.session import PlaceSession
 from rig.conformance.context import ConformanceCase, ConformanceContext
+from rig.lwm2m.codecs.errors import CodecError
+from rig.lwm2m.codecs.linkformat import parse_links
 
 SCHEME_PROTOCOL = {"coap": 0, "coaps": 1}
+LINK_FORMAT = 40
+# Optional 1.1 resources a case may need: ability name -> resource id (found by Discover /5/0)
+OPTIONAL_V11 = {"severity": 11, "lsct": 12, "defer-period": 13}
+LABELS = {11: "Severity", 12: "Last State Change Time", 13: "Maximum Defer Period"}
+
+
+async def _listed_resources(session: PlaceSession) -> set[int] | None:
+    """Resource ids of /5/0 from a Discover (None: the device did not answer one the rig can read)."""
+    response = await session.server.discover(session.endpoint, "/5/0")
+    if not response.ok or response.content_format != LINK_FORMAT:
+        return None
+    try:
+        links = parse_links(response.payload)
+    except CodecError:
+        return None
+    parts = (link.target.strip("/").split("/") for link in links)
+    return {int(p[2]) for p in parts if len(p) == 3 and p[:2] == ["5", "0"] and p[2].isdigit()}
+
+
+async def _v11_abilities(session: PlaceSession, have: set[str], why: dict[str, str]) -> None:
+    """Which optional 1.1 resources exist, and whether the rig can make the device defer."""
+    listed = await _listed_resources(session)
+    for name, rid in OPTIONAL_V11.items():
+        if listed is None or rid in listed:  # no readable Discover: assume it is there, the case will tell
+            have.add(name)
+        else:
+            why[name] = f"Discover /5/0 does not list {LABELS[rid]} (/5/0/{rid}, optional in 1.1)"
+    deferral = session.profile.deferral
+    if not deferral.supported:
+        why["deferral"] = "the target file says the rig cannot make this device defer (lwm2m.deferral.how = \"none\")"
+    elif "defer-period" not in have:
+        why["deferral"] = why["defer-period"]
+    else:
+        have.add("deferral")
 
 
 async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tuple[set[str], dict[str, str]]:
@@ -35,8 +71,15 @@ async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tupl
     version = reg.object_version(5) if reg else session.profile.object5_version
     if version == "1.1":
         have.add("object5-1.1")
+        await _v11_abilities(session, have, why)
     else:
-        why["object5-1.1"] = f"the device registers Object 5 version {version} (Cancel is 1.1)"
+        why["object5-1.1"] = (f"the device registers Object 5 version {version} (Cancel, Severity, Last State Change "
+                              f"Time, Maximum Defer Period and deferral are 1.1)")
+        why.update({name: why["object5-1.1"] for name in (*OPTIONAL_V11, "deferral")})
+    if session.profile.persists_state:
+        have.add("persists_state")
+    else:
+        why["persists_state"] = "the target's profile says persists_state = false: nothing survives a power cut"
     if session.profile.resumes_download:
         have.add("resumes_download")
     else:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from rig.campaign import versions
 from rig.campaign.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
-from rig.conformance.steps import BlockGate, download, final, fresh, oracle, reregistered, start_download
+from rig.conformance.steps import BlockGate, download, final, fresh, oracle, start_download, update_completes
 from rig.lwm2m import object5
 from rig.results import CaseResult
 
@@ -103,12 +102,6 @@ async def case_cancel_updating(session: PlaceSession, ctx: ConformanceContext) -
         checks.note(f"Cancel right after Execute got {code}: the device was installing (Updating not reachable)")
     else:
         checks.expect(code == "4.05", "cancel-in-updating", f"Cancel right after Execute Update answered {code}, not 4.05")
-    version = await reregistered(driver, mark, session.update_timeout + session.boot_timeout)
-    await driver.wait_state({0}, session.update_timeout)
-    state, result = await driver.read_state()
-    checks.expect(versions.same(version, ctx.images.new_version) and (state, result) == (0, 1), "update-completes",
-                  f"after a Cancel in Updating the device runs {version!r} with {object5.describe(state, result)}; "
-                  f"expected {ctx.images.new_version} with Idle / 1")
-    final(checks, state, result, version)
+    await update_completes(session, ctx, driver, checks, mark, "after a Cancel in Updating")
     checks.add(oracle(session, ctx, first))
     return checks.result()

@@ -1,13 +1,16 @@
 """The conformance case list, in the order of the LwM2M 1.0 enabler test numbering, Cancel and resume last.
 
 needs: "push"/"pull" (the device's Delivery Method and Protocol Support), "mode" (the run's
-mode, whichever it is), "object5-1.1", "resumes_download" (the target's profile) and
-"negative:NAME" (a bad package of that name was made for the target).
+mode, whichever it is), "object5-1.1", "severity"/"lsct"/"defer-period" (the optional 1.1
+resource is there), "deferral" (the target file says how to make the device defer),
+"resumes_download"/"persists_state" (the target's profile) and "negative:NAME" (a bad
+package of that name was made for the target).
 """
 
 from __future__ import annotations
 
 from rig.conformance import cancel, download_errors, install_failure, reads, resets, resume, updates
+from rig.conformance import deferral, deferral_cut, lsct, v11_settings
 from rig.conformance.context import ConformanceCase
 
 
@@ -49,6 +52,18 @@ CASES: list[ConformanceCase] = [
     _case("cancel", "downloaded", "Cancel in Downloaded: Idle / 10", {"object5-1.1", "mode"},
           cancel.case_cancel_downloaded),
     _case("cancel", "updating", "Cancel in Updating is refused", {"object5-1.1", "mode"}, cancel.case_cancel_updating),
+    _case("v11", "severity-defer-period", "Severity and Maximum Defer Period: defaults, writes, bad values refused",
+          {"severity", "defer-period"}, v11_settings.case_settings),
+    _case("defer", "execute", "A deferred Execute gives Downloaded / 11, then the device installs by itself in time",
+          {"deferral", "mode"}, deferral.case_defer_execute),
+    _case("defer", "critical", "A critical update (Severity 0) is never deferred", {"deferral", "severity", "mode"},
+          deferral.case_defer_critical),
+    _case("defer", "period-zero", "Maximum Defer Period 0: no deferral at all", {"deferral", "mode"},
+          deferral.case_defer_period_zero),
+    _case("defer", "after-cut", "A power cut while deferred: the deferral and its deadline survive",
+          {"deferral", "mode", "persists_state"}, deferral_cut.case_defer_after_cut),
+    _case("lsct", "state-changes", "Last State Change Time moves with State changes and only with them",
+          {"lsct", "mode"}, lsct.case_lsct),
     _case("resume", "after-cut", "A pull cut by a power loss resumes after boot", {"pull", "resumes_download"},
           resume.case_resume),
 ]

@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rig.campaign import versions
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.known_start import known_start, read_version
 from rig.campaign.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.errors import RigError
+from rig.lwm2m import object5
 from rig.lwm2m.blocks import BlockAction, BlockEvent
 from rig.lwm2m.oracle import check_all
 from rig.results import Violation
 from rig.verdict.items import timeline_to_items
+from rig.verdict.v11_rules import check_v11_rules
 
 
 async def fresh(session: PlaceSession, ctx: ConformanceContext) -> UpdateDriver:
@@ -69,6 +72,18 @@ async def reregistered(driver: UpdateDriver, mark: int, timeout: float) -> str |
     return await read_version(driver.s)
 
 
+async def update_completes(session: PlaceSession, ctx: ConformanceContext, driver: UpdateDriver, checks: Checks,
+                           mark: int, how: str) -> None:
+    """The install that began after timeline index `mark` ends with the new image running and Idle / 1."""
+    version = await reregistered(driver, mark, session.update_timeout + session.boot_timeout)
+    await driver.wait_state({0}, session.update_timeout)
+    state, result = await driver.read_state()
+    checks.expect(versions.same(version, ctx.images.new_version) and (state, result) == (0, 1), "update-completes",
+                  f"{how} the device runs {version!r} with {object5.describe(state, result)}; "
+                  f"expected {ctx.images.new_version} with Idle / 1")
+    final(checks, state, result, version)
+
+
 class BlockGate:
     """Holds one block of a transfer (either direction) until released: the device stays in Downloading."""
 
@@ -93,9 +108,10 @@ def oracle(session: PlaceSession, ctx: ConformanceContext, first: int, end: int 
     """The sampled-sequence oracle over timeline[first:end], for this target's profile."""
     reg = session.server.registry.table.by_name(session.endpoint) if session.server.registry else None
     versions = {ctx.images.new.name: ctx.images.new_version, ctx.images.base.name: ctx.images.base_version}
-    items = timeline_to_items(session.timeline.events()[first:end], session.endpoint, versions)
+    events = session.timeline.events()[first:end]
+    items = timeline_to_items(events, session.endpoint, versions)
     found = check_all(items, session.profile, reg.object_version(5) if reg else None, initial=None)
-    return [Violation(v.rule, v.detail) for v in found]
+    return [Violation(v.rule, v.detail) for v in found] + check_v11_rules(events, session.endpoint, session.profile)
 
 
 def final(checks: Checks, state: int | None, result: int | None, version: str | None = None) -> None:

@@ -135,6 +135,13 @@ class DeviceManagement:
         shown = _jsonable(value) if not isinstance(value, (bytes, bytearray)) or len(value) <= 16 else f"<{len(value)} bytes>"
         return await self._send(reg, "write", path, msg, shown)
 
+    async def write_text(self, reg: Registration, path: str, text: str) -> DmResponse:
+        """A Write whose text/plain payload is exactly `text`, unchecked: how a conformance case
+        sends a value the resource's type forbids (a negative Unsigned Integer) to see it refused."""
+        msg = self._message(reg, Code.PUT, path, payload=text.encode("utf-8"))
+        msg.opt.content_format = CF_TEXT
+        return await self._send(reg, "write", path, msg, text)
+
     async def execute(self, reg: Registration, path: str, args: str = "") -> DmResponse:
         msg = self._message(reg, Code.POST, path, payload=args.encode())
         if args:

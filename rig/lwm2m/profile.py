@@ -8,10 +8,11 @@ other would go unnoticed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from rig.errors import RigError
+from rig.lwm2m.deferral_profile import DeferralProfile
 from rig.lwm2m.object5 import OBJECT_VERSIONS
 
 
@@ -44,6 +45,8 @@ class Profile:
       back Downloaded, the result keeps its value); false = everything restarts Idle/0
       (Zephyr). The outcome of an update attempt (1 or 8) is required either way.
       (Extension of the shared [lwm2m] schema.)
+    deferral: whether and how the rig can make the device defer an update (the
+      [lwm2m.deferral] table, rig.lwm2m.deferral_profile).
     """
 
     object5_version: str = "1.1"
@@ -53,6 +56,7 @@ class Profile:
     invalid_uri: str = "direct"
     keeps_real_time: bool = False
     persists_state: bool = True
+    deferral: DeferralProfile = field(default_factory=DeferralProfile)
 
     def __post_init__(self) -> None:
         for key, choices in _STRING_CHOICES.items():
@@ -84,7 +88,9 @@ class Profile:
                 raise ProfileError(
                     f"{source}: unknown key lwm2m.{key}; known keys: {', '.join(sorted(known))}"
                 )
-            if key in _BOOL_KEYS:
+            if key == "deferral":
+                value = DeferralProfile.from_table(value, source)
+            elif key in _BOOL_KEYS:
                 if not isinstance(value, bool):
                     raise ProfileError(f"{source}: lwm2m.{key} must be true or false, not {value!r}")
             elif key == "object5_version" and isinstance(value, float):

@@ -166,6 +166,9 @@ class Lwm2mServer:
     async def write(self, endpoint: str, path: str, value: Any, partial: bool = False, content_format: int | None = None) -> DmResponse:
         return await self._dm().write(self.registration(endpoint), path, value, partial=partial, content_format=content_format)
 
+    async def write_text(self, endpoint: str, path: str, text: str) -> DmResponse:
+        return await self._dm().write_text(self.registration(endpoint), path, text)
+
     async def execute(self, endpoint: str, path: str, args: str = "") -> DmResponse:
         return await self._dm().execute(self.registration(endpoint), path, args)
 

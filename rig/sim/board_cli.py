@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
+from rig.sim.app.deferral import DEFAULT_POLICY, POLICIES
 from rig.sim.board_config import BoardConfig
 from rig.sim.supervisor import Supervisor
 
@@ -68,6 +69,10 @@ def add_board_options(parser: Any) -> None:
                         help="the bootloader refuses to swap in a lower version (MCUBOOT_DOWNGRADE_PREVENTION)")
     parser.add_argument("--fetch-timeout", type=float, default=20.0,
                         help="seconds the client waits for a block of a pull before 'connection lost' (default 20)")
+    parser.add_argument("--deferral", choices=tuple(POLICIES), default=DEFAULT_POLICY,
+                        help="which updates the board's user defers when Update is executed (Update Result 11, while "
+                             "the Maximum Defer Period /5/0/13 is above 0): never, optional (Severity 2, the default) "
+                             "or non-critical (Severity 1 and 2); critical updates never")
     parser.add_argument("--off", action="store_true", help="start with the target unpowered")
     parser.add_argument("--no-zygote", action="store_true", help="start each MCU process as a fresh interpreter")
     parser.add_argument("--list-defects", action="store_true", help="list the defects, one line each, and exit")
@@ -107,6 +112,7 @@ def config_from_args(args: Any) -> BoardConfig:
         zygote=not args.no_zygote, power_on=not args.off, lifetime=args.lifetime, block_size=args.block_size,
         erase_ms=args.erase_ms, fetch_timeout=args.fetch_timeout,
         image_key=args.image_key.resolve() if args.image_key else None, downgrade_prevention=args.downgrade_prevention,
+        deferral=args.deferral,
     )
 
 

@@ -31,3 +31,4 @@ class BoardConfig:
     fetch_timeout: float = 20.0  # how long the client waits for a Block2 answer before "connection lost"
     image_key: Path | None = None  # the bootloader accepts only images signed with this key (PEM)
     downgrade_prevention: bool = False
+    deferral: str = "optional"  # which updates the board's user defers (rig.sim.app.deferral.POLICIES)

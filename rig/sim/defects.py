@@ -23,6 +23,8 @@ DEFECTS: dict[str, str] = {
     "execute-outside-downloaded": "accepts Execute Update in any state instead of answering 4.05 outside Downloaded",
     "version-not-updated": "3/0/3 keeps reporting the first version the device ever ran, not the running image's",
     "stuck-downloading-after-cut": "after a power cut during a download it stays in Downloading forever (no resume, no Idle)",
+    "defer-forgotten-after-cut": "after a power cut while an update is deferred (Downloaded / 11) it boots Idle and never updates",
+    "lsct-not-updated": "Last State Change Time (/5/0/12) is stamped at boot and never again: it does not move with State",
 }
 
 # Image behaviours, recognised by a marker anywhere in the image payload (so any

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rig.sim.app.deferral import DEFAULT_POLICY, POLICIES
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m rig.sim.host_device", description=__doc__.splitlines()[0])
@@ -27,6 +29,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--lifetime", type=int, default=60, help="registration lifetime in seconds")
     p.add_argument("--block-size", type=int, default=512, help="Block2 size of pull downloads")
     p.add_argument("--defect", action="append", default=[], metavar="NAME", help="a virtual-board defect to switch on")
+    p.add_argument("--deferral", default=DEFAULT_POLICY, choices=tuple(POLICIES),
+                   help="which updates the device's user defers (as `rig sim --deferral`)")
     return p.parse_args(argv)
 
 
@@ -35,7 +39,7 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "flash": str(args.flash), "target": str(args.target), "server": args.server, "endpoint": args.endpoint,
         "psk": None, "defects": list(args.defect), "lifetime": args.lifetime, "block_size": args.block_size,
-        "unique_id": f"host-{args.endpoint}", "erase_ms": 0,
+        "unique_id": f"host-{args.endpoint}", "erase_ms": 0, "deferral": args.deferral,
     }
 
 

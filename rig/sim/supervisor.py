@@ -101,6 +101,7 @@ class Supervisor:
             "lifetime": c.lifetime, "block_size": c.block_size, "unique_id": self.unique_id,
             "erase_ms": c.erase_ms, "fetch_timeout": c.fetch_timeout,
             "image_key": str(c.image_key) if c.image_key else None, "downgrade_prevention": c.downgrade_prevention,
+            "deferral": c.deferral,
         }
 
     # --- lifecycle -------------------------------------------------------

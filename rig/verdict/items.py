@@ -1,7 +1,7 @@
 """Turn a case's timeline into the oracle's item list.
 
 Only the timeline is read: observations come from notifications and reads of
-/5/0/3 and /5/0/5; causes from the rig's own requests (writes, executes, cancels),
+/5/0/3 and /5/0/5 (with /5/0/12 when the sample carries it); causes from the rig's own requests (writes, executes, cancels),
 pushes, power events and registrations (with the version read from /3/0/3 after
 them). Nothing else keeps a private history.
 """
@@ -14,18 +14,19 @@ from rig.campaign.versions import base as version_base
 from rig.lwm2m import oracle_items as oi
 from rig.timeline import Event
 
-STATE, RESULT, VERSION = "5/0/3", "5/0/5", "3/0/3"
+STATE, RESULT, VERSION, LSCT = "5/0/3", "5/0/5", "3/0/3", "5/0/12"
 
 
 def _observation(event: Event, source: str) -> oi.Observation | None:
     values: dict[str, Any] = event.data.get("values") or {}
-    state, result = values.get(STATE), values.get(RESULT)
+    state, result, lsct = values.get(STATE), values.get(RESULT), values.get(LSCT)
     if not isinstance(state, int) and not isinstance(result, int):
         return None
     return oi.Observation(
         event.t,
         state if isinstance(state, int) else None,
         result if isinstance(result, int) else None,
+        last_state_change_time=lsct if isinstance(lsct, int) and not isinstance(lsct, bool) else None,
         source=source,
     )
 

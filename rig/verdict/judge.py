@@ -10,6 +10,7 @@ from rig.timeline import Event
 from rig.verdict.invariants import check_invariants
 from rig.verdict.items import timeline_to_items
 from rig.verdict.package_rules import check_good_package_results
+from rig.verdict.v11_rules import check_v11_rules
 
 
 def judge(
@@ -26,4 +27,5 @@ def judge(
     found = [Violation(v.rule, v.detail) for v in check_all(items, profile, object_version, initial=None)]
     found.extend(check_invariants(facts, boot_timeout, last_console))
     found.extend(check_good_package_results(events, endpoint, set(image_versions)))
+    found.extend(check_v11_rules(events, endpoint, profile))
     return found

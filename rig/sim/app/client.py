@@ -19,6 +19,7 @@ from aiocoap.optiontypes import BlockOption
 
 from rig.sim.app import firmware as fw
 from rig.sim.app import image, wire
+from rig.sim.app.deferral import DEFAULT_POLICY, Deferral
 from rig.sim.app.links import LinkError, Links, parse_psk
 from rig.sim.app.objects import DeviceState, device_object, firmware_object, server_object
 from rig.sim.app.settings import SettingsStore
@@ -131,6 +132,7 @@ async def run(config: dict[str, Any], flash: Any, layout: Any, target: dict[str,
                           layout.erased_value)
     profile = fw.Profile.from_target(target, int(config.get("block_size") or 512))
     firmware = fw.FirmwareUpdate(flash, layout, store, profile, defects, running, console)
+    firmware.deferral = Deferral(str(config.get("deferral") or DEFAULT_POLICY))
     dev = DeviceState(config.get("server"), str(config.get("endpoint") or "rig-virtual"),
                       str(config.get("unique_id") or ""), int(config.get("lifetime") or 60))
     reboot = asyncio.Event()

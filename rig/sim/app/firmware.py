@@ -2,8 +2,9 @@
 
 State and Update Result are written to the settings partition at every change, and
 the download position after every block, so a cut leaves the device able to say
-what happened (OBJECT5.md "Power loss and reboot"). Field defects (rig.sim.defects)
-bend exactly the rule they are named after.
+what happened (OBJECT5.md "Power loss and reboot"). An Execute the board's user defers
+(rig.sim.app.deferral) leaves it Downloaded / 11 until the Maximum Defer Period is over.
+Field defects (rig.sim.defects) bend exactly the rule they are named after.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 from rig.sim.app import image
+from rig.sim.app.deferral import Deferral, check_period, check_severity
 from rig.sim.app.slot_writer import SlotFull, SlotWriter
 
 IDLE, DOWNLOADING, DOWNLOADED, UPDATING = 0, 1, 2, 3
 R_INITIAL, R_SUCCESS, R_NO_FLASH, R_CONN_LOST, R_INTEGRITY, R_UNSUPPORTED_TYPE = 0, 1, 2, 4, 5, 6
-R_INVALID_URI, R_FAILED, R_UNSUPPORTED_PROTOCOL, R_CANCELLED = 7, 8, 9, 10
+R_INVALID_URI, R_FAILED, R_UNSUPPORTED_PROTOCOL, R_CANCELLED, R_DEFERRED = 7, 8, 9, 10, 11
 
 # Object 5 resource 8 (Firmware Update Protocol Support) numbers; other schemes are invalid URIs
 PROTOCOL_IDS = {"coap": 0, "coaps": 1, "http": 2, "https": 3, "coap+tcp": 4, "coaps+tcp": 5}
@@ -28,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "state": IDLE, "result": R_INITIAL, "uri": "", "etag": None, "received": 0, "mode": None,
     "pending_hash": None, "pending_version": None, "severity": 1, "defer": 0, "lsct": 0,
     "first_version": None,
-}
+}  # a deferral adds "deferred_at" (wall-clock seconds) while it lasts
 
 
 class FetchError(Exception):
@@ -95,6 +97,7 @@ class FirmwareUpdate:
         self.reboot: Callable[[], None] = lambda: None
         self._task: asyncio.Task[None] | None = None
         self.confirm_later = False
+        self.deferral = Deferral()  # the client sets the board's policy
 
     # --- state -------------------------------------------------------------
 
@@ -108,9 +111,12 @@ class FirmwareUpdate:
 
     def _set(self, state: int | None = None, result: int | None = None, **extra: Any) -> None:
         if state is not None and state != self.state:
-            self.v["lsct"] = max(int(time.time()), int(self.v["lsct"]))
+            if "lsct-not-updated" not in self.defects:  # "updates this resource before making any change to the State"
+                self.v["lsct"] = max(int(time.time()), int(self.v["lsct"]))
             self.log(f"[fw] state {self.state} -> {state}")
             self.v["state"] = state
+            self.v.pop("deferred_at", None)  # a deferral lasts while the package waits in Downloaded
+            self.deferral.disarm()
         if result is not None and result != self.result:
             self.log(f"[fw] result {self.result} -> {result}")
             self.v["result"] = result
@@ -140,6 +146,9 @@ class FirmwareUpdate:
     def boot(self) -> bool:
         """Reconcile persisted state with the image that booted; True when a pull should resume."""
         self.firmware_version()
+        if "lsct-not-updated" in self.defects:
+            self.v["lsct"] = int(time.time())  # stamped once at boot, never again
+            self._persist()
         behaviours = self.running.behaviours
         if self.state == UPDATING:
             if self.running.hash is not None and self.running.hash == self.v["pending_hash"]:
@@ -163,6 +172,12 @@ class FirmwareUpdate:
                 return True
             else:
                 self._set(IDLE)
+        elif self.state == DOWNLOADED and self.result == R_DEFERRED:
+            if "defer-forgotten-after-cut" in self.defects:
+                self.log("[fw] deferred update forgotten at boot")
+                self._set(IDLE, R_INITIAL, uri="", etag=None, received=0, mode=None)
+            else:
+                self._defer_until_due()
         if not self.running.confirmed and not behaviours and not self.confirm_later and "no-revert" not in self.defects:
             if self.state != UPDATING:
                 image.confirm(self.flash, self.layout, self.log)
@@ -319,9 +334,48 @@ class FirmwareUpdate:
         self._set(IDLE, R_CANCELLED, uri="", etag=None, received=0, mode=None)
 
     def execute(self) -> None:
-        """Execute Update: mark the image pending and reboot into the bootloader."""
+        """Execute Update: deferred by the user (Downloaded / 11), or install now."""
         if self.state != DOWNLOADED and "execute-outside-downloaded" not in self.defects:
             raise Refused("4.05", f"Update in state {self.state}")
+        if self.state == DOWNLOADED and self.deferral.wants(int(self.v["severity"]), int(self.v["defer"])):
+            at = self.v.get("deferred_at") or time.time()
+            if self.deferral.remaining(at, int(self.v["defer"])) > 0:
+                self._set(result=R_DEFERRED, deferred_at=at)
+                self._defer_until_due()
+                return
+        self.install()
+
+    def _defer_until_due(self) -> None:
+        left = self.deferral.remaining(float(self.v.get("deferred_at") or 0), int(self.v["defer"]))
+        self.log(f"[fw] update deferred by the user: installs by itself in {left:.0f} s")
+        self.deferral.arm(left, self._deferral_over)
+
+    def _deferral_over(self) -> None:
+        if self.state == DOWNLOADED and self.result == R_DEFERRED:
+            self.log("[fw] Maximum Defer Period over: installing")
+            self.install()
+
+    def set_severity(self, value: int) -> None:
+        try:
+            self.v["severity"] = check_severity(value)
+        except ValueError as exc:
+            raise Refused("4.00", str(exc)) from None
+        self._persist()
+        if value == 0 and self.state == DOWNLOADED and self.result == R_DEFERRED:
+            self.log("[fw] Severity raised to critical: installing the deferred update now")
+            self.install()
+
+    def set_max_defer_period(self, value: int) -> None:
+        try:
+            self.v["defer"] = check_period(value)
+        except ValueError as exc:
+            raise Refused("4.00", str(exc)) from None
+        self._persist()
+        if self.state == DOWNLOADED and self.result == R_DEFERRED:
+            self._defer_until_due()  # a shorter period may be over already (0: at once)
+
+    def install(self) -> None:
+        """Mark the image pending and reboot into the bootloader."""
         self._set(UPDATING, R_INITIAL)
         if "magic-before-data" not in self.defects or self.v["mode"] is None:
             image.mark_pending(self.flash, self.layout, permanent="no-revert" in self.defects, log=self.log)

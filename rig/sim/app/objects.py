@@ -72,18 +72,6 @@ def device_object(dev: DeviceState, firmware: fw.FirmwareUpdate, reboot: Callabl
 
 
 def firmware_object(f: fw.FirmwareUpdate) -> dict[int, Res]:
-    def set_severity(v: Any) -> None:
-        if int(v) not in (0, 1, 2):
-            raise fw.Refused("4.00", f"severity {v} not in 0..2")
-        f.v["severity"] = int(v)
-        f._persist()
-
-    def set_defer(v: Any) -> None:
-        if int(v) < 0:
-            raise fw.Refused("4.00", "negative defer period")
-        f.v["defer"] = int(v)
-        f._persist()
-
     return {
         0: Res("W", "opaque"),  # written block-wise by the tree itself (Block1)
         1: Res("RW", "str", get=lambda: f.v["uri"], set=lambda v: f.write_uri(str(v))),
@@ -95,9 +83,9 @@ def firmware_object(f: fw.FirmwareUpdate) -> dict[int, Res]:
         8: Res("R", "int", get=f.protocol_support, multiple=True),
         9: Res("R", "int", get=lambda: 2),
         10: Res("E", "none", run=lambda args: f.cancel()),
-        11: Res("RW", "int", get=lambda: f.v["severity"], set=set_severity),
+        11: Res("RW", "int", get=lambda: f.v["severity"], set=lambda v: f.set_severity(int(v))),
         12: Res("R", "time", get=lambda: int(f.v["lsct"])),
-        13: Res("RW", "int", get=lambda: f.v["defer"], set=set_defer),
+        13: Res("RW", "int", get=lambda: f.v["defer"], set=lambda v: f.set_max_defer_period(int(v))),
     }
 
 
