@@ -54,6 +54,17 @@ class Lwm2mIdentity:
 
 
 @dataclass(frozen=True)
+class LabRef:
+    """A place whose wiring comes from a labgrid coordinator (rig.lab): its name there (or "+TOKEN" of a
+    reservation), the coordinator (None: $LG_COORDINATOR), and whether this process holds it already."""
+
+    place: str
+    coordinator: str | None = None
+    token: str | None = None
+    held: bool = False
+
+
+@dataclass(frozen=True)
 class Place:
     name: str
     target_name: str
@@ -71,6 +82,8 @@ class Place:
     work_dir: Path | None = None
     lock_dir: Path = Path("/run/lock")
     source: str = ""
+    lab: LabRef | None = None  # power/console/probe from labgrid, filled in when the place is acquired
+    server_port: int | None = None  # the LwM2M port the board registers with, when not 5683
 
 
 @dataclass(frozen=True)
@@ -212,7 +225,7 @@ def _place(name: str, raw: Any, src: str, base_dir: Path, targets_dir: Path, rig
     where = f"places.{name}"
     if not isinstance(raw, dict):
         raise RigError(f"{src}: {where}: must be a table")
-    known = {"target", "safe_state", "test", "power", "console", "probe", "lwm2m", "work_dir"}
+    known = {"target", "safe_state", "test", "power", "console", "probe", "lwm2m", "work_dir", "labgrid"}
     for key in raw:
         if key not in known:
             raise RigError(f"{src}: {where}.{key}: unknown key; known: {', '.join(sorted(known))}")
@@ -231,19 +244,35 @@ def _place(name: str, raw: Any, src: str, base_dir: Path, targets_dir: Path, rig
         raise RigError(f"{src}: {where}.safe_state: must be \"off\" or \"on\", got {safe!r}")
     work_dir = Path(raw.get("work_dir") or Path(rig.get("work_dir", base_dir / "work")) / name)
     work_dir = work_dir if work_dir.is_absolute() else base_dir / work_dir
-    return build_place(name, target, src, raw, base_dir, work_dir, Path(rig.get("lock_dir", "/run/lock")), safe, test)
+    lab = _lab_ref(raw.get("labgrid"), rig.get("labgrid_coordinator"), f"{where}.labgrid", src)
+    return build_place(name, target, src, raw, base_dir, work_dir, Path(rig.get("lock_dir", "/run/lock")), safe, test,
+                       lab=lab)
+
+
+def _lab_ref(name: Any, coordinator: Any, where: str, src: str) -> LabRef | None:
+    """`labgrid = "PLACE"`: the wiring comes from that labgrid place ([rig] labgrid_coordinator or $LG_COORDINATOR)."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip():
+        raise RigError(f"{src}: {where}: must be the name of a labgrid place, got {name!r}")
+    if coordinator is not None and (not isinstance(coordinator, str) or not coordinator):
+        raise RigError(f"{src}: rig.labgrid_coordinator: must be HOST:PORT, got {coordinator!r}")
+    return LabRef(name, coordinator)
 
 
 def build_place(
     name: str, target: Target, src: str, raw: dict[str, Any], base_dir: Path,
-    work_dir: Path, lock_dir: Path, safe_state: str = "off", test: bool = False,
+    work_dir: Path, lock_dir: Path, safe_state: str = "off", test: bool = False, lab: LabRef | None = None,
 ) -> Place:
-    """Join a target and a place table (possibly empty) into a Place."""
+    """Join a target and a place table (possibly empty) into a Place. A labgrid place gets what its table
+    does not name from the coordinator when it is acquired (a "labgrid" power until then)."""
     where = f"places.{name}"
     defaults = DEFAULT_BACKENDS.get(target.kind, {})
-    if target.kind == "board" and "power" not in raw:
+    if target.kind == "board" and "power" not in raw and lab is None:
         raise RigError(f"{src}: {where}.power: missing; a board needs a power backend (gpio, command or manual)")
     power = check_backend("power", raw.get("power"), f"{where}.power", src, defaults.get("power"))
+    if power is None and lab is not None:
+        power = BackendConfig("labgrid", {"place": lab.place})
     console = check_backend("console", raw.get("console"), f"{where}.console", src, defaults.get("console"))
     probe = check_backend("probe", raw.get("probe"), f"{where}.probe", src, defaults.get("probe"))
     lw = raw.get("lwm2m", {})
@@ -287,7 +316,7 @@ def build_place(
         name=name, target_name=target.name, target_file=target.path, kind=target.kind, target=target.data,
         layout=target.layout, profile=target.profile, boot_timeout=target.boot_timeout, power=power,
         console=console, probe=probe, lwm2m=lwm2m, safe_state=safe_state, work_dir=work_dir,
-        lock_dir=lock_dir, source=src,
+        lock_dir=lock_dir, source=src, lab=lab,
     )
 
 

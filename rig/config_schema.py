@@ -110,6 +110,8 @@ SCHEMA: dict[str, dict[str, dict[str, Key]]] = {
         },
         "process": {"argv": Key(command), "env": Key(string_table)},
         "manual": {"describe": Key(text)},
+        "relay": {"url": Key(text, required=True), "lease": Key(seconds), "timeout": Key(seconds)},
+        "sim": {"control_port": Key(positive_int), "host": Key(text)},
     },
     "console": {
         "serial": {"url": Key(text, required=True), "baudrate": Key(positive_int), "encoding": Key(text)},

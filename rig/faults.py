@@ -113,9 +113,11 @@ def execute_window_cuts(window_ms: float, points: int, seed: int = 0) -> list[Fa
     """Cuts spread over `window_ms` after Execute: the bootloader's swap lives there."""
     if points <= 0:
         return []
-    step = window_ms / points
-    delays = [round((i + 0.5) * step, 1) for i in range(points)]  # mid-points: neither before nor after the window
-    return [FaultPlan(f"swap-{int(d):05d}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
+    # Mid-points (neither before nor after the window), named by their fraction of it: boards with different
+    # swap times (shards of one campaign on several places) agree on which case is which.
+    fractions = [(i + 0.5) / points for i in range(points)]
+    return [FaultPlan(f"swap-{f * 100:06.3f}pct", Cut("after-execute", delay_ms=round(f * window_ms, 1)), seed=seed)
+            for f in fractions]
 
 
 def flash_op_cuts(total_ops: int, points: int, seed: int = 0, torn: bool = False) -> list[FaultPlan]:
@@ -156,8 +158,9 @@ def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPl
 def random_window_cuts(window_ms: float, points: int, seed: int) -> list[FaultPlan]:
     """Random delays after Execute within the swap window, from a seed."""
     rng = random.Random(seed ^ 0x5A5A)
-    delays = sorted(round(rng.uniform(0, window_ms), 1) for _ in range(points))
-    return [FaultPlan(f"random-{d:08.1f}ms", Cut("after-execute", delay_ms=d), seed=seed) for d in delays]
+    fractions = sorted(rng.random() for _ in range(points))  # named by fraction of the window, as above
+    return [FaultPlan(f"random-swap-{f * 100:07.4f}pct", Cut("after-execute", delay_ms=round(f * window_ms, 1)),
+                      seed=seed) for f in fractions]
 
 
 def random_flash_op_cuts(swap_ops: int, points: int, seed: int) -> list[FaultPlan]:

@@ -194,7 +194,9 @@ def _console(place: Place, bench: Bench, timeline: Timeline, log_path: Path) -> 
 def open_bench(place: Place, timeline: Timeline, work_dir: Path, *, console: bool = True,
                log_path: Path | None = None) -> Iterator[Bench]:
     """The sync helper for commands without a server (power, console, flash, dump): lock + backends."""
-    with PlaceLock(place.name, place.lock_dir):
+    from rig.lab.hold import hold_lab_place
+
+    with hold_lab_place(place) as place, PlaceLock(place.name, place.lock_dir):  # a labgrid place: acquired here
         bench = build_bench(place, timeline, work_dir, console=console, log_path=log_path)
         try:
             yield bench
@@ -224,6 +226,17 @@ async def open_place_session(
     (needs base_image); a process target gets a free port filled into its command unless server_port is given.
     keep_power: on a normal exit leave a persistent power backend as it is (bench commands); errors and
     Ctrl-C always end in the safe state."""
+    if place.lab is not None and not place.lab.held:
+        # A labgrid place is acquired for the session and released however it ends (its wiring comes from labgrid).
+        # labgrid-client runs as a subprocess here, before the server starts: nothing else waits on this loop yet.
+        from rig.lab.hold import hold_lab_place
+
+        with hold_lab_place(place) as held:
+            async with open_place_session(held, timeline, work_dir, firmware_dir, base_image=base_image,
+                                          defects=defects, scheme=scheme, server_host=server_host,
+                                          server_port=server_port, keep_power=keep_power) as session:
+                yield session
+        return
     if place.kind == "virtual" and "control_port" not in place.power.options:
         if base_image is None:
             raise RigError("the virtual board needs a base image to start from, or attach a running one with --sim-dir")
@@ -237,7 +250,7 @@ async def open_place_session(
     from rig.netutil import free_udp_pair
 
     host = server_host or ("127.0.0.1" if place.kind == "process" else "0.0.0.0")  # boards come over the bench LAN
-    port = server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
+    port = server_port or place.server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
     with PlaceLock(place.name, place.lock_dir):
         server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place))
         await server.start()

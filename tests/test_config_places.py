@@ -35,7 +35,8 @@ def test_config_example_rig_file_loads(tmp_path: Path, monkeypatch):
     (rig.parent / "psk" / "k64f-1.hex").write_text("00112233445566778899aabbccddeeff\n")
     monkeypatch.setenv("RIG_PSK_F767_1", "0f0e0d0c0b0a09080706050403020100")
     places = load_rig(rig, targets_dir=TARGETS)
-    assert sorted(places) == ["f767-1", "k64f-1", "native-1", "usb-1"]
+    assert sorted(places) == ["f767-1", "k64f-1", "lab-k64f-1", "native-1", "usb-1"]
+    assert places["lab-k64f-1"].lab.place == "pi3-k64f-1"  # its wiring comes from labgrid when acquired
     k64f = places["k64f-1"]
     assert k64f.power.backend == "gpio" and k64f.power.options["pin"] == 17 and k64f.power.options["active_low"]
     assert k64f.probe.options == {"unique_id": "0240000032044e4500256019997b00268781000097969900", "target_type": "k64f"}
@@ -66,7 +67,7 @@ def test_config_example_without_key_file_names_it():
         ('backend = "gpio"', r"places.k64f-1.power.pin: missing \(backend 'gpio' needs it\)"),
         ('backend = "gpio"\npin = 17\nactive_lo = true', "places.k64f-1.power.active_lo: unknown key for backend 'gpio'; known: pin, active_low"),
         ('backend = "gpio"\npin = 17\npin_factory = "pigpio"', "places.k64f-1.power.pin_factory: must be one of auto, rpigpio, lgpio, mock, got 'pigpio'"),
-        ('backend = "relay"', "places.k64f-1.power.backend: must be one of command, gpio, manual, process, sim, got 'relay'"),
+        ('backend = "relais"', "places.k64f-1.power.backend: must be one of command, gpio, manual, process, relay, sim, got 'relais'"),
         ('backend = "command"\non = "uhubctl -a on"', r"places.k64f-1.power.off: missing"),
         ('backend = "gpio"\npin = 17\nmin_off = -1', "places.k64f-1.power.min_off: must be a number of seconds >= 0, got -1"),
     ],

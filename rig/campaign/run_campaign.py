@@ -21,6 +21,7 @@ from rig.campaign.case import CaseImages
 from rig.campaign.images import given_images, make_images, per_run_test_key
 from rig.campaign.runner import RunRecord, now_iso, run_cases
 from rig.campaign.session import PlaceSession
+from rig.campaign.shard import shard_of
 from rig.campaign.spec import CampaignSpec
 from rig.campaign.suite import baseline_plans, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
@@ -74,8 +75,8 @@ async def run_campaign(
                     record.params["swap_window_ms"], spec.seed, spec.spread, spec.dense_around,
                     record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None,
                 )
-                await run(select(plans[1:], spec.keyword))
-            if spec.suite in ("standard", "conformance") and not record.halted:
+                await run(shard_of(spec.shard).take(select(plans[1:], spec.keyword)))
+            if spec.suite in ("standard", "conformance") and not record.halted and shard_of(spec.shard).runs_conformance:
                 await _conformance(session, spec, images, target.layout, firmware, record, progress, key)
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"
@@ -114,10 +115,12 @@ async def _conformance(session: PlaceSession, spec: CampaignSpec, images, layout
 def _expected_cases(spec: CampaignSpec) -> int:
     """How many cases the run will have (exact unless the image has fewer blocks than cut points)."""
     total = 0
+    shard = shard_of(spec.shard)
     if spec.suite in ("standard", "power-cut"):
-        total += len(select(power_cut_plans(10**6, spec.points, 1000.0, spec.seed, spec.spread, spec.dense_around,
-                                            10**6 if spec.swap_cuts == "flash-op" else None), spec.keyword)) or 1
-    if spec.suite in ("standard", "conformance"):
+        plans = power_cut_plans(10**6, spec.points, 1000.0, spec.seed, spec.spread, spec.dense_around,
+                                10**6 if spec.swap_cuts == "flash-op" else None)
+        total += 1 + len(shard.take(select(plans[1:], spec.keyword)))
+    if spec.suite in ("standard", "conformance") and shard.runs_conformance:
         from rig.conformance import CASES, select_cases
 
         total += len(select_cases(CASES, spec.keyword))

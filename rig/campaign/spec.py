@@ -38,6 +38,7 @@ class CampaignSpec:
     new_image: str | None = None
     place: str | None = None
     exitfirst: bool = False
+    shard: str | None = None  # "I/N": this run's share of the cut plans (rig.campaign.shard)
 
     def to_params(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,6 +65,7 @@ class CampaignSpec:
             image_size=args.image_size, points=default_points if args.points is None else args.points,
             seed=args.seed, spread=args.spread, dense_around=args.dense_around, swap_cuts=args.swap_cuts,
             defects=tuple(args.sim_defect), keyword=args.keyword, place=args.place, exitfirst=args.exitfirst,
+            shard=getattr(args, "shard", None),
             base_image=str(args.base_image) if args.base_image else None,
             new_image=str(args.new_image) if args.new_image else None,
         )

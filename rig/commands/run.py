@@ -54,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dense-around", choices=DENSE_AROUND, default="download-end", help="where --spread dense packs the cuts")
     p.add_argument("--swap-cuts", choices=("time", "flash-op"), default=None,
                    help="swap cuts by time after Execute, or at exact flash operations (the virtual board's default)")
+    from rig.commands.run_lab_options import add_lab_options
+
+    add_lab_options(p)  # --shard, --lg-tags, --lg-place, --lg-wait
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR with its own parameters")
     again.add_argument("--replay", metavar="DIR/report.json#CASE", help="rerun one case of an earlier run, same plan and seed")
@@ -75,15 +78,19 @@ def run(args: argparse.Namespace) -> int:
         return _resume(args)
     if args.replay is not None:
         return _replay(args)
+    from rig.commands.run_lab_options import lab_place_of, lab_params
+
     report_dir = args.report_dir or Path("rig-results")
-    place = _place(args.place, args.rig, args.target, report_dir)
-    target = place.target_file if place else (args.target or DEFAULT_TARGETS_DIR / "virtual.toml")
-    if not target.is_file():
-        raise RigError(f"--target {target}: no such target file")
-    if args.swap_cuts is None:
-        args.swap_cuts = "time" if place else "flash-op"  # exact flash operations exist on the virtual board only
-    spec = CampaignSpec.from_args(args, target, DEFAULT_POINTS)
-    return _summary(asyncio.run(run_campaign(spec, report_dir, _progress, place=place)))
+    with lab_place_of(args, report_dir / "place") as lab_place:  # --lg-tags: reserved for the run, then given back
+        place = lab_place or _place(args.place, args.rig, args.target, report_dir)
+        target = place.target_file if place else (args.target or DEFAULT_TARGETS_DIR / "virtual.toml")
+        if not target.is_file():
+            raise RigError(f"--target {target}: no such target file")
+        if args.swap_cuts is None:
+            args.swap_cuts = "time" if place else "flash-op"  # exact flash operations exist on the virtual board only
+        spec = CampaignSpec.from_args(args, target, DEFAULT_POINTS)
+        return _summary(asyncio.run(run_campaign(spec, report_dir, _progress, place=place,
+                                                 extra_params=lab_params(place))))
 
 
 def _place(name: str | None, rig_file: Path | None, target: Path | None, report_dir: Path):

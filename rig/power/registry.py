@@ -17,6 +17,7 @@ BACKENDS: dict[str, str] = {
     "process": "rig.power.process:ProcessPower",
     "manual": "rig.power.manual:ManualPower",
     "sim": "rig.power.sim:SimPower",
+    "relay": "rig.power.relay:RelayPower",
 }
 
 

@@ -8,13 +8,36 @@ a campaign costs seconds per cut.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from rig.probe.base import ProbeBase, ProbeError, image_format
 from rig.timeline import Timeline
 
 READ_CHUNK = 0x10000
+T = TypeVar("T")
+
+
+def _reconnecting(method: Callable[..., T]) -> Callable[..., T]:
+    """Once more on a fresh session when the old one died: a target that lost power since the session attached
+    (every power cut of a campaign) answers the old session with transfer errors until it attaches again."""
+
+    @functools.wraps(method)
+    def wrapper(self: "PyocdProbe", *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except ProbeError as exc:
+            from pyocd.core import exceptions
+
+            lost = isinstance(exc.__cause__, (exceptions.TransferError, exceptions.ProbeDisconnected)) \
+                and not isinstance(exc.__cause__, exceptions.TransferFaultError)
+            if not lost or self._session is None:
+                raise
+            self.close()
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class PyocdProbe(ProbeBase):
@@ -58,12 +81,19 @@ class PyocdProbe(ProbeBase):
         from pyocd.core.helpers import ConnectHelper
 
         try:
-            candidates = ConnectHelper.get_all_connected_probes(blocking=False, print_wait_message=False)
-        except Exception as exc:  # noqa: BLE001 - libusb missing, permissions
+            # The id goes to pyocd's search: a `remote:HOST:PORT` probe (a `pyocd server`, e.g. on a labgrid
+            # exporter) exists only when asked for by name; USB probes are listed and filtered by it.
+            candidates = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=self.unique_id,
+                                                                print_wait_message=False)
+        except Exception as exc:  # noqa: BLE001 - libusb missing, permissions, a remote id pyocd cannot parse
             raise ProbeError(f"cannot list debug probes: {exc} (udev rules installed? see hardware/99-rig.rules)") from exc
         exact = [p for p in candidates if p.unique_id == self.unique_id]
         if exact:
             return exact[0]
+        if self.unique_id.startswith("remote:") and len(candidates) == 1:
+            return candidates[0]  # "remote:HOST" names the server's default port: pyocd spells the id with it
+        if not candidates:
+            candidates = ConnectHelper.get_all_connected_probes(blocking=False, print_wait_message=False)
         listed = ", ".join(f"{p.unique_id} ({p.product_name})" for p in candidates) or "none"
         raise ProbeError(f"no probe with id {self.unique_id} for place {self.name or '?'}; connected: {listed}")
 
@@ -91,6 +121,7 @@ class PyocdProbe(ProbeBase):
     def _target(self) -> Any:
         return self.session().board.target
 
+    @_reconnecting
     def program(self, path: Path, address: int | None = None) -> None:
         from pyocd.flash.file_programmer import FileProgrammer
 
@@ -110,6 +141,7 @@ class PyocdProbe(ProbeBase):
             raise ProbeError(f"programming {path} through probe {self.unique_id} failed: {exc}") from exc
         self._event("program", file=str(path), address=address)
 
+    @_reconnecting
     def erase(self, address: int, length: int) -> None:
         from pyocd.flash.eraser import FlashEraser
 
@@ -121,6 +153,7 @@ class PyocdProbe(ProbeBase):
             raise ProbeError(f"erasing 0x{address:x}+0x{length:x} through probe {self.unique_id} failed: {exc}") from exc
         self._event("erase", address=address, length=length)
 
+    @_reconnecting
     def read(self, address: int, length: int, path: Path) -> None:
         target = self._target()
         data = bytearray()
@@ -133,6 +166,7 @@ class PyocdProbe(ProbeBase):
         Path(path).write_bytes(bytes(data))
         self._event("read", address=address, length=length, file=str(path))
 
+    @_reconnecting
     def reset(self, halt: bool = False) -> None:
         target = self._target()
         try:
@@ -141,6 +175,7 @@ class PyocdProbe(ProbeBase):
             raise ProbeError(f"reset through probe {self.unique_id} failed: {exc}") from exc
         self._event("reset", halt=halt)
 
+    @_reconnecting
     def halt(self) -> None:
         try:
             self._target().halt()

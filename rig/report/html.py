@@ -99,6 +99,8 @@ def _params(target: str, run: dict[str, Any]) -> str:
         ("cut points", f"{run.get('points', '?')}, spread {run.get('spread', '?')}, seed {run.get('seed', '?')}"),
         ("swap window", f"{run['swap_window_ms']} ms" if run.get("swap_window_ms") is not None else None),
         ("defects", ", ".join(map(str, run.get("defects") or [])) or "none"),
+        ("shards", ", ".join(f"{s.get('shard')} on {s.get('place')}" for s in run["shards"] if isinstance(s, dict))
+         if isinstance(run.get("shards"), list) else None),
         ("rig version", run.get("rig_version")),
         ("started", run.get("started")),
         ("finished", "complete" if run.get("complete") else f"stopped: {run.get('stopped') or 'unknown'}"),

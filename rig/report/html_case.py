@@ -35,6 +35,8 @@ def _violations(result: dict[str, Any]) -> str:
 def _plan_meta(result: dict[str, Any]) -> str:
     plan = result.get("plan") if isinstance(result.get("plan"), dict) else {}
     parts = [f"cut: {describe_cut(result.get('cut'))}", f"phase reached: {result.get('phase') or '-'}"]
+    if result.get("place"):  # a merged report of shards: which place ran the case
+        parts.insert(0, f"place: {result['place']} (shard {result.get('shard', '?')})")
     if plan:
         parts.append(f"seed {plan.get('seed')}")
         parts.append(f"power off {plan.get('off_time')} s")

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from rig.sim.control import SupervisorClient, SupervisorError
+from rig.sim.flash_controller import FLASH_CTL_BASE, FlashController
 from rig.sim.rtt import RttLayout, RttLog
 
 RAM_BASE, RAM_SIZE = 0x2000_0000, 0x1_0000
@@ -133,6 +134,7 @@ class CortexM4:
         self.power_epoch = 0  # bumped at every power change: a debug session does not survive one
         self.gone = False
         self._lock = threading.RLock()
+        self.flash_ctl = FlashController(self.erase, self.program, self._sram)
         self._power_on_reset()
 
     def _power_on_reset(self) -> None:
@@ -192,7 +194,7 @@ class CortexM4:
             self._check_local()
             if self.ram.contains(addr, length):
                 return self.ram.read(addr, length)
-            if PPB_BASE <= addr and addr + length <= PPB_END:
+            if PPB_BASE <= addr and addr + length <= PPB_END or self.flash_ctl.contains(addr, length):
                 start = addr & ~3
                 words = b"".join(self._read_word(a).to_bytes(4, "little") for a in range(start, addr + length, 4))
                 return words[addr - start:addr - start + length]
@@ -206,7 +208,7 @@ class CortexM4:
             if self.ram.contains(addr, len(data)):
                 self.ram.write(addr, data)
                 return
-            if PPB_BASE <= addr and addr + len(data) <= PPB_END:
+            if PPB_BASE <= addr and addr + len(data) <= PPB_END or self.flash_ctl.contains(addr, len(data)):
                 for word_addr in range(addr & ~3, addr + len(data), 4):
                     lo, hi = max(addr, word_addr), min(addr + len(data), word_addr + 4)
                     if hi - lo == 4:
@@ -237,6 +239,8 @@ class CortexM4:
     # --- the private peripheral bus ---------------------------------------
 
     def _read_word(self, addr: int, for_write: bool = False) -> int:
+        if self.flash_ctl.contains(addr, 4):
+            return self.flash_ctl.read_word(addr - FLASH_CTL_BASE)
         for base, ids in ID_REGISTERS.items():
             if base <= addr < base + 0x1000 and (addr - base) in ids:
                 return ids[addr - base]
@@ -261,7 +265,9 @@ class CortexM4:
         return self.stored.get(addr, 0)
 
     def _write_word(self, addr: int, value: int) -> None:
-        if addr == DHCSR:
+        if self.flash_ctl.contains(addr, 4):
+            self.flash_ctl.write_word(addr - FLASH_CTL_BASE, value, BusFault, Unpowered)
+        elif addr == DHCSR:
             self._write_dhcsr(value)
         elif addr == AIRCR:
             self._write_aircr(value)
@@ -360,3 +366,7 @@ class CortexM4:
 
     def program(self, addr: int, data: bytes) -> None:
         self._supervisor("program", addr=addr, data=data)
+
+    def _sram(self, addr: int, length: int) -> bytes | None:
+        """SRAM bytes for the flash controller's PROGRAM (None when the range is not all SRAM)."""
+        return self.ram.read(addr, length) if self.ram.contains(addr, length) else None

@@ -2,7 +2,10 @@
 
 A real target type carries a flash algorithm that pyocd loads into RAM and runs
 on the core. The virtual board has no core to run it, so its Flash class sends
-erase and program straight to the supervisor's flash file; everything around it
+erase and program straight to the supervisor's flash file when the probe is the
+rig's own (in this process), and otherwise (a `pyocd server` probe reached as
+`remote:HOST:PORT`) stages the data in SRAM and drives the board's flash
+controller registers (rig.sim.flash_controller); everything around it
 (FileProgrammer, FlashBuilder's sector analysis, `pyocd flash`, `pyocd erase`)
 is pyocd's own code. The map is the board's: flash geometry from the
 supervisor's `info` (the target file the board was started with), else from
@@ -40,12 +43,9 @@ class SupervisorFlash(Flash):
         return True
 
     def _core(self) -> Any:
-        probe = self.target.session.probe
-        core = getattr(probe, "core", None)
-        if core is None:
-            raise exceptions.FlashFailure("rig_virtual flash is programmed only through a rig virtual-board probe "
-                                          f"(this session's probe is {probe!r})")
-        return core
+        """The in-process board model, or a stand-in that drives the flash controller over the memory bus."""
+        core = getattr(self.target.session.probe, "core", None)
+        return core if core is not None else ControllerFlash(self.target)
 
     def init(self, operation: Any, address: int | None = None, clock: int = 0, reset: bool = False) -> None:
         current = getattr(self.target.session.context_state, "current_flash_algo", None)
@@ -90,6 +90,37 @@ class SupervisorFlash(Flash):
             raise exceptions.FlashProgramFailure(f"program failed: {exc}", address=address) from None
 
     program_phrase = program_page
+
+
+class ControllerFlash:
+    """Erase and program through the flash controller's registers: works over any probe, remote ones too."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def _command(self, command: int, addr: int, length: int, src: int = 0) -> None:
+        from rig.sim import flash_controller as fc
+
+        base = fc.FLASH_CTL_BASE
+        self.target.write_memory_block32(base + fc.ADDR, [addr, length, src])
+        self.target.write32(base + fc.CMD, command)
+        if self.target.read32(base + fc.STAT) & fc.STAT_ERROR:
+            errno = self.target.read32(base + fc.ERRNO)
+            self.target.write32(base + fc.STAT, fc.STAT_ERROR)
+            raise DebugAccessError(f"flash controller: {fc.error_text(errno)} at 0x{addr:08x}+{length}")
+
+    def erase(self, addr: int, length: int) -> None:
+        from rig.sim.flash_controller import CMD_ERASE
+
+        self._command(CMD_ERASE, addr, length)
+
+    def program(self, addr: int, data: bytes) -> None:
+        from rig.sim.flash_controller import BUFFER_BASE, BUFFER_SIZE, CMD_PROGRAM
+
+        for offset in range(0, len(data), BUFFER_SIZE):
+            chunk = list(data[offset:offset + BUFFER_SIZE])  # pyocd passes lists of ints (a remote probe sends JSON)
+            self.target.write_memory_block8(BUFFER_BASE, chunk)
+            self._command(CMD_PROGRAM, addr + offset, len(chunk), BUFFER_BASE)
 
 
 def board_flash_geometry(session: Any) -> dict[str, int]:
