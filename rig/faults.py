@@ -13,6 +13,7 @@ from typing import Any
 from rig.errors import RigError
 
 CUT_KINDS = ("block", "state", "after-execute", "console", "flash-op")
+NESTED_KINDS = ("flash-op", "after-power-on")  # where a second cut may land: in the recovery boot
 NET_KINDS = ("drop-block", "delay-block", "restart-server", "lose-dtls-session")
 
 
@@ -25,6 +26,7 @@ class Cut:
     after-execute: `delay_ms` after the Execute of /5/0/2 was answered
     console: when a console line matches `pattern`
     flash-op: at flash operation `flash_op` (virtual board only), whole or `torn`
+    after-power-on: `delay_ms` after the recovery's power-on (only as a plan's nested `then` cut)
     """
 
     kind: str
@@ -45,7 +47,15 @@ class Cut:
             return f"cut {self.delay_ms:g} ms after Execute"
         if self.kind == "console":
             return f"cut when the log matches /{self.pattern}/"
+        if self.kind == "after-power-on":
+            return f"cut {self.delay_ms:g} ms after the recovery's power-on"
         return f"cut at flash operation {self.flash_op}{' (torn)' if self.torn else ''}"
+
+    def describe_nested(self) -> str:
+        """The second cut of a nested plan, as the tail of the first one's description."""
+        if self.kind == "flash-op":
+            return f"then at flash operation {self.flash_op} of the recovery boot{' (torn)' if self.torn else ''}"
+        return f"then {self.delay_ms:g} ms after the recovery's power-on"
 
 
 @dataclass(frozen=True)
@@ -57,11 +67,19 @@ class NetworkFault:
 
 @dataclass(frozen=True)
 class FaultPlan:
+    """`then`: a second cut during the recovery boot after `cut` (a nested plan: an interrupted resume)."""
+
     name: str
     cut: Cut | None = None
     network: tuple[NetworkFault, ...] = ()
     off_time: float = 0.2
     seed: int = 0
+    then: Cut | None = None
+
+    def describe(self, blocks_total: int | None = None) -> str:
+        if self.cut is None:
+            return "no cut"
+        return self.cut.describe(blocks_total) + (f", {self.then.describe_nested()}" if self.then else "")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,7 +87,7 @@ class FaultPlan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FaultPlan":
         try:
-            cut = data.get("cut")
+            cut, then = data.get("cut"), data.get("then")
             network = tuple(NetworkFault(**n) for n in data.get("network", ()))
             plan = cls(
                 name=str(data["name"]),
@@ -77,6 +95,7 @@ class FaultPlan:
                 network=network,
                 off_time=float(data.get("off_time", 0.2)),
                 seed=int(data.get("seed", 0)),
+                then=Cut(**then) if then else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RigError(f"fault plan {data!r} is malformed: {exc}") from None
@@ -86,6 +105,9 @@ class FaultPlan:
     def validate(self) -> None:
         if self.cut is not None and self.cut.kind not in CUT_KINDS:
             raise RigError(f"fault plan {self.name!r}: cut kind {self.cut.kind!r} is not one of {', '.join(CUT_KINDS)}")
+        if self.then is not None and (self.cut is None or self.then.kind not in NESTED_KINDS):
+            raise RigError(f"fault plan {self.name!r}: a nested cut needs a first cut and is one of "
+                           f"{', '.join(NESTED_KINDS)}, not {self.then.kind!r}")
         for fault in self.network:
             if fault.kind not in NET_KINDS:
                 raise RigError(f"fault plan {self.name!r}: network fault {fault.kind!r} is not one of {', '.join(NET_KINDS)}")
@@ -103,6 +125,40 @@ def even_block_cuts(blocks_total: int, points: int, seed: int = 0, prefix: str =
     else:
         nums = sorted({round(i * (blocks_total - 1) / (points - 1)) for i in range(points)})
     return [FaultPlan(f"{prefix}-block-{n:05d}", Cut("block", block=n), seed=seed) for n in nums]
+
+
+def check_block_cuts(plans: list[FaultPlan], blocks_total: int, block_size: int) -> None:
+    """Refuse, before anything runs, a plan that cuts at a block the transfer does not have."""
+    for plan in plans:
+        if plan.cut is not None and plan.cut.kind == "block" and plan.cut.block >= blocks_total:
+            raise RigError(f"fault plan {plan.name!r}: block {plan.cut.block} is past the last block of the transfer "
+                           f"(blocks 0..{blocks_total - 1} at {block_size} bytes): it could never fire")
+
+
+def nested_cuts(swap_ops: int | None, window_ms: float, points: int, seed: int = 0) -> list[FaultPlan]:
+    """`points` plans that cut inside the swap and again inside the recovery boot that resumes it.
+
+    With `swap_ops` (the virtual board): the first cut at a flash op spread over the swap, the
+    second at the op half way through what is left for the resume to do. Else by time: a cut in
+    the swap window after Execute, then half the rest of the window after the recovery's power-on.
+    """
+    if points <= 0:
+        return []
+    plans = []
+    if swap_ops:
+        step = swap_ops / min(points, swap_ops)
+        for first in sorted({min(swap_ops - 1, max(1, int((i + 0.5) * step))) for i in range(min(points, swap_ops))}):
+            second = max(1, (swap_ops - first) // 2)
+            plans.append(FaultPlan(f"nested-op-{first:05d}-then-{second:05d}", Cut("flash-op", flash_op=first),
+                                   seed=seed, then=Cut("flash-op", flash_op=second)))
+        return plans
+    step = window_ms / points
+    for i in range(points):
+        first = round((i + 0.5) * step, 1)
+        second = round(max(1.0, (window_ms - first) / 2), 1)
+        plans.append(FaultPlan(f"nested-{int(first):05d}ms-then-{int(second):05d}ms", Cut("after-execute", delay_ms=first),
+                               seed=seed, then=Cut("after-power-on", delay_ms=second)))
+    return plans
 
 
 def state_cuts(states: tuple[int, ...] = (1, 2, 3), seed: int = 0) -> list[FaultPlan]:

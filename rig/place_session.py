@@ -22,12 +22,15 @@ from rig.campaign.session import PlaceSession
 from rig.config import DEFAULT_TARGETS_DIR, BackendConfig, Place, fill, load_place, place_from_target
 from rig.errors import RigError
 from rig.lwm2m.profile import Profile
+from rig.lwm2m.start_state import StartState
+from rig.lwm2m.transmission import CoapTiming
 from rig.place_lock import PlaceLock
 from rig.timeline import Timeline
 
 RIG_FILE_ENV = "RIG_FILE"
 DEFAULT_RIG_FILE = Path("rig.toml")
 LWM2M_PORT = 5683
+DOWNLOAD_TIMEOUT = 120.0  # s a whole download may take on a board (at least the client's connection-lost wait)
 # Power backends whose state outlives the rig process (a hub port, the virtual board's supervisor,
 # a person): `rig power on` may leave them on. A GPIO pin or a child process dies with the command.
 PERSISTENT_POWER = ("command", "sim", "manual")
@@ -256,12 +259,16 @@ async def open_place_session(
         await server.start()
         try:
             bench = build_bench(fill_server(place, host, port), timeline, work_dir)
+            timing = CoapTiming.from_target(place.target, str(place.target_file))
             try:
                 yield PlaceSession(
                     name=place.name, endpoint=place.lwm2m.endpoint, layout=place.layout,
                     profile=Profile.from_target(place.target, str(place.target_file)),
                     boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
                     server=server, timeline=timeline, pull_scheme=scheme,
+                    timing=timing, start=StartState.from_target(place.target, str(place.target_file)),
+                    # a download a correct client is still retrying is not stuck before its EXCHANGE_LIFETIME is over
+                    download_timeout=max(DOWNLOAD_TIMEOUT, timing.connection_lost_wait),
                 )
             except BaseException:
                 with contextlib.suppress(Exception):  # report the error that ended the session, not a closing one

@@ -3,6 +3,9 @@
 `pytest --rig-target FILE` or `--rig-place NAME [--rig-file rig.toml]` picks the
 board the fixtures drive; without either they bring up the virtual board, so
 the same test file runs in nightly CI on hardware and on a laptop without.
+`expect_pass(result)` turns a case's outcome into pytest's: a skip is a pytest
+skip with its reason (never a pass), a fail or an error fails the test with the
+case's one-line verdict (an error saying it is the rig's, not the device's).
 """
 
 from __future__ import annotations
@@ -28,6 +31,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rig-sim-defect", action="append", default=[], help="switch on a virtual-board defect")
     group.addoption("--rig-base-image", type=Path, default=None, help="your signed image each case starts from (hardware)")
     group.addoption("--rig-new-image", type=Path, default=None, help="your signed image to update to (hardware)")
+
+
+def expect_pass(result: Any) -> None:
+    """pass: return; skip: pytest.skip(reason); fail / error: pytest.fail(the case's message)."""
+    if result.outcome == "pass":
+        return
+    if result.outcome == "skip":
+        pytest.skip(result.message or "skipped")
+    if result.outcome == "error":
+        pytest.fail(f"RIG ERROR (the rig could not do this case, not the device's fault): {result.error or result.message}",
+                    pytrace=False)
+    pytest.fail(result.message or f"{result.outcome}: {result.violations}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

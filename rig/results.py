@@ -15,7 +15,7 @@ class Violation:
 @dataclass
 class CaseResult:
     name: str
-    outcome: str  # "pass" | "fail" | "error"
+    outcome: str  # "pass" | "fail" | "error" | "skip" (rig.verdict.outcome decides)
     phase: str | None = None  # the phase the device had actually reached when the power went
     cut: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
@@ -29,7 +29,8 @@ class CaseResult:
     flash_verdict: str | None = None
     console_log: str | None = None
     timeline_file: str | None = None
-    flash_dump: str | None = None
+    flash_dump: str | None = None  # cases/NAME/flash/slots.txt: raw dumps beside it (fail and error only)
+    flash: dict[str, Any] | None = None  # the decoded slots of that dump (rig.campaign.flash_evidence)
     message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -44,6 +44,7 @@ def test_every_defect_is_caught_by_the_standard_suite(tmp_path):
         assert report["run"]["defects"] == [defect]
         bad = [r for r in report["results"] if r["outcome"] != "pass"]
         assert bad and bad[-1]["violations"], (defect, report["results"][-1])
+        assert bad[-1]["outcome"] == "fail", (defect, bad[-1]["outcome"], bad[-1]["message"])  # the device's, not the rig's
         caught[defect] = bad[-1]["violations"][0]["rule"]
         if defect in FOCUS:
             general = [v["rule"] for v in bad[-1]["violations"] if ":" not in v["rule"]]

@@ -1,8 +1,9 @@
-"""A board that never comes back is a result ("error" with the reason), and the next case reflashes it over the probe.
+"""A board that never comes back is a fail with flash evidence, and the next case reflashes it over the probe.
 
 The update is an image that crashes on boot and the board has the no-revert
 defect: it crash-loops on the new image and never registers again, as a
-bricked field device would.
+bricked field device would. The rig itself worked (power switched, probe read
+the flash), so this is the device's failure, not an "error" of the rig.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rig.timeline import Timeline
 TARGET = DEFAULT_TARGETS_DIR / "virtual.toml"
 
 
-def test_bricked_board_is_an_error_and_the_next_case_recovers_it(tmp_path):
+def test_bricked_board_is_a_fail_with_flash_evidence_and_the_next_case_recovers_it(tmp_path):
     layout = load_target(TARGET).layout
     good = make_images(tmp_path / "firmware", layout, 16 * 1024)
     crash = sign_image(tmp_path / "firmware" / "crash-1.2.0.bin", layout, "1.2.0",
@@ -38,7 +39,12 @@ def test_bricked_board_is_an_error_and_the_next_case_recovers_it(tmp_path):
 
     asyncio.run(asyncio.wait_for(sweep(), 150))
     bricked, recovered = record.results
-    assert bricked.outcome == "error", bricked
-    assert "no-reregistration" in (bricked.error or "") or "did not" in (bricked.error or ""), bricked.error
+    assert bricked.outcome == "fail", bricked
+    assert bricked.violations[0].rule == "bricked-after-update", bricked.violations
+    assert "did not register again" in bricked.message and "flash: primary: 1.2.0" in bricked.message, bricked.message
+    assert bricked.flash["primary"]["version"].startswith("1.2.0") and bricked.flash_verdict, bricked.flash
+    flash = tmp_path / "cases" / "crash-image" / "flash"
+    assert {p.name for p in flash.iterdir()} == {"primary.bin", "secondary.bin", "scratch.bin", "slots.txt"}
+    assert bricked.flash_dump == "cases/crash-image/flash/slots.txt"
     assert recovered.outcome == "pass", recovered.message
     assert recovered.booted_version.startswith("1.1.0")

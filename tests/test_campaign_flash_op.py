@@ -2,7 +2,8 @@
 
 The swap's op count comes from a baseline case's timeline; cuts spread over it land
 inside the bootloader's work under any machine load, so the correct board passes
-every one and a board whose swap cannot resume fails one with a named rule.
+every one and a board whose swap cannot resume fails one with a named rule (the
+brick, with what the flash holds). A nested plan cuts the recovery boot again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rig.campaign.measure import swap_flash_ops
 from rig.campaign.virtual_place import virtual_place
 from rig.config import load_target
 from rig.errors import RigError
-from rig.faults import Cut, FaultPlan, flash_op_cuts
+from rig.faults import Cut, FaultPlan, flash_op_cuts, nested_cuts
 from rig.timeline import Timeline
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
@@ -62,7 +63,8 @@ def test_flash_op_cut_needs_the_virtual_board():
         asyncio.run(arm())
 
 
-async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_points: int, boot_timeout: float | None = None):
+async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_points: int, boot_timeout: float | None = None,
+                    nested: int = 0):
     target = load_target(TARGET)
     firmware = tmp / "firmware"
     images = await asyncio.to_thread(make_images, firmware, target.layout, 32 * 1024)
@@ -75,6 +77,7 @@ async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_point
         total = swap_flash_ops(timeline.events()[first:], session.endpoint)
         assert total is not None and total > 20, f"no swap op count in the baseline's timeline ({total})"
         plans = flash_op_cuts(total, points, seed=1) + flash_op_cuts(total, torn_points, seed=2, torn=True)
+        plans += nested_cuts(total, 0.0, nested, seed=3)
         results = []
         for plan in plans:
             mark = len(timeline)
@@ -103,5 +106,22 @@ def test_swap_not_resumable_fails_a_flash_op_case_with_a_named_rule(tmp_path):
     assert all(len(cuts) == 1 for _, _, cuts in results), "every plan must actually cut"
     failed = [r for _, r, _ in results if r.outcome != "pass"]
     assert failed, [r.message for _, r, _ in results]
-    assert all(r.violations and r.violations[0].rule for r in failed)
-    assert "no-reregistration" in {v.rule for r in failed for v in r.violations}
+    assert all(r.outcome == "fail" and r.violations and r.violations[0].rule for r in failed)
+    bricked = [r for r in failed if r.violations[0].rule == "bricked-after-cut"]
+    assert bricked, [r.message for r in failed]
+    for r in bricked:  # the evidence: what the flash holds, read through the probe after the board stayed dark
+        assert r.flash_verdict and r.flash["resume_pending"], r.flash
+        assert "did not register again" in r.message and "flash: primary:" in r.message, r.message
+
+
+def test_nested_cut_interrupts_the_resume_and_the_correct_board_still_recovers(tmp_path):
+    baseline, total, results, timeline = asyncio.run(_campaign(tmp_path, (), 0, 0, nested=1))
+    assert baseline.outcome == "pass", baseline
+    [(plan, result, cuts)] = results
+    assert plan.then is not None and plan.name.startswith("nested-op-")
+    assert result.outcome == "pass", (result.message, result.violations)
+    assert result.booted_version.startswith("1.1.0") and result.update_result == 1, result
+    assert [c.data.get("nested", False) for c in cuts] == [False, True], [c.data for c in cuts]
+    assert cuts[1].data["phase"] == "recovering" and cuts[1].data["why"] == f"flash op {plan.then.flash_op}"
+    lines = [e.data["line"] for e in timeline.events() if e.kind == "console"]
+    assert sum("power cut at flash op" in line for line in lines) >= 2

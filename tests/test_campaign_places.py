@@ -29,6 +29,24 @@ def test_power_cut_suite_on_a_host_process_target(tmp_path):
     assert report["results"][1]["phase"] == "downloading"
 
 
+def test_download_cuts_are_numbered_in_the_block_size_the_client_asks_for(tmp_path):
+    """The client chooses the Block2 size of a pull: this one asks for 1024 bytes while the rig would serve 512.
+    The baseline records it, and download cuts are numbered in those blocks (block 4 of 9, not 8 of 17)."""
+    target = tmp_path / "host_sim_1k.toml"
+    target.write_text((TARGETS / "host_sim.toml").read_text().replace('"--lifetime", "30"]',
+                                                                       '"--lifetime", "30", "--block-size", "1024"]'))
+    out = tmp_path / "R"
+    proc = rig_run("power-cut", "--target", str(target), "--points", "2", "--image-size", "8K",
+                   "--block-size", "512", "--report-dir", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert (report["run"]["download_block_size"], report["run"]["download_block_size_from"]) == (1024, "client")
+    cuts = [r for r in report["results"] if (r["cut"] or {}).get("kind") == "block"]
+    assert [r["cut"]["block"] for r in cuts] == [4]
+    assert cuts[0]["outcome"] == "pass" and cuts[0]["phase"] == "downloading", cuts
+    assert "cut at block 4 of 9" in cuts[0]["message"]
+
+
 def test_rig_file_place_runs_through_the_registries(tmp_path):
     rig_file = tmp_path / "rig.toml"
     rig_file.write_text(

@@ -32,16 +32,20 @@ def test_rig_run_passes_and_writes_reports(tmp_path):
     signed = {r["name"]: r for r in report["results"]}
     for name in ("conf-779-wrong-key", "conf-779-downgrade"):  # the board checks the run's test key
         assert not (signed[name]["plan"] or {}).get("skipped") and signed[name]["update_result"] == 8
-    for r in report["results"]:
-        assert r["outcome"] == "pass", r
+    for r in report["results"]:  # a case that does not apply to the virtual board is a skip, never a pass
+        assert r["outcome"] == ("skip" if (r["plan"] or {}).get("skipped") else "pass"), r
         assert (out / r["console_log"]).is_file() and (out / r["timeline_file"]).is_file()
+    skipped = [r["name"] for r in report["results"] if r["outcome"] == "skip"]
+    assert "conf-774-out-of-memory" in skipped and report["summary"]["skip"] == len(skipped)
+    assert f"{len(names) - len(skipped)} passed, 0 failed, 0 errors, {len(skipped)} skipped" in proc.stdout
     for r in report["results"][:5]:
         assert r["booted_version"].startswith("1.1.0") and r["update_result"] == 1 and r["state"] == 0
     cut_cases = [r for r in report["results"] if r["cut"]]
     assert all(r["phase"] in ("downloading", "downloaded", "updating", "rebooted") for r in cut_cases)
     assert [r["phase"] for r in cut_cases if r["cut"]["kind"] == "flash-op"][0] == "updating"
     suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
-    assert suite.get("tests") == str(len(names)) and suite.get("failures") == "0"
+    assert suite.get("tests") == str(len(names)) and suite.get("failures") == "0" and suite.get("errors") == "0"
+    assert suite.get("skipped") == str(len(skipped)) and len(suite.findall("testcase/skipped")) == len(skipped)
     assert "<svg" in (out / "report.html").read_text() and "report.html" in proc.stdout
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import threading
 import time
 
+from proc_helpers import all_gone, descendants
 from rig.campaign.images import make_images
 from rig.campaign.runner import RunRecord, run_cases
 from rig.campaign.virtual_place import virtual_place
@@ -20,32 +20,6 @@ from rig.faults import Cut, FaultPlan
 from rig.timeline import Timeline
 
 TARGET = DEFAULT_TARGETS_DIR / "virtual.toml"
-
-
-def _descendants(root: int) -> set[int]:
-    """Every process below `root` (the supervisor's zygote and MCU live in sessions of their own)."""
-    parent_of = {}
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    parent_of[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    found, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, ppid in parent_of.items() if ppid in frontier} - found
-        found |= frontier
-    return found
-
-
-def _all_gone(pids: set[int], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not [p for p in pids if os.path.exists(f"/proc/{p}") and "Z" not in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1][:3]]:
-            return True
-        threading.Event().wait(0.1)  # polling /proc: no event tells us another session's process exited
-    return False
 
 
 def test_unplugged_board_ends_later_cases_as_errors_and_the_sweep_goes_on(tmp_path):
@@ -59,7 +33,7 @@ def test_unplugged_board_ends_later_cases_as_errors_and_the_sweep_goes_on(tmp_pa
     async def sweep() -> float:
         async with virtual_place(TARGET, tmp_path, images.base.parent, images.base, Timeline()) as session:
             await run_cases(session, plans[:1], images, record, "pull", 512)
-            tree.update(_descendants(session.board.proc.pid))
+            tree.update(descendants(session.board.proc.pid))
             os.killpg(session.board.proc.pid, signal.SIGKILL)
             session.board.proc.wait(timeout=10)
             t0 = time.monotonic()
@@ -68,7 +42,7 @@ def test_unplugged_board_ends_later_cases_as_errors_and_the_sweep_goes_on(tmp_pa
 
     took = asyncio.run(asyncio.wait_for(sweep(), 120))
     assert len(tree) >= 2, tree  # zygote + MCU
-    assert _all_gone(tree), "the MCU outlived its supervisor (an orphan board still on the network)"
+    assert all_gone(tree), "the MCU outlived its supervisor (an orphan board still on the network)"
     outcomes = [(r.name, r.outcome) for r in record.results]
     assert outcomes == [("baseline-no-cut", "pass"), ("download-block-00005", "error"), ("download-block-00010", "error")]
     for r in record.results[1:]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from cmd_helpers import HOST_SIM, make_image, one_line_error, rig, sim_board
 from rig.netutil import free_udp_pair
+from rig.sim.defects import IMAGE_MARKERS
 
 
 @pytest.mark.parametrize("how", [["--pull"], ["--push", "--block-size", "1024"]], ids=["pull", "push"])
@@ -51,6 +54,24 @@ def test_update_that_fails_exits_1(tmp_path):
     done = rig("update", str(bad), *place, cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "updated:" not in done.stdout
+    # The end names the Update Result and the State, not just "failed"
+    assert "FAILED: the update ended in failure: State 0 (Idle), Update Result 5 (integrity check failed)" \
+        in done.stdout, done.stdout
+
+
+def test_update_stops_waiting_when_the_host_process_exits(tmp_path):
+    """An image that crashes on boot ends a host-process client (no supervisor restarts it): the rig says so
+    at once instead of waiting out its update and boot timeouts for a registration that cannot come."""
+    place = ["--target", str(HOST_SIM), "--work-dir", str(tmp_path / "w")]
+    assert rig("flash", str(make_image(tmp_path, "1.0.0")), *place, cwd=tmp_path).returncode == 0
+    crash = make_image(tmp_path, "2.0.0", seed=2, marker=IMAGE_MARKERS["crash"])
+    started = time.monotonic()
+    done = rig("update", str(crash), *place, cwd=tmp_path)
+    took = time.monotonic() - started
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Execute /5/0/2: 2.04" in done.stdout and "the target's process exited (status 70)" in done.stdout, \
+        done.stdout
+    assert took < 30, f"rig update waited {took:.0f} s after the client process had exited"
 
 
 def test_update_bad_input_is_one_line(tmp_path, monkeypatch):

@@ -40,9 +40,9 @@ def test_missing_needs_give_the_reason():
     assert missing(case({"object5-1.1"}), set(), {}) == "the target lacks 'object5-1.1'"
 
 
-def test_skipped_is_a_pass_that_says_why():
+def test_skipped_is_a_skip_that_says_why():
     result = skipped(case(set()), "no reason at all")
-    assert result.outcome == "pass" and result.plan == {"conformance": "999", "title": "A title", "skipped": "no reason at all"}
+    assert result.outcome == "skip" and result.plan == {"conformance": "999", "title": "A title", "skipped": "no reason at all"}
     assert result.name == "conf-999-slug" and result.message == "skipped: no reason at all"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -61,10 +62,11 @@ def test_every_case_runs_in_order_with_its_name_plan_and_files(correct):
 
 def test_correct_board_passes_every_case(correct):
     results = by_name(correct)
-    bad = {n: [(v.rule, v.detail) for v in r.violations] for n, r in results.items() if r.outcome != "pass"}
+    bad = {n: [(v.rule, v.detail) for v in r.violations] for n, r in results.items() if r.outcome not in ("pass", "skip")}
     assert not bad
     for result in results.values():
-        if not (result.plan or {}).get("skipped") and result.outcome == "pass":
+        assert (result.outcome == "skip") == bool((result.plan or {}).get("skipped")), result  # a skip is never a pass
+        if result.outcome == "pass":
             assert result.state is not None and result.update_result is not None, result
 
 
@@ -78,13 +80,20 @@ def test_signature_cases_are_skipped_without_the_boards_key(correct):
     # The full rig run gives the board a per-run key and runs them (test_campaign_run); here the board has none.
     for name in ("conf-779-wrong-key", "conf-779-downgrade"):
         result = by_name(correct)[name]
-        assert result.outcome == "pass" and "key this target's bootloader trusts" in result.plan["skipped"]
+        assert result.outcome == "skip" and "key this target's bootloader trusts" in result.plan["skipped"]
 
 
-def test_774_is_skipped_with_its_reason(correct):
+def test_774_is_skipped_with_its_reason_in_report_json_and_junit(correct):
     result = by_name(correct)["conf-774-out-of-memory"]
-    assert result.outcome == "pass" and "out-of-memory" in result.plan["skipped"]
+    assert result.outcome == "skip" and "out-of-memory" in result.plan["skipped"]
     assert result.message.startswith("skipped: ")
+    report = json.loads((correct.report_dir / "report.json").read_text())
+    [row] = [r for r in report["results"] if r["name"] == "conf-774-out-of-memory"]
+    assert row["outcome"] == "skip" and report["summary"]["skip"] >= 1
+    assert [c["outcome"] for c in report["conformance"] if c["id"] == "774"] == ["skip"]
+    junit = ET.parse(correct.report_dir / "junit.xml").getroot()
+    [case] = [c for c in junit.iter("testcase") if c.get("name") == "conf-774-out-of-memory"]
+    assert case.find("skipped").get("message").startswith("skipped: ")
 
 
 def test_observe_resume_and_failed_install_evidence(correct):

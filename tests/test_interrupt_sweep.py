@@ -118,8 +118,9 @@ def test_signal_mid_case_powers_the_board_off_and_writes_a_partial_report(tmp_pa
     assert (interrupted / "timeline.jsonl").is_file() and (interrupted / "console.log").is_file()
     for r in report["results"]:
         assert (out / r["console_log"]).is_file() and (out / r["timeline_file"]).is_file()
-    suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
-    assert suite.get("tests") == str(len(names))
+    suite = ET.parse(out / "junit.xml").getroot().find("testsuite")  # the cases not run are there, and it is red
+    assert suite.get("tests") == str(len(names) + len(run["not_run"]) + 1) and int(suite.get("errors")) >= 1
+    assert stopped_in.group(1) in run["not_run"]
     timeline = [json.loads(line) for line in (out / "timeline.jsonl").read_text().splitlines()]
     last_case = max(i for i, e in enumerate(timeline) if e["kind"] == "case-start")
     safe = [e for e in timeline[last_case:] if e["kind"] == "power" and e["data"].get("reason") == "safe-state"]

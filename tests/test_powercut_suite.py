@@ -12,6 +12,7 @@ import pytest
 
 from rig.campaign.pytest_place import suite_plans
 from rig.faults import Cut, FaultPlan
+from rig.pytest_plugin import expect_pass
 
 DOWNLOAD_POINTS = 3
 SWAP_POINTS = 3
@@ -36,14 +37,14 @@ def test_update_survives_a_power_cut(rig_campaign, plans, case):
     plan = _plan(plans, case)
     result = (next(r for r in rig_campaign.record.results if r.name == case) if plan is None
               else rig_campaign.run(plan))
-    assert result.outcome == "pass", result.message
+    expect_pass(result)
     assert result.update_result == 1 and result.state == 0
 
 
 @pytest.mark.parametrize("state", [2, 3])
 def test_update_survives_a_cut_at_a_state_change(rig_campaign, plans, state):
     result = rig_campaign.run(FaultPlan(f"state-{state}", Cut("state", state=state)))
-    assert result.outcome == "pass", result.message
+    expect_pass(result)
     assert result.phase in ("downloaded", "updating"), result.phase
 
 

@@ -28,6 +28,23 @@ def test_rig_target_option_drives_the_suite_on_that_target(tmp_path):
     assert report["target"] == "host_sim" and report["run"]["target_file"].endswith("host_sim.toml")
     assert [r["name"] for r in report["results"]][:1] == ["baseline-no-cut"]
     assert all(r["outcome"] == "pass" for r in report["results"])
+    assert report["run"]["complete"] is True  # the session closed the place: its last write marks the report whole
+
+
+def test_expect_pass_maps_each_outcome_to_pytests_own():
+    import pytest
+
+    from rig.pytest_plugin import expect_pass
+    from rig.results import CaseResult, Violation
+
+    expect_pass(CaseResult("a", "pass"))
+    with pytest.raises(pytest.skip.Exception, match="skipped: push only"):
+        expect_pass(CaseResult("b", "skip", message="skipped: push only"))
+    with pytest.raises(pytest.fail.Exception, match=r"^\[bricked-after-cut\] never came back"):
+        expect_pass(CaseResult("c", "fail", violations=[Violation("bricked-after-cut", "x")],
+                               message="[bricked-after-cut] never came back"))
+    with pytest.raises(pytest.fail.Exception, match="RIG ERROR .* rig error \\(power: relay stuck\\)"):
+        expect_pass(CaseResult("d", "error", error="rig error (power: relay stuck)"))
 
 
 def test_a_bad_rig_option_fails_the_session_with_one_line(tmp_path):

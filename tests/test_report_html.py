@@ -294,3 +294,30 @@ def test_png_script_usage_and_missing_file(tmp_path):
     proc = subprocess.run(["sh", script, str(tmp_path / "x.html"), str(tmp_path / "x.png")], capture_output=True,
                           text=True, timeout=30)
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_a_brick_shows_what_the_flash_holds_and_a_skip_is_its_own_colour(tmp_path):
+    flash = {"words": "primary: 1.0.0 hash mismatch, secondary: 1.1.0 intact, scratch: swap status at idx 3 state 1",
+             "primary": {"state": "bad-hash", "version": "1.0.0+0", "hash_ok": False,
+                         "trailer": {"magic": "good", "image_ok": "unset", "copy_done": "unset", "swap_info": "0x02",
+                                     "swap_type": "test", "status": {"idx": 3, "state": 1, "entries": 8}}},
+             "secondary": {"state": "intact", "version": "1.1.0+0", "hash_ok": True, "trailer": {"status": None}},
+             "next_boot": "resume test swap (status in primary stops at idx 3 state 1)"}
+    bricked = _case("swap-op-00040", "fail", "updating", {"kind": "flash-op", "flash_op": 40}, flash=flash,
+                    flash_dump="cases/swap-op-00040/flash/slots.txt",
+                    violations=[{"rule": "bricked-after-cut", "detail": "did not register again"}])
+    skipped = _case("conf-774-out-of-memory", "skip", None, None, message="skipped: no 'out-of-memory' package")
+    directory = _write(tmp_path, [bricked, skipped])
+    body = json.loads((directory / "report.json").read_text())
+    body["run"].update(complete=False, not_run=["conf-775-connection-lost"], not_planned_yet=2)
+    (directory / "report.json").write_text(json.dumps(body))
+    doc = parse(write_html_report(directory))
+    section = next(s for s in sections(doc).values() if "swap-op-00040" in s.attrs["id"])
+    pre = section.find_all("pre", "flash")[0].text()
+    assert "primary   1.0.0+0 bad-hash; magic good" in pre and "status idx 3 state 1" in pre
+    assert "next boot: resume test swap" in pre and flash["words"] in section.text()
+    assert any(a.attrs.get("href") == "cases/swap-op-00040/flash/slots.txt" for a in section.find_all("a"))
+    assert [r.attrs["class"] for _, r in matrix_rows(doc) if "conf-774" in r.text()] == ["case-row outcome-skip"]
+    counts = doc.find_all("div", "counts")[0].text()
+    assert "1 fail" in counts and "1 skip" in counts and "3 not run" in counts and "0 pass" in counts
+    assert "not run: conf-775-connection-lost" in doc.find_all("p", "stopped")[0].text()

@@ -1,27 +1,36 @@
 """One case: known start, an update with a fault plan, recovery, completion, verdict.
 
-Whatever happens (a brick, a hang, a bug in the device), the case ends with a
-CaseResult and the power in a known state; only the rig's own bugs propagate.
+Whatever happens (a brick, a hang, a bug in the device, a probe that gives up),
+the case ends with a CaseResult and the power in a known state; only the rig's
+own bugs propagate. The outcome comes from rig.verdict.outcome.decide; a case
+that does not pass gets its flash read, saved and decoded (rig.campaign.flash_evidence),
+and a board that does not come back is a fail with that evidence whenever the
+rig itself worked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rig.campaign import versions
+from rig.campaign.case_words import case_message
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.facts import CaseFacts
+from rig.campaign.flash_evidence import FlashEvidence, capture_flash
 from rig.campaign.known_start import known_start, read_version
+from rig.campaign.recovery import recover
+from rig.campaign.rig_faults import fault_of
 from rig.campaign.session import PlaceSession
 from rig.campaign.update_flow import full_update, install
 from rig.errors import RigError
 from rig.faults import FaultPlan
 from rig.results import CaseResult, Violation
 from rig.verdict.judge import judge
+from rig.verdict.outcome import Observed, RigFault, decide
 
 
 @dataclass(frozen=True)
@@ -30,20 +39,6 @@ class CaseImages:
     base_version: str
     new: Path
     new_version: str
-
-
-async def _recover(s: PlaceSession, driver: UpdateDriver, plan: FaultPlan, facts: CaseFacts) -> bool:
-    for attempt in range(2):
-        await asyncio.sleep(plan.off_time)  # the plan's off time: how long the board stays unpowered
-        mark = len(s.timeline)
-        t0 = time.monotonic()
-        await asyncio.to_thread(s.power.on)
-        if await driver.wait_registration(mark, s.boot_timeout):
-            facts.recover_time = time.monotonic() - t0
-            return True
-        s.timeline.append("no-reregistration", attempt=attempt + 1, last_console=s.last_console_line())
-        await asyncio.to_thread(s.power.off)
-    return False
 
 
 async def _complete(s: PlaceSession, driver: UpdateDriver, images: CaseImages, mode: str, block_size: int, facts: CaseFacts) -> None:
@@ -77,16 +72,60 @@ async def _final_readings(s: PlaceSession, driver: UpdateDriver, facts: CaseFact
     facts.flash_state, facts.flash_version, facts.flash_problem = image.state, image.version, image.problem
 
 
-def _message(plan: FaultPlan, facts: CaseFacts, blocks_total: int | None, violations: list[Violation]) -> str:
-    head = plan.cut.describe(blocks_total) if plan.cut else "no cut"
-    phase = f" ({facts.cut_phase.capitalize()})" if facts.cut_phase else ""
-    state = f"registered as {facts.final_version} with State {facts.final_state} / Update Result {facts.final_result}"
-    text = f"{head}{phase}: at the end the device {state}"
-    if violations:
-        text += f"; [{violations[0].rule}] {violations[0].detail}"
-    elif facts.notes:
-        text += f" ({'; '.join(facts.notes)})"
-    return text
+async def _update(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: str, block_size: int,
+                  facts: CaseFacts, cutter: Cutter, first: int) -> tuple[str, list[Violation]]:
+    """Known start, the update with its cut, recovery, completion, final readings: how the update ended and
+    the device's violations."""
+    await known_start(s, images.base, images.base_version)
+    driver = UpdateDriver(s)
+    await driver.observe()
+    cutter.arm()
+    ended = await full_update(driver, images.new, mode, block_size, cutter)
+    if cutter.done.is_set():
+        facts.cut_phase = cutter.phase
+        facts.reached_updating = cutter.phase == "updating"
+        facts.came_back = await recover(s, driver, plan, facts, first)
+        if facts.came_back:
+            await _complete(s, driver, images, mode, block_size, facts)
+    elif ended != "registered":
+        facts.notes.append(f"update without a cut ended as {ended!r}")
+        if ended == "stuck":
+            facts.stuck_in = "downloading"
+        elif ended == "no-reregistration":
+            facts.came_back = False
+    if facts.came_back is not False:
+        await _final_readings(s, driver, facts)
+    reg = s.server.registry.table.by_name(s.endpoint)
+    violations = judge(
+        s.timeline.events()[first:], s.endpoint, s.profile, facts, s.boot_timeout,
+        reg.object_version(5) if reg else None,
+        {images.new.name: images.new_version, images.base.name: images.base_version},
+        s.last_console_line(),
+    )
+    if ended != "registered" and not cutter.done.is_set() and not violations:
+        violations.append(Violation("update-failed", f"an update without any fault ended as {ended!r}"))
+    return ended, violations
+
+
+def _missed_cut(plan: FaultPlan, cutter: Cutter, facts: CaseFacts, ended: str) -> RigFault | None:
+    """A planned cut that never happened while the update went through: the plan failed, not the device."""
+    if plan.cut is None or cutter.done.is_set() or ended != "registered":
+        return None
+    if plan.cut.kind == "flash-op":
+        facts.notes.append(f"flash operation {plan.cut.flash_op} never came: this boot wrote less")
+        return None
+    return RigFault("plan", f"the planned {plan.cut.describe()} never happened: the update ended first, so this "
+                            "case tested nothing")
+
+
+async def evidence_of(s: PlaceSession) -> tuple[FlashEvidence | None, str | None]:
+    """The flash read through the probe (saved under the case's directory), or why it could not be read."""
+    if s.probe is None:
+        return None, "the place has no probe"
+    try:
+        return await asyncio.to_thread(capture_flash, s, s.case_dir), None
+    except RigError as exc:
+        return None, str(exc)
 
 
 async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: str, block_size: int) -> CaseResult:
@@ -95,64 +134,44 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
     s.timeline.append("case-start", name=plan.name, plan=plan.to_dict(), mode=mode, block_size=block_size)
     facts = CaseFacts(images.base_version, images.new_version)
     result = CaseResult(name=plan.name, outcome="pass", plan=plan.to_dict(), cut=asdict(plan.cut) if plan.cut else None)
-    cutter: Cutter | None = None
+    cutter = Cutter(s, plan, first)
+    violations: list[Violation] = []
+    faults: list[RigFault] = []
     try:
-        await known_start(s, images.base, images.base_version)
-        driver = UpdateDriver(s)
-        await driver.observe()
-        cutter = Cutter(s, plan, first)
-        cutter.arm()
-        ended = await full_update(driver, images.new, mode, block_size, cutter)
-        if cutter.done.is_set():
-            facts.cut_phase = cutter.phase
-            facts.reached_updating = cutter.phase == "updating"
-            facts.came_back = await _recover(s, driver, plan, facts)
-            if facts.came_back:
-                await _complete(s, driver, images, mode, block_size, facts)
-        elif ended != "registered":
-            facts.notes.append(f"update without a cut ended as {ended!r}")
-            if ended == "stuck":
-                facts.stuck_in = "downloading"
-            elif ended == "no-reregistration":
-                facts.came_back = False
-        if facts.came_back is not False:
-            await _final_readings(s, driver, facts)
-        reg = s.server.registry.table.by_name(s.endpoint)
-        violations = judge(
-            s.timeline.events()[first:], s.endpoint, s.profile, facts, s.boot_timeout,
-            reg.object_version(5) if reg else None,
-            {images.new.name: images.new_version, images.base.name: images.base_version},
-            s.last_console_line(),
-        )
-        if ended != "registered" and not cutter.done.is_set() and not violations:
-            violations.append(Violation("update-failed", f"an update without any fault ended as {ended!r}"))
-        missed = plan.cut is not None and not cutter.done.is_set() and ended == "registered"
-        if missed and plan.cut.kind == "flash-op":
-            facts.notes.append(f"flash operation {plan.cut.flash_op} never came: this boot wrote less")
-        elif missed:
-            violations.append(Violation("cut-not-reached", f"the planned {plan.cut.describe()} never happened: the update "
-                                        "ended first, so this case tested nothing"))
-        result.violations = violations
-        result.outcome = "fail" if violations else "pass"
-        if [v.rule for v in violations] == ["cut-not-reached"]:  # the rig's plan failed, not the device
-            result.outcome, result.error = "error", violations[0].detail
-        if facts.came_back is False:
-            result.outcome = "error"
-            result.error = violations[0].detail if violations else "device did not come back"
+        ended, violations = await _update(s, plan, images, mode, block_size, facts, cutter, first)
+        missed = _missed_cut(plan, cutter, facts, ended)
+        if missed is not None:
+            faults.append(missed)
     except RigError as exc:
-        result.outcome, result.error = "error", str(exc)
-        result.violations.append(Violation("case-error", str(exc)))
+        faults.append(fault_of(exc))
     finally:
-        if cutter is not None:
-            cutter.disarm()
+        cutter.disarm()
         if s.server.dm is not None:
             s.server.dm.cancel_all()
+    seen = Observed(faults=tuple(faults), violations=tuple(violations), cut=cutter.done.is_set() or None,
+                    came_back=facts.came_back)
+    decision = decide(seen)
+    evidence = None
+    if decision.outcome in ("fail", "error"):
+        evidence, problem = await evidence_of(s)
+        seen = replace(seen, probe_reachable=evidence is not None, probe_problem=problem,
+                       intact_image=evidence.intact_image if evidence else None,
+                       flash_words=evidence.words if evidence else None)
+        decision = decide(seen)
+    result.outcome = decision.outcome
+    result.violations = list(violations) + [v for v in decision.added if v not in violations]
+    result.violations += [Violation("case-error" if f.part != "plan" else "cut-not-reached", f.describe())
+                          for f in faults]
+    if decision.outcome == "error":
+        result.error = decision.reason
     result.phase = facts.cut_phase
     result.booted_version = facts.final_version
     result.state, result.update_result = facts.final_state, facts.final_result
-    result.flash_verdict = facts.flash_state if facts.flash_state is None else f"{facts.flash_state} {facts.flash_version or ''}".strip()
+    result.flash_verdict = evidence.verdict if evidence else (
+        None if facts.flash_state is None else f"{facts.flash_state} {facts.flash_version or ''}".strip())
+    result.flash = evidence.summary if evidence else None
     result.recover_time = facts.recover_time
     result.duration = time.monotonic() - started
-    result.message = _message(plan, facts, cutter.blocks_total if cutter else None, result.violations)
+    result.message = case_message(plan, facts, cutter.blocks_total, decision, evidence)
     s.timeline.append("case-end", name=plan.name, outcome=result.outcome)
     return result

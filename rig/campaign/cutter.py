@@ -7,6 +7,11 @@ cuts are armed on the virtual board when Execute is answered and the board cuts
 itself at that op of the reboot's swap; the rig notices (its console line, or the
 power status) and switches its own power off so both agree. Network faults at
 block N: drop or delay it, restart the server, or lose the DTLS session.
+
+A nested plan's second cut (in the recovery boot) is carried out by a second
+Cutter made with `recovery=True`: armed before the recovery's power-on (a flash
+op of that boot) or timed from it (after-power-on); its cut is recorded with the
+phase "recovering".
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ FIRST_BOOT_WRITES_WITHIN = 3.0  # s after the re-registration by which a new ima
 
 
 class Cutter:
-    def __init__(self, session: PlaceSession, plan: FaultPlan, since: int) -> None:
+    def __init__(self, session: PlaceSession, plan: FaultPlan, since: int, recovery: bool = False) -> None:
         self.s = session
         self.plan = plan
         self.since = since
+        self.recovery = recovery  # the nested stage: the cut lands in the recovery boot
         self.done = asyncio.Event()
         self.phase: str | None = None
         self.cut_t: float | None = None
@@ -75,17 +81,31 @@ class Cutter:
             # Timed from the Execute answer itself (timeline and loop share time.monotonic), not from
             # whenever this coroutine resumed after it.
             answered = self._execute_answered_at()
-            when = answered + (cut.delay_ms or 0) / 1000.0
-            if getattr(self.s.power, "switches_fast", False):
-                self._undo.append(call_at_monotonic(when, lambda: self._switch_from_timer("after-execute")))
-            else:
-                self._loop.call_at(when, self._fire, "after-execute")
+            self._at(answered + (cut.delay_ms or 0) / 1000.0, "after-execute")
         elif cut is not None and cut.kind == "flash-op":
             # Blocking on purpose (one localhost round trip): the device reboots ~0.1 s after its answer,
             # and the cut must be armed before that reboot's MCU starts.
-            self.s.power.arm_flash_cut(cut.flash_op, cut.torn, self.plan.seed)
-            self._flash_armed = True
-            self._tasks.append(self._loop.create_task(self._poll_board_power()))
+            self.arm_flash()
+
+    def arm_flash(self) -> None:
+        """Make the board's next MCU start lose power at the plan's flash operation (and watch for it)."""
+        cut = self.plan.cut
+        self.s.power.arm_flash_cut(cut.flash_op, cut.torn, self.plan.seed)
+        self._flash_armed = True
+        self._tasks.append(self._loop.create_task(self._poll_board_power()))
+
+    def powered_on(self, t: float) -> None:
+        """Nested stage: the recovery boot was powered on at loop time `t`; starts an after-power-on cut's timer."""
+        cut = self.plan.cut
+        if cut is None or cut.kind != "after-power-on":
+            return
+        self._at(t + (cut.delay_ms or 0) / 1000.0, "after-power-on")
+
+    def _at(self, when: float, why: str) -> None:
+        if getattr(self.s.power, "switches_fast", False):
+            self._undo.append(call_at_monotonic(when, lambda: self._switch_from_timer(why)))
+        else:
+            self._undo.append(self._loop.call_at(when, self._fire, why).cancel)
 
     # --- flash-op cuts: the board cuts itself -------------------------
 
@@ -149,8 +169,12 @@ class Cutter:
     def _record_cut(self, t: float, why: str) -> None:
         """The one bookkeeping of every cut kind: when, why, the phase the device had reached at `t`."""
         self.cut_t = t
-        self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
-        self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
+        if self.recovery:
+            self.phase = "recovering"
+            self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name, nested=True)
+        else:
+            self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
+            self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
         self.done.set()
 
     def _fire(self, why: str) -> None:
@@ -170,9 +194,9 @@ class Cutter:
         """After the board came back: a timed or flash-op cut still due lands now (in the new image's first
         moments, before it confirms itself) rather than silently not at all; bounded by when it can still come."""
         cut = self.plan.cut
-        if cut is None or cut.kind not in ("after-execute", "flash-op") or self.done.is_set():
+        if cut is None or cut.kind not in ("after-execute", "after-power-on", "flash-op") or self.done.is_set():
             return
-        wait = (cut.delay_ms or 0) / 1000.0 + 2.0 if cut.kind == "after-execute" else FIRST_BOOT_WRITES_WITHIN
+        wait = FIRST_BOOT_WRITES_WITHIN if cut.kind == "flash-op" else (cut.delay_ms or 0) / 1000.0 + 2.0
         try:
             await asyncio.wait_for(self.done.wait(), wait)
         except asyncio.TimeoutError:

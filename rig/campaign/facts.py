@@ -11,6 +11,7 @@ class CaseFacts:
     new_version: str
     cut_phase: str | None = None
     came_back: bool | None = None  # None: there was no cut
+    nested_cut: bool = False  # a nested plan's second cut landed in the recovery boot
     recover_time: float | None = None
     stuck_in: str | None = None  # "downloading" / "updating" when a timeout ran out there
     reached_updating: bool = False

@@ -62,7 +62,7 @@ class PlaceRunner:
             if self._thread.is_alive():
                 self.call(self._stack.aclose(), timeout)
         finally:
-            self.record.write()
+            self.record.finish()  # the session ended: the report is the whole of it
             if self._thread.is_alive():
                 self._loop.call_soon_threadsafe(self._loop.stop)
                 self._thread.join(timeout)

@@ -18,7 +18,7 @@ from rig.faults import FaultPlan
 from rig.results import CaseResult
 
 
-MEASUREMENTS = ("swap_window_ms", "swap_flash_ops")
+MEASUREMENTS = ("swap_window_ms", "swap_flash_ops", "download_block_size", "download_block_size_from")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from rig.campaign.runner import RunRecord, now_iso
 from rig.campaign.suite import baseline_plans, power_cut_plans
 from rig.config import DEFAULT_TARGETS_DIR
 from rig.errors import RigError
-from rig.faults import FaultPlan
+from rig.faults import FaultPlan, check_block_cuts
 from rig.flash_layout import FlashLayout
 from rig.timeline import Timeline
 
@@ -69,6 +69,10 @@ def suite_plans(runner: PlaceRunner, points: int) -> list[FaultPlan]:
         runner.run(baseline_plans()[0])
     params = runner.record.params
     assert runner.session is not None
-    measure.measure_baseline(params, runner.session.timeline.events(), runner.session.endpoint)
-    blocks = measure.blocks_of(runner.images.new.stat().st_size, runner.block_size)
-    return power_cut_plans(blocks, points, params["swap_window_ms"])
+    measure.measure_baseline(params, runner.session.timeline.events(), runner.session.endpoint, runner.mode,
+                             runner.images.new.name, runner.block_size)
+    size = params["download_block_size"]
+    blocks = measure.blocks_of(runner.images.new.stat().st_size, size)
+    plans = power_cut_plans(blocks, points, params["swap_window_ms"])
+    check_block_cuts(plans, blocks, size)
+    return plans

@@ -27,7 +27,7 @@ from rig.campaign.suite import baseline_plans, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
 from rig.config import Place, load_target
 from rig.errors import RigError
-from rig.faults import FaultPlan
+from rig.faults import FaultPlan, check_block_cuts
 from rig.results import CaseResult
 from rig.timeline import Timeline
 
@@ -57,34 +57,53 @@ async def run_campaign(
     record = RunRecord(place.target_name if place else target.name, report_dir, params, results=list(previous or []))
     record.expected = 1 if replay is not None else _expected_cases(spec)
     record.exitfirst = spec.exitfirst
+    record.plan([replay.name] if replay is not None else _names_known_now(spec))
+    record.write()  # from the first moment on, report.json says the run is not complete
     timeline = Timeline()
+    went_to_end = False
     try:
         async with _open(place, target_file, report_dir, firmware, images, timeline, spec, key) as session:
-            run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
-            if replay is not None:
-                await run([replay])
-                return record
-            if spec.suite in ("standard", "power-cut"):
-                baseline = baseline_plans(spec.seed)
-                await run(select(baseline, spec.keyword) or baseline)
-                if record.halted:
-                    return record
-                _measure(record, session, spec)
-                plans = power_cut_plans(
-                    measure.blocks_of(images.new.stat().st_size, spec.block_size), spec.points,
-                    record.params["swap_window_ms"], spec.seed, spec.spread, spec.dense_around,
-                    record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None,
-                )
-                await run(shard_of(spec.shard).take(select(plans[1:], spec.keyword)))
-            if spec.suite in ("standard", "conformance") and not record.halted and shard_of(spec.shard).runs_conformance:
-                await _conformance(session, spec, images, target.layout, firmware, record, progress, key)
+            await _run(session, spec, images, target.layout, firmware, record, progress, key, replay)
+        went_to_end = True
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"
         raise
+    except RigError as exc:
+        record.stopped = record.stopped or f"rig error: {exc}"
+        raise
     finally:
         timeline.save(report_dir / ("timeline.jsonl" if replay is None else "replay-timeline.jsonl"))
-        record.write()
+        record.finish() if went_to_end else record.write()
     return record
+
+
+async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, layout, firmware: Path,
+               record: RunRecord, progress: Callable | None, key: Path | None, replay: FaultPlan | None) -> None:
+    run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
+    if replay is not None:
+        if "download_block_size" in record.params:
+            size = record.params["download_block_size"]
+            check_block_cuts([replay], measure.blocks_of(images.new.stat().st_size, size), size)
+        await run([replay])
+        return
+    if spec.suite in ("standard", "power-cut"):
+        baseline = baseline_plans(spec.seed)
+        await run(select(baseline, spec.keyword) or baseline)
+        if record.halted:
+            return
+        _measure(record, session, spec, images)
+        size = record.params["download_block_size"]
+        blocks = measure.blocks_of(images.new.stat().st_size, size)
+        plans = select(power_cut_plans(
+            blocks, spec.points, record.params["swap_window_ms"], spec.seed, spec.spread, spec.dense_around,
+            record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None, spec.nested,
+        )[1:], spec.keyword)
+        plans = shard_of(spec.shard).take(plans)
+        check_block_cuts(plans, blocks, size)
+        record.plan([p.name for p in plans], after=baseline[0].name)
+        await run(plans)
+    if spec.suite in ("standard", "conformance") and not record.halted and shard_of(spec.shard).runs_conformance:
+        await _conformance(session, spec, images, layout, firmware, record, progress, key)
 
 
 def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Path, images: CaseImages,
@@ -112,13 +131,27 @@ async def _conformance(session: PlaceSession, spec: CampaignSpec, images, layout
     await run_conformance(session, ctx, record, progress, spec.keyword)
 
 
+def _names_known_now(spec: CampaignSpec) -> list[str]:
+    """The cases named before anything ran: the baseline and the conformance cases (cut plans follow the baseline's
+    measurements)."""
+    names = []
+    if spec.suite in ("standard", "power-cut"):
+        baseline = baseline_plans(spec.seed)
+        names += [p.name for p in (select(baseline, spec.keyword) or baseline)]
+    if spec.suite in ("standard", "conformance") and shard_of(spec.shard).runs_conformance:
+        from rig.conformance import CASES, select_cases
+
+        names += [c.name for c in select_cases(CASES, spec.keyword)]
+    return names
+
+
 def _expected_cases(spec: CampaignSpec) -> int:
     """How many cases the run will have (exact unless the image has fewer blocks than cut points)."""
     total = 0
     shard = shard_of(spec.shard)
     if spec.suite in ("standard", "power-cut"):
         plans = power_cut_plans(10**6, spec.points, 1000.0, spec.seed, spec.spread, spec.dense_around,
-                                10**6 if spec.swap_cuts == "flash-op" else None)
+                                10**6 if spec.swap_cuts == "flash-op" else None, spec.nested)
         total += 1 + len(shard.take(select(plans[1:], spec.keyword)))
     if spec.suite in ("standard", "conformance") and shard.runs_conformance:
         from rig.conformance import CASES, select_cases
@@ -127,8 +160,10 @@ def _expected_cases(spec: CampaignSpec) -> int:
     return total
 
 
-def _measure(record: RunRecord, session: PlaceSession, spec: CampaignSpec) -> None:
-    """Window and flash ops of one swap, from this run's baseline (or kept from the run being resumed)."""
-    measure.measure_baseline(record.params, session.timeline.events(), session.endpoint)
+def _measure(record: RunRecord, session: PlaceSession, spec: CampaignSpec, images: CaseImages) -> None:
+    """Window and flash ops of one swap and the download's block size, from this run's baseline (or kept from
+    the run being resumed)."""
+    measure.measure_baseline(record.params, session.timeline.events(), session.endpoint, spec.mode, images.new.name,
+                             spec.block_size)
     if spec.swap_cuts == "flash-op" and not record.params.get("swap_flash_ops"):
         raise RigError("--swap-cuts flash-op: the baseline did not report how many flash operations a swap takes")

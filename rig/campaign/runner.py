@@ -2,7 +2,11 @@
 
 Ctrl-C or SIGTERM stops between (or inside) cases; the power goes to the
 place's safe state, logs are saved and report.json/junit.xml say where the run
-stopped, so a weekend campaign is never lost.
+stopped, so a weekend campaign is never lost. A run is complete only when its
+last write says so: until then report.json carries "complete": false, the
+expected count and the cases not yet run, and junit.xml lists those as skipped
+plus one error testcase, so a run killed half-way (SIGKILL, an OOM kill, a CI
+hard timeout) never reads green.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 import rig
-from rig.campaign.case import CaseImages, run_case
+from rig.campaign.case import CaseImages, evidence_of, run_case
 from rig.campaign.session import PlaceSession
 from rig.faults import FaultPlan
 from rig.errors import RigError
 from rig.report.html import write_html_report
 from rig.report.json_report import write_json_report
-from rig.report.junit import write_junit
+from rig.report.junit import NotRun, write_junit
 from rig.results import CaseResult
+from rig.verdict.outcome import Observed, decide
 
 
 @dataclass
@@ -35,27 +40,59 @@ class RunRecord:
     expected: int | None = None  # cases the whole run will have, when known up front (for the progress bar)
     exitfirst: bool = False  # stop at the first case that does not pass (-x)
     halted: bool = False
+    planned: list[str] = field(default_factory=list)  # names known to belong to the run, in run order
+    finished: bool = False  # set by the last write of a run that went to its end
 
     def note(self, result: CaseResult) -> None:
         """After each case: with -x, a failure ends the run (report says where)."""
-        if self.exitfirst and result.outcome != "pass":
+        if self.exitfirst and result.outcome in ("fail", "error"):
             self.halted = True
             self.stopped = f"stopped at the first failure (-x): {result.name}"
 
-    def write(self) -> None:
-        run = {**self.params, "rig_version": rig.__version__, "stopped": self.stopped,
-               "complete": self.stopped is None}
-        conformance = [{"id": r.plan["conformance"], "title": r.plan.get("title", ""), "name": r.name,
-                        "outcome": "skip" if r.plan.get("skipped") else r.outcome, "detail": r.message or ""}
-                       for r in self.results if r.plan and r.plan.get("conformance")]
+    def plan(self, names: list[str], after: str | None = None) -> None:
+        """Names the run will have (known as soon as their plans are made), once each, at the end or right
+        after `after` (cut plans made after the baseline go before the conformance cases)."""
+        known = set(self.planned)
+        new = [n for n in dict.fromkeys(names) if n not in known]
+        at = self.planned.index(after) + 1 if after in self.planned else len(self.planned)
+        self.planned[at:at] = new
 
+    def not_run(self) -> list[str]:
+        done = {r.name for r in self.results}
+        return [n for n in self.planned if n not in done]
+
+    @property
+    def complete(self) -> bool:
+        return self.finished and self.stopped is None
+
+    def finish(self) -> None:
+        """The last write: the run went to its end (a stopped run stays incomplete)."""
+        self.finished = True
+        self.write()
+
+    def write(self) -> None:
+        not_run = self.not_run()
+        expected = max(self.expected or 0, len(self.results) + len(not_run))
+        run = {**self.params, "rig_version": rig.__version__, "stopped": self.stopped, "complete": self.complete,
+               "expected": expected, "not_run": not_run,
+               "not_planned_yet": max(0, expected - len(self.results) - len(not_run))}
+        conformance = [{"id": r.plan["conformance"], "title": r.plan.get("title", ""), "name": r.name,
+                        "outcome": r.outcome, "detail": r.message or ""}
+                       for r in self.results if r.plan and r.plan.get("conformance")]
         write_json_report(self.report_dir / "report.json", self.target, self.results, run,
-                          {"conformance": conformance} if conformance else None)
-        write_junit(self.report_dir / "junit.xml", f"rig.{self.target}", self.results)
+                          {"conformance": conformance} if conformance else None, not_run=len(not_run))
+        write_junit(self.report_dir / "junit.xml", f"rig.{self.target}", self.results, self._not_run(not_run, expected))
         try:
             write_html_report(self.report_dir)
         except RigError as exc:  # report.json and junit.xml are written; a page that cannot be drawn must not end the run
             print(f"rig: report.html not written: {exc}", file=sys.stderr)
+
+    def _not_run(self, names: list[str], expected: int) -> NotRun | None:
+        if self.complete:
+            return None
+        why = self.stopped or "no final report was written (the run is in progress, or it was killed)"
+        skip = decide(Observed(ran=False, not_run_reason=f"the run stopped ({why})"))  # never a fail, never a pass
+        return NotRun(names, skip.reason, f"the run is not complete: {len(self.results)} of {expected} cases ran; {why}")
 
 
 def case_dir_for(report_dir: Path, name: str) -> Path:
@@ -69,9 +106,22 @@ Progress = Callable[[int, int, CaseResult], None]
 
 def pending(record: RunRecord, names: list[str]) -> tuple[list[str], int]:
     """The names not yet in the record (a resumed run skips what it has), and the run's total for the bar."""
+    record.plan(names)
     done = {r.name for r in record.results}
     todo = [n for n in names if n not in done]
     return todo, max(len(record.results) + len(todo), record.expected or 0)
+
+
+async def _flash_of(session: PlaceSession, result: CaseResult) -> None:
+    """Every fail and error carries the flash (a cut case reads it itself, for its verdict; others here)."""
+    if result.outcome not in ("fail", "error") or result.flash is not None:
+        return
+    evidence, problem = await evidence_of(session)
+    if evidence is None:
+        result.message = f"{result.message or result.outcome}; flash not read: {problem}"
+        return
+    result.flash, result.flash_verdict = evidence.summary, evidence.verdict
+    result.message = f"{result.message or result.outcome}; flash: {evidence.words}"
 
 
 async def record_case(session: PlaceSession, record: RunRecord, name: str, run: Callable[[], Awaitable[CaseResult]],
@@ -81,14 +131,20 @@ async def record_case(session: PlaceSession, record: RunRecord, name: str, run: 
     if session.console is not None:
         session.console.new_log(case_dir / "console.log")
     first = len(session.timeline)
+    session.case_dir = case_dir
     try:
         result = await run()
+        await _flash_of(session, result)
     except asyncio.CancelledError:
         record.stopped = f"interrupted during case {name!r}"
         save_case_timeline(session, case_dir, first)
         raise
+    finally:
+        session.case_dir = None
     if session.console is not None:
         result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
+    if (case_dir / "flash" / "slots.txt").is_file() and result.flash is not None:
+        result.flash_dump = str((case_dir / "flash" / "slots.txt").relative_to(record.report_dir))
     result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
     record.results.append(result)
     record.note(result)

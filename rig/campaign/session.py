@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rig.flash_layout import FlashLayout
 from rig.lwm2m.profile import Profile
 from rig.lwm2m.server import Lwm2mServer
+from rig.lwm2m.start_state import StartState
+from rig.lwm2m.transmission import CoapTiming
 from rig.mcuboot import ImageInfo, read_image
 from rig.timeline import Timeline
 
@@ -30,6 +32,9 @@ class PlaceSession:
     update_timeout: float = 60.0
     pull_scheme: str = "coap"
     board: Any = None  # the virtual board's process handle (rig.sim.launcher.VirtualBoard), None on hardware
+    timing: CoapTiming = field(default_factory=CoapTiming)  # the target's CoAP transmission parameters ([coap])
+    start: StartState = field(default_factory=StartState)  # what Object 5 reads at a known start ([known_start])
+    case_dir: Path | None = None  # where the running case keeps its files (set per case by the runner)
 
     def read_partition(self, name: str) -> bytes:
         part = self.layout.partition(name)

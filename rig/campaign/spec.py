@@ -39,6 +39,8 @@ class CampaignSpec:
     place: str | None = None
     exitfirst: bool = False
     shard: str | None = None  # "I/N": this run's share of the cut plans (rig.campaign.shard)
+    nested: int = 0  # plans that cut the swap, then the recovery boot again
+    allow_skips: bool = False  # a run whose conformance cases were all skipped may pass
 
     def to_params(self) -> dict[str, Any]:
         data = asdict(self)
@@ -65,7 +67,7 @@ class CampaignSpec:
             image_size=args.image_size, points=default_points if args.points is None else args.points,
             seed=args.seed, spread=args.spread, dense_around=args.dense_around, swap_cuts=args.swap_cuts,
             defects=tuple(args.sim_defect), keyword=args.keyword, place=args.place, exitfirst=args.exitfirst,
-            shard=getattr(args, "shard", None),
+            shard=getattr(args, "shard", None), nested=args.nested, allow_skips=args.allow_skips,
             base_image=str(args.base_image) if args.base_image else None,
             new_image=str(args.new_image) if args.new_image else None,
         )
@@ -75,6 +77,8 @@ class CampaignSpec:
     def check(self, source: str) -> None:
         if self.points < 0:
             raise RigError(f"{source}: points {self.points} must be 0 or more")
+        if self.nested < 0:
+            raise RigError(f"{source}: nested {self.nested} must be 0 or more")
         if self.spread not in SPREADS:
             raise RigError(f"{source}: spread {self.spread!r} is not one of {', '.join(SPREADS)}")
         if self.dense_around not in DENSE_AROUND:

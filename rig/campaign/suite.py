@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from rig.faults import (
-    FaultPlan, dense_around, even_block_cuts, execute_window_cuts, first_boot_cuts, flash_op_cuts, random_block_cuts,
-    random_flash_op_cuts, random_window_cuts,
+    FaultPlan, dense_around, even_block_cuts, execute_window_cuts, first_boot_cuts, flash_op_cuts, nested_cuts,
+    random_block_cuts, random_flash_op_cuts, random_window_cuts,
 )
 
 
@@ -33,21 +33,21 @@ def baseline_plans(seed: int = 0) -> list[FaultPlan]:
 
 def power_cut_plans(
     blocks_total: int, points: int, swap_window_ms: float, seed: int = 0, spread: str = "even",
-    dense_at: str = "download-end", swap_ops: int | None = None,
+    dense_at: str = "download-end", swap_ops: int | None = None, nested: int = 0,
 ) -> list[FaultPlan]:
-    """Baseline + `points` cuts: half across the download (by block), half across the swap.
+    """Baseline + `points` cuts: half across the download (by block), half across the swap; then `nested`
+    plans that cut the swap and again the recovery boot that resumes it.
 
     With `swap_ops` (flash operations of one swap, measured on the virtual board)
     swap cuts land on exact flash operations instead of times after Execute.
     """
     plans = baseline_plans(seed)
-    if points <= 0:
-        return plans
-    download_points = max(1, points // 2)
-    swap_points = points - download_points
-    plans += _download_cuts(blocks_total, download_points, seed, spread, dense_at)
-    plans += _swap_cuts(swap_window_ms, swap_ops, swap_points, seed, spread, dense_at)
-    return plans
+    if points > 0:
+        download_points = max(1, points // 2)
+        swap_points = points - download_points
+        plans += _download_cuts(blocks_total, download_points, seed, spread, dense_at)
+        plans += _swap_cuts(swap_window_ms, swap_ops, swap_points, seed, spread, dense_at)
+    return plans + nested_cuts(swap_ops, swap_window_ms, nested, seed)
 
 
 def _download_cuts(blocks: int, points: int, seed: int, spread: str, dense_at: str) -> list[FaultPlan]:

@@ -55,8 +55,13 @@ async def download(driver: UpdateDriver, image: Path, mode: str, block_size: int
     return "failed" if state == 0 else "stuck"
 
 
+FAILED_RESULTS = {5: "integrity check failure", 8: "update failed"}  # an install that ends without a reboot
+
+
 async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
-    """Execute Update and wait for the re-registration: "registered", "refused", "no-reregistration" or "cut"."""
+    """Execute Update and wait for the re-registration: "registered", "refused", "no-reregistration", "cut", or
+    "failed" when the device reports a failed install (Update Result 8 or 5 in Idle/Downloaded) without
+    rebooting: no re-registration will come then, and waiting for one would only waste the timeout."""
     mark = len(driver.s.timeline)
     code = await _until_cut(driver.execute(), cutter)
     if cutter and cutter.done.is_set():
@@ -65,12 +70,32 @@ async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
         return "refused"
     if cutter:
         cutter.executed()
-    came = await _until_cut(driver.wait_registration(mark, driver.s.update_timeout + driver.s.boot_timeout), cutter)
-    if came and cutter:
+    came = await _until_cut(_registered_or_failed(driver, mark, driver.s.update_timeout + driver.s.boot_timeout),
+                            cutter)
+    if came == "registered" and cutter:
         await cutter.wait_pending()
     if cutter and cutter.done.is_set():
         return "cut"
-    return "registered" if came else "no-reregistration"
+    return came or "no-reregistration"
+
+
+async def _registered_or_failed(driver: UpdateDriver, mark: int, timeout: float) -> str | None:
+    """The first of: a registration after `mark` ("registered"), a failed-install result ("failed"); None on timeout."""
+    endpoint = driver.endpoint
+
+    def ended(event) -> bool:
+        if event.data.get("endpoint") != endpoint:
+            return False
+        if event.kind == "register":
+            return True
+        values = event.data.get("values") or {}
+        return event.kind in ("notify", "request") and values.get("5/0/5") in FAILED_RESULTS \
+            and values.get("5/0/3", 0) in (0, 2)
+
+    event = await driver.s.timeline.wait_for_async(ended, timeout, mark)
+    if event is None:
+        return None
+    return "registered" if event.kind == "register" else "failed"
 
 
 

@@ -14,6 +14,8 @@ from rig.console.serial import SerialConsole
 from rig.lwm2m.profile import Profile
 from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.server import Lwm2mServer
+from rig.lwm2m.start_state import StartState
+from rig.lwm2m.transmission import CoapTiming
 from rig.netutil import free_udp_pair
 from rig.power.sim import SimPower
 from rig.probe.sim_probe import SimProbe
@@ -21,9 +23,9 @@ from rig.sim.launcher import start_virtual_board
 from rig.timeline import Timeline
 
 ENDPOINT = "rig-virtual"
-# 2 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it;
-# a 3 s block timeout keeps "connection lost" cases short.
-BOARD_ARGS = ("--erase-ms", "2", "--fetch-timeout", "3")
+# 2 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it.
+# How long its client waits before "connection lost" comes from targets/virtual.toml's [coap] table.
+BOARD_ARGS = ("--erase-ms", "2")
 # The virtual board registers well under a second after power-on even on a loaded CI machine;
 # waiting longer only makes a bricked case (which waits twice) slow.
 VIRTUAL_BOOT_TIMEOUT = 6.0
@@ -63,7 +65,8 @@ async def virtual_place(
             name="virtual", endpoint=ENDPOINT, layout=target.layout, profile=profile,
             boot_timeout=min(target.boot_timeout, VIRTUAL_BOOT_TIMEOUT), power=power, probe=probe, console=console,
             server=server, timeline=timeline, download_timeout=10.0, update_timeout=10.0, board=board,
-            pull_scheme=scheme,
+            pull_scheme=scheme, timing=CoapTiming.from_target(target.data, str(target_file)),
+            start=StartState.from_target(target.data, str(target_file)),
         )
     finally:
         for closer in (power, probe, console):

@@ -1,25 +1,28 @@
 """`rig run`: power cuts and conformance cases on a place (the virtual board when none is given).
 
-Prints a line per case and a one-screen summary; exit 0 only if every case passed.
+Prints a line per case and a one-screen summary that counts pass, fail, error
+and skip apart; exit 0 only when nothing failed or errored and the run is
+complete. A run whose conformance cases were all skipped tested nothing: it
+says so in one line and exits 1 (unless --allow-skips).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rig.campaign.spec import DENSE_AROUND, SPREADS, SUITES, CampaignSpec
 from rig.campaign.suite import DEFAULT_POINTS
+from rig.commands.run_lab_options import add_lab_options, lab_place_of, lab_params
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.errors import RigError
 from rig.results import CaseResult
 
 if TYPE_CHECKING:
     from rig.campaign.runner import RunRecord
-
-
 
 
 def _size(text: str) -> int:
@@ -54,8 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dense-around", choices=DENSE_AROUND, default="download-end", help="where --spread dense packs the cuts")
     p.add_argument("--swap-cuts", choices=("time", "flash-op"), default=None,
                    help="swap cuts by time after Execute, or at exact flash operations (the virtual board's default)")
-    from rig.commands.run_lab_options import add_lab_options
-
+    p.add_argument("--nested", type=int, default=0, metavar="N",
+                   help="add N plans that cut the swap and then the recovery boot that resumes it")
+    p.add_argument("--allow-skips", action="store_true",
+                   help="exit 0 even when every conformance case was skipped (nothing applied to this target)")
     add_lab_options(p)  # --shard, --lg-tags, --lg-place, --lg-wait
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR with its own parameters")
@@ -64,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _progress(done: int, total: int, result: CaseResult) -> None:
-    mark = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}[result.outcome]
+    mark = {"pass": "pass", "fail": "FAIL", "error": "ERROR", "skip": "skip"}[result.outcome]
     bar = "#" * int(20 * done / max(total, 1))
     print(f"[{bar:<20}] {done:>3}/{total} {result.name:<36} {mark:<5} {result.duration:5.1f} s", flush=True)
     if result.outcome != "pass":
@@ -78,7 +83,6 @@ def run(args: argparse.Namespace) -> int:
         return _resume(args)
     if args.replay is not None:
         return _replay(args)
-    from rig.commands.run_lab_options import lab_place_of, lab_params
 
     report_dir = args.report_dir or Path("rig-results")
     with lab_place_of(args, report_dir / "place") as lab_place:  # --lg-tags: reserved for the run, then given back
@@ -115,6 +119,8 @@ def _resume(args: argparse.Namespace) -> int:
     if prev.params.get("complete"):
         print(f"{args.resume}: that run is complete ({len(prev.results)} cases); nothing to resume")
         return _summary_of_previous(prev)
+    if args.allow_skips and not prev.spec.allow_skips:
+        prev.spec = replace(prev.spec, allow_skips=True)
     print(f"resuming {args.resume}: {len(prev.results)} cases done, stopped: {prev.params.get('stopped')}")
     place = _previous_place(prev, args.rig, args.resume)
     record = asyncio.run(run_campaign(prev.spec, args.resume, _progress, previous=prev.results, measured=prev.measured,
@@ -144,21 +150,39 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _summary_of_previous(prev) -> int:
-    bad = [r for r in prev.results if r.outcome != "pass"]
-    return 1 if bad or not prev.results else 0
+    return exit_code(prev.results, prev.params.get("complete", False), prev.spec.allow_skips)[0]
+
+
+def exit_code(results: list[CaseResult], complete: bool, allow_skips: bool) -> tuple[int, str | None]:
+    """0 only when nothing failed or errored, the run is complete and something was tested; and the one line
+    that says why not when every conformance case was skipped."""
+    bad = any(r.outcome in ("fail", "error") for r in results)
+    conformance = [r for r in results if (r.plan or {}).get("conformance")]
+    all_skipped = bool(conformance) and all(r.outcome == "skip" for r in conformance)
+    note = None
+    if all_skipped:
+        note = (f"every conformance case was skipped ({len(conformance)}): nothing of Object 5 was tested on this "
+                "target" + ("; accepted (--allow-skips)" if allow_skips else "; exit 1 (--allow-skips accepts this)"))
+    tested = any(r.outcome != "skip" for r in results)
+    ok = bool(results) and complete and not bad and (allow_skips or (tested and not all_skipped))
+    return (0 if ok else 1), note
 
 
 def _summary(record: "RunRecord") -> int:
     results = record.results
-    counts = {o: sum(r.outcome == o for r in results) for o in ("pass", "fail", "error")}
-    print(f"\n{len(results)} cases: {counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors"
+    counts = {o: sum(r.outcome == o for r in results) for o in ("pass", "fail", "error", "skip")}
+    not_run = record.not_run()
+    print(f"\n{len(results)} cases: {counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors, "
+          f"{counts['skip']} skipped" + (f"; {len(not_run)} not run" if not_run else "")
           + (f" ({record.stopped})" if record.stopped else ""))
     for r in results:
-        if r.outcome != "pass":
+        if r.outcome in ("fail", "error"):
             print(f"  {r.outcome.upper():5} {r.name}: {r.message}")
             for v in r.violations[1:4]:
                 print(f"        [{v.rule}] {v.detail}")
+    code, note = exit_code(results, record.complete, bool(record.params.get("allow_skips")))
+    if note:
+        print(note)
     print(f"report: {record.report_dir / 'report.html'}  json: {record.report_dir / 'report.json'}  "
           f"junit: {record.report_dir / 'junit.xml'}")
-    ok = bool(results) and counts["fail"] == 0 and counts["error"] == 0 and record.stopped is None
-    return 0 if ok else 1
+    return code

@@ -2,9 +2,12 @@
 
 Serves the package (push: Block1 writes to /5/0/0; pull: a coap or coaps URI
 written to /5/0/1), waits for the device to register, observes State and Update
-Result and prints them as they change with a progress bar from the block events,
-executes Update and waits for the re-registration. Exit 0 only if the device
-came back running the image's version with Update Result 1.
+Result and prints them (and every response code of the rig's requests) as they
+change with a progress bar from the block events, executes Update and waits for
+the re-registration. It stops waiting as soon as the outcome is known: a
+terminal Update Result (8, or a failure back in Idle/Downloaded), or a
+host-process target whose process exited. Exit 0 only if the device came back
+running the image's version with Update Result 1.
 """
 
 from __future__ import annotations
@@ -53,6 +56,13 @@ class Watcher:
 
     def __call__(self, event: Event) -> None:
         d = event.data
+        if event.kind == "request" and d.get("endpoint") == self.endpoint and d.get("op") in ("write", "execute") \
+                and str(d.get("path", "")).startswith("/5/0"):
+            answer = d.get("code") or f"no answer ({d.get('error') or 'timeout'})"
+            print(f"{d['op'].capitalize()} {d['path']}: {answer}", flush=True)
+        elif event.kind == "push-ended" and d.get("endpoint", self.endpoint) == self.endpoint:
+            print(f"push ended at {d.get('offset', '?')} bytes: the device answered {d.get('code') or 'nothing'}",
+                  flush=True)
         if event.kind in ("notify", "request") and d.get("endpoint") == self.endpoint:
             for key, label, names in (("5/0/3", "State", STATES), ("5/0/5", "Update Result", RESULTS)):
                 value = (d.get("values") or {}).get(key)
@@ -105,8 +115,9 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
                 session.power.on()
             print(f"waiting up to {args.wait:g} s for {session.endpoint} to register at "
                   f"coap://{session.server.host}:{session.server.port}", flush=True)
+            exited = _exit_of(session.power)
             try:
-                await session.server.wait_registration(session.endpoint, args.wait, after=0)
+                await _unless_exited(session.server.wait_registration(session.endpoint, args.wait, after=0), exited)
             except RigError as exc:
                 print(f"FAILED: {exc}; is the device set to coap://{session.server.host}:{session.server.port}"
                       f" and powered? (--cycle reboots it; last console line: {session.last_console_line()!r})",
@@ -117,15 +128,68 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
             await driver.read_state()
             how = f"push, {args.block_size}-byte blocks" if mode == "push" else f"pull over {scheme}"
             print(f"updating {session.endpoint} to {version} ({how})", flush=True)
-            outcome = await full_update(driver, package, mode, args.block_size, None)
+            try:
+                outcome = await _unless_exited(full_update(driver, package, mode, args.block_size, None), exited)
+            except RigError as exc:
+                print(f"FAILED: {exc}; last console line: {session.last_console_line()!r}", flush=True)
+                return 1
+            registered = session.server.registry.table.by_name(session.endpoint) is not None
+            state, result = await driver.read_state() if registered else (None, None)
             if outcome != "registered":
-                print(f"update ended: {outcome}; last console line: {session.last_console_line()!r}", flush=True)
+                print(f"FAILED: the update ended {_ENDED.get(outcome, outcome)}: {_object5(state, result)}"
+                      f"{_last_answer(timeline, session.endpoint)}; last console line: "
+                      f"{session.last_console_line()!r}", flush=True)
                 return 1
             await driver.observe()
             state, result = await driver.read_state()
             running = await session.server.read(session.endpoint, "/3/0/3")
             now = running.value if running.ok else None
     ok = result == 1 and same(str(now), version)
-    print(f"{'updated' if ok else 'FAILED'}: running {now!r} (wanted {version}), State {state}, Update Result {result}"
-          f" ({RESULTS.get(result, '?') if result is not None else 'unread'})", file=sys.stdout, flush=True)
+    print(f"{'updated' if ok else 'FAILED'}: running {now!r} (wanted {version}), {_object5(state, result)}",
+          file=sys.stdout, flush=True)
     return 0 if ok else 1
+
+
+_ENDED = {
+    "failed": "in failure", "stuck": "stuck in Downloading", "refused": "with Execute Update refused",
+    "no-reregistration": "without the device registering again after Execute Update",
+}
+
+
+def _object5(state: int | None, result: int | None) -> str:
+    if state is None and result is None:
+        return "State and Update Result unread (the device is not registered)"
+    return (f"State {state} ({STATES.get(state, '?')}), Update Result {result} "
+            f"({RESULTS.get(result, '?') if result is not None else 'unread'})")
+
+
+def _last_answer(timeline: Timeline, endpoint: str) -> str:
+    """The last answer to one of the rig's Object 5 requests that was not a success, if any."""
+    for event in reversed(timeline.events()):
+        d = event.data
+        if event.kind == "request" and d.get("endpoint") == endpoint and d.get("op") in ("write", "execute") \
+                and not str(d.get("code") or "").startswith("2."):
+            return f"; {d['op'].capitalize()} {d.get('path')} answered {d.get('code') or 'nothing'}"
+        if event.kind == "push-ended" and d.get("code"):
+            return f"; the push was answered {d['code']}"
+    return ""
+
+
+def _exit_of(power: Any) -> "asyncio.Future[int] | None":
+    """For a host-process target: a future that ends with the process's exit status (None for other power)."""
+    process = power.client_process()
+    if process is None:
+        return None
+    return asyncio.ensure_future(asyncio.to_thread(process.wait))
+
+
+async def _unless_exited(coro: Any, exited: "asyncio.Future[int] | None") -> Any:
+    """`coro`'s result, unless the target's process exits first: then a RigError with its exit status."""
+    if exited is None:
+        return await coro
+    task = asyncio.ensure_future(coro)
+    done, _ = await asyncio.wait({task, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        return task.result()
+    task.cancel()
+    raise RigError(f"the target's process exited (status {exited.result()}) while the rig waited for it")

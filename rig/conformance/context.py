@@ -15,6 +15,7 @@ from rig.campaign.case import CaseImages
 from rig.campaign.negative_images import NegativeImage
 from rig.errors import RigError
 from rig.results import CaseResult, Violation
+from rig.verdict.outcome import Observed, decide
 
 MODES = ("push", "pull")
 
@@ -80,21 +81,19 @@ class Checks:
         self.violations.extend(violations)
 
     def result(self) -> CaseResult:
-        outcome = "fail" if self.violations else "pass"
-        if self.violations:
-            message = f"[{self.violations[0].rule}] {self.violations[0].detail}"
-        else:
-            message = "; ".join(self.notes) or "as required"
+        decision = decide(Observed(violations=tuple(self.violations)))
+        message = decision.reason if self.violations else "; ".join(self.notes) or "as required"
         return CaseResult(
-            name=f"conf-{self.case_id}", outcome=outcome, plan={"conformance": self.case_id},
+            name=f"conf-{self.case_id}", outcome=decision.outcome, plan={"conformance": self.case_id},
             violations=list(self.violations), booted_version=self.version, state=self.state,
             update_result=self.result_value, duration=time.monotonic() - self.started, message=message,
         )
 
 
 def skipped(case: ConformanceCase, why: str) -> CaseResult:
-    """rig.results has no "skip" outcome: a case the target cannot exercise passes and says so in plan."""
+    """A case the target cannot exercise: outcome "skip", the reason in the message and in plan["skipped"]."""
+    decision = decide(Observed(not_applicable=why))
     return CaseResult(
-        name=case.name, outcome="pass", plan={"conformance": case.id, "title": case.title, "skipped": why},
-        message=f"skipped: {why}",
+        name=case.name, outcome=decision.outcome, plan={"conformance": case.id, "title": case.title, "skipped": why},
+        message=decision.reason,
     )

@@ -56,7 +56,12 @@ async def case_774(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
 
 
 async def case_775(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
-    """The rig stops answering mid-pull (block 2 is never served): Idle / 4 once the device gives up."""
+    """The rig stops answering mid-pull (block 2 is never served): Idle / 4 once the device gives up.
+
+    A correct client may keep trying for EXCHANGE_LIFETIME of its CoAP transmission parameters
+    (247 s by default; the target file's [coap] table says otherwise), so that, plus a margin, is
+    how long the rig waits for result 4 before it calls the device wrong.
+    """
     checks = Checks("775")
     first = len(session.timeline)
     driver = await fresh(session, ctx)
@@ -67,12 +72,14 @@ async def case_775(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
     remove = session.server.add_block_hook(drop)
     try:
         response = await session.server.write(session.endpoint, "/5/0/1", firmware_uri(session, ctx.images.new))
-        state, result = await settle(driver)
+        wait = session.timing.connection_lost_wait
+        state, result = await settle(driver, wait)
     finally:
         remove()
     checks.expect((state, result) == (0, 4), "result-4",
                   f"after the server stopped serving at block 2 (URI Write answered {response.code_text}): "
-                  f"{object5.describe(state, result)}; expected Idle / 4 connection lost")
+                  f"{object5.describe(state, result)} {wait:g} s later (EXCHANGE_LIFETIME "
+                  f"{session.timing.exchange_lifetime:g} s + margin); expected Idle / 4 connection lost")
     final(checks, state, result)
     checks.add(oracle(session, ctx, first))
     return checks.result()

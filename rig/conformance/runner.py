@@ -2,7 +2,8 @@
 
 Each case gets its console log and timeline slice under report_dir/cases/NAME and
 report.json/junit.xml are rewritten after every case, so an interrupted run still
-says what passed; a case the target cannot exercise passes with plan["skipped"].
+says what passed; a case the target cannot exercise is a "skip" with its reason (plan["skipped"]), and a
+case the rig could not do is an "error" naming the part of the rig that failed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import time
 from typing import Callable
 
+from rig.campaign.rig_faults import fault_of
 from rig.campaign.runner import RunRecord, pending, record_case
 from rig.campaign.session import PlaceSession
 from rig.campaign.suite import select
@@ -19,6 +21,7 @@ from rig.conformance.cases import CASES
 from rig.conformance.context import ConformanceCase, ConformanceContext, skipped
 from rig.errors import RigError
 from rig.results import CaseResult, Violation
+from rig.verdict.outcome import Observed, decide
 
 
 def select_cases(cases: list[ConformanceCase], keyword: str | None) -> list[ConformanceCase]:
@@ -36,8 +39,10 @@ async def _run_one(session: PlaceSession, ctx: ConformanceContext, case: Conform
     try:
         result = await case.run(session, ctx)
     except RigError as exc:
-        result = CaseResult(name=case.name, outcome="error", error=str(exc),
-                            violations=[Violation("case-error", str(exc))], message=str(exc))
+        fault = fault_of(exc)
+        decision = decide(Observed(faults=(fault,)))
+        result = CaseResult(name=case.name, outcome=decision.outcome, error=decision.reason,
+                            violations=[Violation("case-error", fault.describe())], message=decision.reason)
     finally:
         if session.server.dm is not None:
             session.server.dm.cancel_all()

@@ -10,7 +10,9 @@ holds what the firmware logged meanwhile. Only a probe that disappears ends the
 console (as an unplugged USB adapter does).
 
 The console opens its own pyocd session unless handed the place's PyocdProbe
-(`probe=`), because one debug probe serves one session at a time.
+(`probe=`), because one debug probe serves one session at a time; then a debug
+port that lost power is reconnected through the probe (`probe.reconnect`), so
+the probe's own operations and the console go on with the same new session.
 """
 
 from __future__ import annotations
@@ -51,17 +53,28 @@ class RttConsole(ConsoleBase):
         self.search_size = search_size
         self.poll_interval = poll_interval
         self._own_session = probe is None
+        self._probe = probe
         self._pack = pack
         self._attached = threading.Condition()
         self.attaches = 0  # control blocks found so far (1 at start, +1 after each reconnect and re-init)
         try:
-            self._session = probe.session() if probe is not None else self._open_session(pack)
+            self._session = self._probe_session() if probe is not None else self._open_session(pack)
         except Exception:
             super().close()
             raise
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._reader, name=f"console-rtt-{name or unique_id}", daemon=True)
         self._thread.start()
+
+    def _probe_session(self) -> Any:
+        """The probe's session; None while the target cannot be attached (a relay still off): the reader
+        attaches once it can. A probe that is not there at all is an error now."""
+        try:
+            return self._probe.session()
+        except Exception as exc:  # noqa: BLE001 - the probe's ProbeError
+            if "no probe with id" in str(exc):
+                raise ConsoleError(f"RTT console of place {self.name or '?'}: {exc}") from exc
+            return None
 
     def _open_session(self, pack: str | None) -> Any:
         from pyocd.core.helpers import ConnectHelper
@@ -93,13 +106,16 @@ class RttConsole(ConsoleBase):
         return block.up_channels[self.channel]
 
     def _reader(self) -> None:
-        from pyocd.core.exceptions import ProbeDisconnected
+        from pyocd.core.exceptions import ProbeDisconnected, TransferError
 
         up = None
         failures = 0
+        lost_link = False
         while not self._stop.is_set():
             try:
                 if up is None:
+                    if not self._own_session:
+                        self._session = self._probe.session()  # the probe may have reconnected (or attached) meanwhile
                     up = self._find_channel()
                     with self._attached:
                         self.attaches += 1
@@ -112,13 +128,15 @@ class RttConsole(ConsoleBase):
             except ConsoleError as exc:
                 self._fail(str(exc))
                 return
-            except Exception:  # noqa: BLE001 - target off, reset, block not (yet) there: search again
+            except Exception as exc:  # noqa: BLE001 - target off, reset, block not (yet) there: search again
                 up = None
                 failures += 1
+                lost_link = lost_link or isinstance(exc, TransferError) or "cannot attach" in str(exc)
                 self._stop.wait(self.poll_interval * 10)
-                if self._own_session and failures >= 2 and not self._stop.is_set():
+                if failures >= 2 and not self._stop.is_set() and (self._own_session or lost_link):
                     try:
                         self._reconnect()  # a debug port that lost power needs a new connection
+                        lost_link = False
                     except ConsoleError as exc:
                         if "no probe with id" in str(exc):
                             self._fail(str(exc))
@@ -136,6 +154,12 @@ class RttConsole(ConsoleBase):
             return self._attached.wait_for(lambda: self.attaches >= count, timeout)
 
     def _reconnect(self) -> None:
+        if not self._own_session:  # the probe's session: the probe reconnects it for both of us
+            try:
+                self._session = self._probe.reconnect(self._session)
+            except Exception as exc:  # noqa: BLE001 - the probe's ProbeError; keep the old one and try again later
+                raise ConsoleError(f"{self._who()}: reconnecting through the probe: {exc}") from exc
+            return
         old, self._session = self._session, None
         try:
             old.close()

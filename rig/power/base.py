@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import signal
+import subprocess
 import threading
 import time
 from types import FrameType, TracebackType
@@ -53,6 +54,9 @@ class PowerBase:
     # straight from the event loop's timer, without a thread hop's jitter. Slow switches (a hub's CLI, a person)
     # keep going through a thread so the server is never stalled.
     switches_fast = False
+    # True when on_halted() powers the board with its core held at reset (the virtual board): a probe then reads
+    # slots no bootloader is changing. Others power on normally and the probe halts the core as soon as it can.
+    powers_on_halted = False
 
     def __init__(self, *, name: str = "", safe_state: str = "off", timeline: Timeline | None = None) -> None:
         if safe_state not in SAFE_STATES:
@@ -80,6 +84,14 @@ class PowerBase:
 
     def off(self) -> None:
         self._set(False)
+
+    def client_process(self) -> "subprocess.Popen | None":
+        """The device's own process when the device is a host process (its end is the device's end), else None."""
+        return None
+
+    def on_halted(self) -> None:
+        """Power on with the core held at reset where the backend can (see powers_on_halted), else on()."""
+        self._set(True)
 
     def cycle(self, off_time: float = 0.0) -> None:
         """Off, wait `off_time` (backends may enforce a longer minimum), on."""

@@ -3,6 +3,7 @@
 The process's working directory plays the part of flash: it survives every cut,
 so whatever the client had written before the kill is what it finds at the next start.
 Listeners (the process console) are told about each new process to read its output.
+The process dies with the rig (a parent-death signal), even when the rig is SIGKILLed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from rig.power.base import PowerBase, PowerError
+from rig.sim.parent_death import dies_with_this_process
 from rig.timeline import Timeline
 
 StartListener = Callable[[subprocess.Popen], None]
@@ -44,6 +46,9 @@ class ProcessPower(PowerBase):
         self._listeners: list[StartListener] = []
         super().__init__(name=name, safe_state=safe_state, timeline=timeline)
 
+    def client_process(self) -> subprocess.Popen | None:
+        return self.proc
+
     def add_start_listener(self, listener: StartListener) -> None:
         self._listeners.append(listener)
 
@@ -58,7 +63,7 @@ class ProcessPower(PowerBase):
             try:
                 self.proc = subprocess.Popen(
                     self.argv, cwd=self.cwd, env=env, start_new_session=True,
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=out, preexec_fn=dies_with_this_process(),
                 )
             except OSError as exc:
                 raise PowerError(f"cannot start {self.argv[0]!r} for place {self.name or '?'}: {exc}") from exc

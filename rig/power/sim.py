@@ -11,15 +11,25 @@ from rig.sim.control import SupervisorClient, SupervisorError
 class SimPower(PowerBase):
     backend = "sim"
     switches_fast = True
+    powers_on_halted = True
 
     def __init__(self, control_port: int, host: str = "127.0.0.1", **common: Any) -> None:
         super().__init__(**common)
         self._client = SupervisorClient(control_port, host)
+        self._halted_next = False
+
+    def on_halted(self) -> None:
+        with self._lock:
+            self._halted_next = True
+            try:
+                self._set(True, reason="halted")
+            finally:
+                self._halted_next = False
 
     def _switch(self, on: bool) -> None:
         try:
             if on:
-                self._client.power_on()
+                self._client.power_on(halted=self._halted_next)
             else:
                 self._client.cut()
         except (SupervisorError, OSError) as exc:

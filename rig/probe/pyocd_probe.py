@@ -4,11 +4,17 @@ pyocd is blocking and slow to import, so it is imported here only, and callers
 run these methods in a thread, never in the event loop. The session opens on
 first use and stays open until close(), because re-attaching for every read of
 a campaign costs seconds per cut.
+
+A power cut resets the target's debug port: the session that connected before
+it answers only transfer errors ("the target lost power since this session
+connected"). Every operation therefore reconnects once by itself (a fresh
+session, attaching without halting a target that runs) and retries; an RTT
+console that shares the session asks `reconnect` for the new one.
 """
 
 from __future__ import annotations
 
-import functools
+import threading
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -17,27 +23,6 @@ from rig.timeline import Timeline
 
 READ_CHUNK = 0x10000
 T = TypeVar("T")
-
-
-def _reconnecting(method: Callable[..., T]) -> Callable[..., T]:
-    """Once more on a fresh session when the old one died: a target that lost power since the session attached
-    (every power cut of a campaign) answers the old session with transfer errors until it attaches again."""
-
-    @functools.wraps(method)
-    def wrapper(self: "PyocdProbe", *args: Any, **kwargs: Any) -> T:
-        try:
-            return method(self, *args, **kwargs)
-        except ProbeError as exc:
-            from pyocd.core import exceptions
-
-            lost = isinstance(exc.__cause__, (exceptions.TransferError, exceptions.ProbeDisconnected)) \
-                and not isinstance(exc.__cause__, exceptions.TransferFaultError)
-            if not lost or self._session is None:
-                raise
-            self.close()
-            return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 class PyocdProbe(ProbeBase):
@@ -61,6 +46,8 @@ class PyocdProbe(ProbeBase):
         self.frequency = frequency
         self.extra_options = dict(options or {})
         self._session: Any = None
+        self._lock = threading.RLock()  # the campaign's thread and an RTT reader may both reconnect
+        self.reconnects = 0
 
     @property
     def pack_path(self) -> Path | None:
@@ -68,7 +55,10 @@ class PyocdProbe(ProbeBase):
         return self.pack
 
     def session_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"target_override": self.target_type, **self.extra_options}
+        # Attach without halting: an RTT console may share this session and needs the core running; whoever
+        # needs it stopped says so (known start halts before programming, the flash evidence before reading).
+        options: dict[str, Any] = {"target_override": self.target_type, "connect_mode": "attach",
+                                   **self.extra_options}
         if self.pack is not None:
             if not self.pack.exists():
                 raise ProbeError(f"CMSIS pack {self.pack} for target {self.target_type} not found")
@@ -99,29 +89,71 @@ class PyocdProbe(ProbeBase):
 
     def session(self) -> Any:
         """The open pyocd Session (opened on first use)."""
-        if self._session is None:
-            from pyocd.core.session import Session
+        with self._lock:
+            if self._session is None:
+                self._session = self._open(self.session_options())
+            return self._session
 
-            probe = self._find_probe()
-            session = Session(probe, auto_open=False, options=self.session_options())
+    def _open(self, options: dict[str, Any]) -> Any:
+        from pyocd.core.session import Session
+
+        probe = self._find_probe()
+        session = Session(probe, auto_open=False, options=options)
+        try:
+            session.open()
+        except Exception as exc:  # noqa: BLE001 - pyocd raises many types; all mean "could not attach"
             try:
-                session.open()
-            except Exception as exc:  # noqa: BLE001 - pyocd raises many types; all mean "could not attach"
+                session.close()
+            except Exception:  # noqa: BLE001
+                pass
+            raise ProbeError(
+                f"probe {self.unique_id}: cannot attach to a {self.target_type} target: {exc}"
+                " (board powered? SWD wired? target type right?)"
+            ) from exc
+        return session
+
+    def reconnect(self, stale: Any = None) -> Any:
+        """A new session after the target lost power (the old one answers only transfer errors). `stale`: the
+        session the caller saw fail; if another thread has replaced it already, that replacement is returned."""
+        with self._lock:
+            if stale is not None and self._session is not None and self._session is not stale:
+                return self._session
+            old, self._session = self._session, None
+            if old is not None:
                 try:
-                    session.close()
-                except Exception:  # noqa: BLE001
+                    old.close()
+                except Exception:  # noqa: BLE001 - it lost its target already
                     pass
-                raise ProbeError(
-                    f"probe {self.unique_id}: cannot attach to a {self.target_type} target: {exc}"
-                    " (board powered? SWD wired? target type right?)"
-                ) from exc
-            self._session = session
-        return self._session
+            # It attaches (session_options): a target that came back and runs is not halted by the reconnect.
+            self._session = self._open(self.session_options())
+            self.reconnects += 1
+            session = self._session
+        self._event("reconnect", count=self.reconnects)
+        return session
 
-    def _target(self) -> Any:
-        return self.session().board.target
+    def _on_session(self, what: str, op: Callable[[Any], T]) -> T:
+        """Run op(session); after a debug-port error reconnect once and retry, so a power cut in between is
+        not the caller's problem. What still fails is a ProbeError naming the operation and both errors."""
+        from pyocd.core import exceptions
 
-    @_reconnecting
+        session = self.session()
+        try:
+            return op(session)
+        except ProbeError:
+            raise
+        except exceptions.TransferFaultError as exc:  # a bus fault at that address: a real answer, not a lost link
+            raise ProbeError(f"{what} through probe {self.unique_id} failed: {exc}") from exc
+        except Exception as first:  # noqa: BLE001 - pyocd's transfer, probe and flash errors alike
+            try:
+                session = self.reconnect(session)
+            except ProbeError as exc:
+                raise ProbeError(f"{what} through probe {self.unique_id} failed: {first}; reconnecting: {exc}") from exc
+            try:
+                return op(session)
+            except Exception as exc:  # noqa: BLE001
+                raise ProbeError(f"{what} through probe {self.unique_id} failed (also after reconnecting): "
+                                 f"{exc}") from exc
+
     def program(self, path: Path, address: int | None = None) -> None:
         from pyocd.flash.file_programmer import FileProgrammer
 
@@ -131,61 +163,44 @@ class PyocdProbe(ProbeBase):
         fmt = image_format(path)
         if fmt == "bin" and address is None:
             raise ProbeError(f"{path}: a .bin image has no address; give one (e.g. the primary slot's)")
-        try:
-            FileProgrammer(self.session(), chip_erase="sector", smart_flash=False).program(
-                str(path), file_format=fmt, base_address=address
-            )
-        except ProbeError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ProbeError(f"programming {path} through probe {self.unique_id} failed: {exc}") from exc
+        self._on_session(f"programming {path}", lambda session: FileProgrammer(
+            session, chip_erase="sector", smart_flash=False).program(str(path), file_format=fmt, base_address=address))
         self._event("program", file=str(path), address=address)
 
-    @_reconnecting
     def erase(self, address: int, length: int) -> None:
         from pyocd.flash.eraser import FlashEraser
 
-        try:
-            FlashEraser(self.session(), FlashEraser.Mode.SECTOR).erase([f"0x{address:x}+0x{length:x}"])
-        except ProbeError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ProbeError(f"erasing 0x{address:x}+0x{length:x} through probe {self.unique_id} failed: {exc}") from exc
+        self._on_session(f"erasing 0x{address:x}+0x{length:x}", lambda session: FlashEraser(
+            session, FlashEraser.Mode.SECTOR).erase([f"0x{address:x}+0x{length:x}"]))
         self._event("erase", address=address, length=length)
 
-    @_reconnecting
-    def read(self, address: int, length: int, path: Path) -> None:
-        target = self._target()
-        data = bytearray()
-        try:
+    def read_bytes(self, address: int, length: int) -> bytes:
+        def read(session: Any) -> bytes:
+            target, data = session.board.target, bytearray()
             while len(data) < length:
                 chunk = min(READ_CHUNK, length - len(data))
                 data += bytes(target.read_memory_block8(address + len(data), chunk))
-        except Exception as exc:  # noqa: BLE001
-            raise ProbeError(f"reading 0x{address + len(data):x} through probe {self.unique_id} failed: {exc}") from exc
-        Path(path).write_bytes(bytes(data))
+            return bytes(data)
+
+        return self._on_session(f"reading 0x{address:x}+0x{length:x}", read)
+
+    def read(self, address: int, length: int, path: Path) -> None:
+        Path(path).write_bytes(self.read_bytes(address, length))
         self._event("read", address=address, length=length, file=str(path))
 
-    @_reconnecting
     def reset(self, halt: bool = False) -> None:
-        target = self._target()
-        try:
-            target.reset_and_halt() if halt else target.reset()
-        except Exception as exc:  # noqa: BLE001
-            raise ProbeError(f"reset through probe {self.unique_id} failed: {exc}") from exc
+        self._on_session("reset", lambda session: session.board.target.reset_and_halt() if halt
+                         else session.board.target.reset())
         self._event("reset", halt=halt)
 
-    @_reconnecting
     def halt(self) -> None:
-        try:
-            self._target().halt()
-        except Exception as exc:  # noqa: BLE001
-            raise ProbeError(f"halt through probe {self.unique_id} failed: {exc}") from exc
+        self._on_session("halt", lambda session: session.board.target.halt())
         self._event("halt")
 
     def close(self) -> None:
-        if self._session is not None:
+        with self._lock:
             session, self._session = self._session, None
+        if session is not None:
             try:
                 session.close()
             except Exception:  # noqa: BLE001 - the probe may already be unplugged

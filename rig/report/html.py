@@ -15,7 +15,7 @@ from typing import Any
 from rig.errors import RigError
 from rig.report.atomic import write_atomic
 from rig.report.html_case import case_section
-from rig.report.html_matrix import case_anchor, matrix_html, outcome_of
+from rig.report.html_matrix import OUTCOMES, case_anchor, matrix_html, outcome_of
 from rig.report.html_style import CSS
 from rig.report.html_timeline import legend_html
 
@@ -78,12 +78,18 @@ def _case_or_note(report_dir: Path, index: int, result: dict[str, Any]) -> str:
 
 
 def _status(run: dict[str, Any], results: list[dict[str, Any]]) -> str:
-    counts = {o: sum(outcome_of(r) == o for r in results) for o in ("pass", "fail", "error")}
+    counts = {o: sum(outcome_of(r) == o for r in results) for o in OUTCOMES}
     spans = "".join(f'<span class="outcome-{o}"><b>{n}</b> {o}</span>' for o, n in counts.items())
+    not_run = run.get("not_run") if isinstance(run.get("not_run"), list) else []
+    if not_run or run.get("not_planned_yet"):
+        spans += f'<span class="outcome-skip"><b>{len(not_run) + int(run.get("not_planned_yet") or 0)}</b> not run</span>'
     out = f'<div class="counts"><span><b>{len(results)}</b> cases</span>{spans}</div>'
     if run.get("stopped") or run.get("complete") is False:
-        where = run.get("stopped") or "the run did not finish"
-        out += f'<p class="stopped">partial report: {escape(str(where))}</p>'
+        where = run.get("stopped") or "the run did not finish (in progress, or killed)"
+        out += f'<p class="stopped">partial report: {escape(str(where))}'
+        if not_run:
+            out += f"; not run: {escape(', '.join(map(str, not_run[:12])))}{' ...' if len(not_run) > 12 else ''}"
+        out += "</p>"
     return out
 
 
@@ -95,7 +101,9 @@ def _params(target: str, run: dict[str, Any]) -> str:
         ("target", f"{target} ({run.get('target_file', '?')})"),
         ("suite", run.get("suite")),
         ("images", images),
-        ("mode / block size", f"{run.get('mode', '?')} / {run.get('block_size', '?')} bytes"),
+        ("mode / block size", f"{run.get('mode', '?')} / {run.get('block_size', '?')} bytes"
+         + (f" (the download used {run['download_block_size']}, chosen by the "
+            f"{run.get('download_block_size_from', 'client')})" if run.get("download_block_size") else "")),
         ("cut points", f"{run.get('points', '?')}, spread {run.get('spread', '?')}, seed {run.get('seed', '?')}"),
         ("swap window", f"{run['swap_window_ms']} ms" if run.get("swap_window_ms") is not None else None),
         ("defects", ", ".join(map(str, run.get("defects") or [])) or "none"),

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from rig.report.html_console import console_html, read_console_lines
-from rig.report.html_matrix import case_anchor, describe_cut, outcome_of
+from rig.report.html_matrix import case_anchor, describe_plan_cut, outcome_of
 from rig.report.html_timeline import cut_time, load_case_events, timeline_svg
 
 
 def _links(result: dict[str, Any]) -> str:
     """Links to the case's raw files, relative so the report directory can be moved or zipped whole."""
     items = []
-    for key, label in (("console_log", "console.log"), ("timeline_file", "timeline.jsonl"), ("flash_dump", "flash dump")):
+    for key, label in (("console_log", "console.log"), ("timeline_file", "timeline.jsonl"), ("flash_dump", "flash (slots.txt)")):
         value = result.get(key)
         if value:
             items.append(f'<a href="{escape(str(value), quote=True)}">{label}</a>')
@@ -34,7 +34,7 @@ def _violations(result: dict[str, Any]) -> str:
 
 def _plan_meta(result: dict[str, Any]) -> str:
     plan = result.get("plan") if isinstance(result.get("plan"), dict) else {}
-    parts = [f"cut: {describe_cut(result.get('cut'))}", f"phase reached: {result.get('phase') or '-'}"]
+    parts = [f"cut: {describe_plan_cut(result)}", f"phase reached: {result.get('phase') or '-'}"]
     if result.get("place"):  # a merged report of shards: which place ran the case
         parts.insert(0, f"place: {result['place']} (shard {result.get('shard', '?')})")
     if plan:
@@ -46,6 +46,28 @@ def _plan_meta(result: dict[str, Any]) -> str:
     if isinstance(duration, (int, float)):
         parts.append(f"took {duration:.2f} s")
     return escape(" · ".join(str(p) for p in parts))
+
+
+def _flash(result: dict[str, Any]) -> str:
+    """The decoded slots of a failing case: per slot the image and its trailer, and what the next boot does."""
+    flash = result.get("flash")
+    if not isinstance(flash, dict):
+        return ""
+    lines = []
+    for slot in ("primary", "secondary", "scratch"):
+        info = flash.get(slot)
+        if not isinstance(info, dict):
+            continue
+        trailer = info.get("trailer") if isinstance(info.get("trailer"), dict) else {}
+        status = trailer.get("status")
+        image = f"{info.get('version') or '-'} {info.get('state')}" if "state" in info else "(trailer only)"
+        lines.append(f"{slot:<9} {image}; magic {trailer.get('magic')}, image_ok {trailer.get('image_ok')}, "
+                     f"copy_done {trailer.get('copy_done')}, swap_info {trailer.get('swap_info')} "
+                     f"({trailer.get('swap_type')}), status "
+                     + (f"idx {status.get('idx')} state {status.get('state')}" if isinstance(status, dict) else "none"))
+    lines.append(f"next boot: {flash.get('next_boot')}")
+    return (f'<div class="meta">flash read through the probe after the case: {escape(str(flash.get("words") or ""))}'
+            f'</div><pre class="flash">{escape(chr(10).join(lines))}</pre>')
 
 
 def case_section(report_dir: Path, index: int, result: dict[str, Any]) -> str:
@@ -62,6 +84,7 @@ def case_section(report_dir: Path, index: int, result: dict[str, Any]) -> str:
     if result.get("error"):
         out.append(f'<div class="message"><b>error:</b> {escape(str(result["error"]))}</div>')
     out.append(_violations(result))
+    out.append(_flash(result))
     if events:
         out.append(timeline_svg(events))
     if loaded.problem:

@@ -62,7 +62,16 @@ def describe_cut(cut: Any) -> str:
         return f"console /{cut.get('pattern')}/"
     if kind == "flash-op":
         return f"flash op {cut.get('flash_op')}" + (" (torn)" if cut.get("torn") else "")
+    if kind == "after-power-on":
+        return f"{cut.get('delay_ms')} ms after power-on"
     return str(kind)
+
+
+def describe_plan_cut(result: dict[str, Any]) -> str:
+    """The cut, and a nested plan's second cut in the recovery boot."""
+    plan = result.get("plan") if isinstance(result.get("plan"), dict) else {}
+    then = plan.get("then")
+    return describe_cut(result.get("cut")) + (f", then {describe_cut(then)} of the recovery" if then else "")
 
 
 def named(value: Any, names: dict[int, str]) -> str:
@@ -79,9 +88,12 @@ def seconds(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+OUTCOMES = ("pass", "fail", "error", "skip")
+
+
 def outcome_of(result: dict[str, Any]) -> str:
     outcome = str(result.get("outcome") or "unknown")
-    return outcome if outcome in ("pass", "fail", "error") else "unknown"
+    return outcome if outcome in OUTCOMES else "unknown"
 
 
 def _verdict(result: dict[str, Any]) -> str:
@@ -98,7 +110,7 @@ def _row(index: int, result: dict[str, Any]) -> str:
     anchor = case_anchor(index, result.get("name"))
     cells = [
         f'<a href="#{anchor}">{escape(str(result.get("name")))}</a>',
-        escape(describe_cut(result.get("cut"))),
+        escape(describe_plan_cut(result)),
         escape(str(result.get("booted_version") or "-")),
         escape(named(result.get("state"), STATE_NAMES)),
         escape(named(result.get("update_result"), RESULT_NAMES)),
@@ -118,7 +130,7 @@ def matrix_html(results: list[dict[str, Any]]) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
     out = [f'<table class="matrix"><thead><tr>{head}</tr></thead>']
     for group, rows in group_by_phase(results):
-        counts = {o: sum(outcome_of(r) == o for _, r in rows) for o in ("pass", "fail", "error")}
+        counts = {o: sum(outcome_of(r) == o for _, r in rows) for o in OUTCOMES}
         tally = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         out.append(f'<tbody class="phase" data-phase="{escape(group)}">')
         out.append(f'<tr class="group"><th colspan="{len(COLUMNS)}">{escape(group)}: {len(rows)} case{"s" if len(rows) != 1 else ""}'

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 # Outcome colours: a failing cell must stand out on a 200-row matrix at a glance.
-OUTCOME_COLOURS = {"pass": "#cdebd1", "fail": "#f6c6c3", "error": "#fbe3a6"}
-OUTCOME_STRONG = {"pass": "#1e7b34", "fail": "#b3261e", "error": "#9a6700"}
+OUTCOME_COLOURS = {"pass": "#cdebd1", "fail": "#f6c6c3", "error": "#fbe3a6", "skip": "#e8e8ef"}
+OUTCOME_STRONG = {"pass": "#1e7b34", "fail": "#b3261e", "error": "#9a6700", "skip": "#5a5a7a"}
 UNKNOWN_COLOUR = "#e4e4e4"
 
 # Timeline picture colours (SVG and its legend share them).
@@ -30,10 +30,12 @@ tr.group th {{ background: #dde6f3; font-size: 13px; }}
 tr.outcome-pass td {{ background: {OUTCOME_COLOURS['pass']}; }}
 tr.outcome-fail td {{ background: {OUTCOME_COLOURS['fail']}; }}
 tr.outcome-error td {{ background: {OUTCOME_COLOURS['error']}; }}
+tr.outcome-skip td {{ background: {OUTCOME_COLOURS['skip']}; }}
 td.outcome, span.outcome {{ font-weight: 700; text-transform: uppercase; }}
 .outcome-pass .outcome, span.outcome-pass {{ color: {OUTCOME_STRONG['pass']}; }}
 .outcome-fail .outcome, span.outcome-fail {{ color: {OUTCOME_STRONG['fail']}; }}
 .outcome-error .outcome, span.outcome-error {{ color: {OUTCOME_STRONG['error']}; }}
+.outcome-skip .outcome, span.outcome-skip {{ color: {OUTCOME_STRONG['skip']}; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .counts span {{ margin-right: 16px; font-size: 15px; }}
 .stopped {{ background: {OUTCOME_COLOURS['error']}; padding: 6px 10px; border-radius: 4px; display: inline-block; }}
@@ -42,6 +44,8 @@ section.case {{ border: 1px solid #d0d0d0; border-left: 6px solid {UNKNOWN_COLOU
 section.case.outcome-pass {{ border-left-color: {OUTCOME_STRONG['pass']}; }}
 section.case.outcome-fail {{ border-left-color: {OUTCOME_STRONG['fail']}; }}
 section.case.outcome-error {{ border-left-color: {OUTCOME_STRONG['error']}; }}
+section.case.outcome-skip {{ border-left-color: {OUTCOME_STRONG['skip']}; }}
+pre.flash {{ background: #f6f6f6; padding: 6px 8px; font-size: 12px; overflow-x: auto; margin: 4px 0; }}
 section.case:target {{ box-shadow: 0 0 0 3px #1f5fbf55; }}
 .message {{ margin: 4px 0 8px 0; }}
 .meta {{ color: #555; font-size: 12px; margin-bottom: 6px; }}

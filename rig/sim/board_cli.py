@@ -67,8 +67,9 @@ def add_board_options(parser: Any) -> None:
                         help="the bootloader boots and swaps in only images signed with this key (public or private PEM)")
     parser.add_argument("--downgrade-prevention", action="store_true",
                         help="the bootloader refuses to swap in a lower version (MCUBOOT_DOWNGRADE_PREVENTION)")
-    parser.add_argument("--fetch-timeout", type=float, default=20.0,
-                        help="seconds the client waits for a block of a pull before 'connection lost' (default 20)")
+    parser.add_argument("--fetch-timeout", type=float, default=None,
+                        help="seconds the client waits for a block of a pull before 'connection lost' (default: the"
+                             " EXCHANGE_LIFETIME of the target file's [coap] transmission parameters)")
     parser.add_argument("--deferral", choices=tuple(POLICIES), default=DEFAULT_POLICY,
                         help="which updates the board's user defers when Update is executed (Update Result 11, while "
                              "the Maximum Defer Period /5/0/13 is above 0): never, optional (Severity 2, the default) "

@@ -28,7 +28,7 @@ class BoardConfig:
     lifetime: int = 60
     block_size: int = 512
     erase_ms: float = 0.0  # simulated sector erase time (0: instant)
-    fetch_timeout: float = 20.0  # how long the client waits for a Block2 answer before "connection lost"
+    fetch_timeout: float | None = None  # s the client waits for a Block2 answer (None: the target's EXCHANGE_LIFETIME)
     image_key: Path | None = None  # the bootloader accepts only images signed with this key (PEM)
     downgrade_prevention: bool = False
     deferral: str = "optional"  # which updates the board's user defers (rig.sim.app.deferral.POLICIES)

@@ -2,20 +2,29 @@
 
 The supervisor prints `console: socket://..`, `control: ..`, `debug-port: ..`
 when it is ready; this waits for those lines (bounded) and hands back the ports.
+It dies with the process that started it (SIGTERM from the kernel when that
+process goes, SIGKILL included; it then stops its zygote and MCU), and a board
+directory a killed run left behind is taken over: a supervisor still running
+there is stopped first, so two never share one flash file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rig.errors import RigError
+from rig.sim.parent_death import dies_with_this_process
+
+STALE_STOP_TIMEOUT = 10.0  # s a supervisor left by a killed run gets to stop on SIGTERM before SIGKILL
 
 
 @dataclass
@@ -61,6 +70,7 @@ def start_virtual_board(
 ) -> VirtualBoard:
     """`python -m rig.sim.supervisor` (or `rig sim` with `via_cli`) as a subprocess, once it printed its ports."""
     directory.mkdir(parents=True, exist_ok=True)
+    took_over = take_over(directory)
     entry = ["-m", "rig.cli", "sim"] if via_cli else ["-m", "rig.sim.supervisor"]
     cmd = [sys.executable, *entry, "--dir", str(directory), "--target", str(target)]
     if endpoint:
@@ -73,8 +83,11 @@ def start_virtual_board(
         cmd += ["--defect", defect]
     cmd += list(extra)
     log = open(directory / "supervisor.log", "a", encoding="utf-8")
+    if took_over:
+        log.write(f"rig: {took_over}\n")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True,
+                            preexec_fn=dies_with_this_process(signal.SIGTERM))
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
@@ -108,3 +121,49 @@ def start_virtual_board(
         directory=directory,
         output=lines,
     )
+
+
+def take_over(directory: Path) -> str | None:
+    """Make `directory` free for a new supervisor: stop one a killed run left there, drop its stale board.json.
+    Returns what was done (for the supervisor log), None when the directory was clean."""
+    board = directory / "board.json"
+    try:
+        pid = int(json.loads(board.read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    done = f"board.json of supervisor pid {pid} was left here (its run ended without stopping it)"
+    if _supervises(pid, directory):
+        os.kill(pid, signal.SIGTERM)
+        if not _gone(pid, STALE_STOP_TIMEOUT):
+            os.kill(pid, signal.SIGKILL)
+            _gone(pid, STALE_STOP_TIMEOUT)
+        done = f"stopped supervisor pid {pid} left running here by an earlier run"
+    board.unlink(missing_ok=True)
+    return done
+
+
+def _supervises(pid: int, directory: Path) -> bool:
+    """Is `pid` a virtual-board supervisor of `directory` (not a recycled pid of some other program)?"""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return False
+    if not any(a in ("rig.sim.supervisor", "sim") for a in args) or "--dir" not in args[:-1]:
+        return False
+    given = Path(args[args.index("--dir") + 1])
+    return (given if given.is_absolute() else cwd / given).resolve() == directory.resolve()
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Wait (bounded) until `pid` has exited; polls /proc, as nothing signals the end of a non-child."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False

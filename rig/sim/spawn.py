@@ -12,19 +12,15 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from rig.sim.parent_death import die_with_parent
+from rig.sim.parent_death import dies_with_this_process
 
 
 @dataclass(frozen=True)
 class McuProcess:
     pid: int  # also the process group id: the child called setsid
     console_fd: int  # read end of its stdout/stderr pipe
-
-
-def _dies_with(parent: int) -> Callable[[], None]:
-    return lambda: die_with_parent(parent)
 
 
 class FreshSpawner:
@@ -36,7 +32,7 @@ class FreshSpawner:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "rig.sim.mcu", json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd, start_new_session=True,
-                preexec_fn=_dies_with(os.getpid()),
+                preexec_fn=dies_with_this_process(),
             )
         finally:
             os.close(write_fd)
@@ -58,7 +54,7 @@ class ZygoteSpawner:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "rig.sim.zygote", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_dies_with(os.getpid()),
+            preexec_fn=dies_with_this_process(),
         )
         theirs.close()
         self._buffer = b""

@@ -5,14 +5,17 @@ from __future__ import annotations
 from rig.campaign import versions
 from rig.campaign.facts import CaseFacts
 from rig.results import Violation
+from rig.verdict.outcome import BRICKED, BRICKED_BY_UPDATE
 
 
 def check_invariants(f: CaseFacts, boot_timeout: float, last_console: str | None) -> list[Violation]:
     out: list[Violation] = []
     if f.came_back is False:
+        after = f"the cut ({f.cut_phase.capitalize()})" if f.cut_phase else "Execute Update"
+        again = " (power cycled once more)" if f.cut_phase else ""
         out.append(Violation(
-            "no-reregistration",
-            f"after power-on the device did not register again within {boot_timeout:g} s (power cycled once more); "
+            BRICKED if f.cut_phase else BRICKED_BY_UPDATE,
+            f"after {after} the device did not register again within {boot_timeout:g} s{again}; "
             f"last console line: {last_console!r}",
         ))
         return out

@@ -17,6 +17,7 @@ import aiocoap
 from aiocoap import Code, Message
 from aiocoap.optiontypes import BlockOption
 
+from rig.sim.coap_timers import exchange_lifetime
 from rig.sim.app import firmware as fw
 from rig.sim.app import image, wire
 from rig.sim.app.deferral import DEFAULT_POLICY, Deferral
@@ -175,7 +176,7 @@ async def run(config: dict[str, Any], flash: Any, layout: Any, target: dict[str,
         if dev.server_uri:
             registrar = Registrar(ctx, dev, console)
             tasks.append(asyncio.get_running_loop().create_task(registrar.run()))
-    firmware.fetcher = make_fetcher(links.context, float(config.get("fetch_timeout") or 20.0))
+    firmware.fetcher = make_fetcher(links.context, float(config.get("fetch_timeout") or exchange_lifetime(target)))
     if resume:
         firmware.start_pull(resume=True)
     if firmware.confirm_later and registrar is not None:
