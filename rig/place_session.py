@@ -80,6 +80,10 @@ def attach_sim(place: Place, sim_dir: Path) -> Place:
     if place.kind != "virtual":
         raise RigError(f"--sim-dir {sim_dir}: only a virtual target runs under rig sim, {place.target_file} is {place.kind!r}")
     info = read_board_json(sim_dir)
+    runs = info.get("target_file")
+    if runs and Path(runs).resolve() != Path(place.target_file).resolve():
+        raise RigError(f"--sim-dir {sim_dir}: that board runs {runs}, not {place.target_file} "
+                       f"(leave out --target, or give --target {runs})")
     try:
         port, url, uid = int(info["control_port"]), str(info["console"]), str(info["unique_id"])
     except (ValueError, KeyError, TypeError) as exc:

@@ -126,7 +126,7 @@ class Supervisor:
         tmp.write_text(json.dumps({
             "console": f"socket://127.0.0.1:{self.console_port}", "control_port": self.control_port,
             "unique_id": self.unique_id, "pid": os.getpid(), "server": self.config.server,
-            "endpoint": self.config.endpoint,
+            "endpoint": self.config.endpoint, "target_file": str(Path(self.config.target_path).resolve()),
         }) + "\n")
         os.replace(tmp, board)
         self._registry_entry = probe_registry.register_board(
