@@ -53,6 +53,7 @@ class Lwm2mIdentity:
     endpoint: str
     psk_identity: str | None = None
     psk_key: bytes | None = field(default=None, repr=False)  # never printed
+    allow_nosec: bool = False  # a keyed endpoint the bench also lets register over plain CoAP
 
 
 @dataclass(frozen=True)
@@ -281,13 +282,18 @@ def build_place(
     probe = check_backend("probe", raw.get("probe"), f"{where}.probe", src, defaults.get("probe"))
     lw = raw.get("lwm2m", {})
     if not isinstance(lw, dict):
-        raise RigError(f"{src}: {where}.lwm2m: must be a table (endpoint, psk_identity, psk_key_file)")
+        raise RigError(f"{src}: {where}.lwm2m: must be a table (endpoint, psk_identity, psk_key_file, allow_nosec)")
     endpoint = lw.get("endpoint", f"rig-{name}")
     if not isinstance(endpoint, str) or not endpoint:
         raise RigError(f"{src}: {where}.lwm2m.endpoint: must be a non-empty string, got {endpoint!r}")
     psk = read_psk(lw, f"{where}.lwm2m", src, test, base_dir)
     identity = lw.get("psk_identity", endpoint if psk is not None else None)
-    lwm2m = Lwm2mIdentity(endpoint, identity, psk)
+    allow_nosec = lw.get("allow_nosec", False)
+    if not isinstance(allow_nosec, bool):
+        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: must be true or false, got {allow_nosec!r}")
+    if allow_nosec and psk is None:
+        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: the place has no PSK, so plain CoAP is already all it uses")
+    lwm2m = Lwm2mIdentity(endpoint, identity, psk, allow_nosec)
     variables = {"workdir": str(work_dir), "endpoint": endpoint, "psk_identity": identity or "", "place": name}
     if target.kind == "process":
         process = target.data.get("process", {})

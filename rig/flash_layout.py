@@ -15,6 +15,7 @@ from typing import Any
 from rig.errors import RigError
 
 MCUBOOT_MODES = ("swap-scratch", "swap-move")
+MCUBOOT_KEYS = ("mode", "header_size", "max_align", "max_sectors")
 REQUIRED_PARTITIONS = ("primary", "secondary")
 
 
@@ -46,9 +47,23 @@ class FlashLayout:
     header_size: int
     max_align: int
     # MCUboot's BOOT_MAX_IMG_SECTORS: sizes the status area of a slot trailer
-    # (imgtool's --max-sectors); 128 is both tools' default.
-    max_sectors: int = 128
+    # (imgtool's --max-sectors). 0 means MCUboot's automatic rule
+    # (Zephyr's CONFIG_BOOT_MAX_IMG_SECTORS_AUTO, the default since MCUboot 2.2):
+    # the sector count of the larger slot.
+    max_sectors: int = 0
     source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.max_sectors:
+            object.__setattr__(self, "max_sectors", self.auto_max_sectors())
+
+    def auto_max_sectors(self) -> int:
+        """BOOT_MAX_IMG_SECTORS_AUTO: the larger slot's size in sectors."""
+        slots = [self.partitions[n].size for n in ("primary", "secondary") if n in self.partitions]
+        return max(slots, default=0) // self.sector_size
+
+    def slot_sectors(self, name: str) -> int:
+        return self.partition(name).size // self.sector_size
 
     def partition(self, name: str) -> Partition:
         try:
@@ -87,6 +102,14 @@ class FlashLayout:
             raise RigError(f"{source}: mcuboot.max_align {max_align} must be 8, 16 or 32 and >= flash.write_size")
         if mode == "swap-scratch" and "scratch" not in partitions:
             raise RigError(f"{source}: mcuboot.mode swap-scratch needs a flash.partitions.scratch entry")
+        unknown = sorted(set(mcuboot) - set(MCUBOOT_KEYS))
+        if unknown:
+            raise RigError(f"{source}: unknown key mcuboot.{unknown[0]} (known: {', '.join(MCUBOOT_KEYS)})")
+        max_sectors = _int(mcuboot, "max_sectors", source, "mcuboot", default=0)
+        slot_sectors = max(partitions[n].size for n in REQUIRED_PARTITIONS) // sector_size
+        if max_sectors and max_sectors < slot_sectors:
+            raise RigError(f"{source}: mcuboot.max_sectors {max_sectors} is less than the {slot_sectors} sectors "
+                           f"of a slot: MCUboot would refuse every swap (\"more sectors than allowed\")")
         return cls(
             base=_int(flash, "base", source, "flash", default=0),
             size=size,
@@ -98,7 +121,7 @@ class FlashLayout:
             mcuboot_mode=mode,
             header_size=_int(mcuboot, "header_size", source, "mcuboot", default=0x200),
             max_align=max_align,
-            max_sectors=_int(mcuboot, "max_sectors", source, "mcuboot", default=128),
+            max_sectors=max_sectors,
             source=source,
         )
 

@@ -80,6 +80,10 @@ def attach_sim(place: Place, sim_dir: Path) -> Place:
     if place.kind != "virtual":
         raise RigError(f"--sim-dir {sim_dir}: only a virtual target runs under rig sim, {place.target_file} is {place.kind!r}")
     info = read_board_json(sim_dir)
+    runs = info.get("target_file")
+    if runs and Path(runs).resolve() != Path(place.target_file).resolve():
+        raise RigError(f"--sim-dir {sim_dir}: that board runs {runs}, not {place.target_file} "
+                       f"(leave out --target, or give --target {runs})")
     try:
         port, url, uid = int(info["control_port"]), str(info["console"]), str(info["unique_id"])
     except (ValueError, KeyError, TypeError) as exc:
@@ -92,11 +96,14 @@ def attach_sim(place: Place, sim_dir: Path) -> Place:
 
 
 def fill_server(place: Place, host: str, port: int) -> Place:
-    """Fill what is known only now into a process target's argv: {server_host}, {server_port}, {server_uri},
-    and {python} (this interpreter) and {target_file} for clients that are Python programs of the rig."""
+    """Fill what is known only now into a process target's argv: {server_host}, {server_port}, {coaps_port},
+    {server_uri} (coaps:// for a place with a key), and {python} (this interpreter) and {target_file} for
+    clients that are Python programs of the rig."""
     if place.power.backend != "process":
         return place
-    values = {"server_host": host, "server_port": str(port), "server_uri": f"coap://{host}:{port}",
+    keyed = place.lwm2m.psk_key is not None  # a keyed endpoint registers over coaps (see rig.lwm2m.endpoint_binding)
+    values = {"server_host": host, "server_port": str(port), "coaps_port": str(port + 1),
+              "server_uri": f"coaps://{host}:{port + 1}" if keyed else f"coap://{host}:{port}",
               "python": sys.executable, "target_file": str(Path(place.target_file).resolve())}
     opts = dict(place.power.options)
     opts["argv"] = [fill(str(a), values) for a in opts.get("argv", [])]
@@ -251,7 +258,8 @@ async def open_place_session(
     host = server_host or ("127.0.0.1" if place.kind == "process" else "0.0.0.0")  # boards come over the bench LAN
     port = server_port or place.server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
     with PlaceLock(place.name, place.lock_dir):
-        server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place))
+        server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place),
+                             allow_nosec=(place.lwm2m.endpoint,) if place.lwm2m.allow_nosec else ())
         await server.start()
         try:
             bench = build_bench(fill_server(place, host, port), timeline, work_dir)

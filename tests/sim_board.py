@@ -31,6 +31,20 @@ def make_image(directory: Path, version: str, size: int = 32 * 1024, seed: int =
     return sign_image(directory / f"fw-{version}-{seed}.bin", layout(), version, payload, slot="primary")
 
 
+def flash_holding(layout: FlashLayout, primary: bytes, secondary: bytes | None = None):
+    """An in-memory flash (rig.sim.flash.Flash) with these bytes at the start of the slots, the rest erased."""
+    from rig.sim.flash import Flash
+
+    flash = Flash(layout)
+    buf = bytearray(flash.snapshot())
+    for name, data in (("primary", primary), ("secondary", secondary)):
+        if data is not None:
+            off = layout.partition(name).offset
+            buf[off:off + len(data)] = data
+    flash.restore(bytes(buf))
+    return flash
+
+
 class Board(VirtualBoard):
     """The launcher's board plus what tests read through its debug port."""
 

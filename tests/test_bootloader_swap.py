@@ -12,6 +12,7 @@ from rig.flash_layout import FlashLayout, load_layout
 from rig.mcuboot import SlotWriter, TrailerError, inspect_slots, mark_confirmed, mark_pending
 from rig.mcuboot.imgtool_helpers import make_payload, run_imgtool, sign_image
 from rig.sim.bootloader import boot
+from sim_board import flash_holding
 from rig.sim.flash import Flash, PowerCut
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
@@ -37,19 +38,8 @@ def images(tmp_path_factory, layout) -> dict[str, bytes]:
     }
 
 
-def fresh(layout: FlashLayout, primary: bytes, secondary: bytes | None = None) -> Flash:
-    flash = Flash(layout)
-    buf = bytearray(flash.snapshot())
-    for name, data in (("primary", primary), ("secondary", secondary)):
-        if data is not None:
-            off = layout.partition(name).offset
-            buf[off:off + len(data)] = data
-    flash.restore(bytes(buf))
-    return flash
-
-
 def test_test_swap_then_revert(layout, images, tmp_path) -> None:
-    flash = fresh(layout, images["old"], images["new"])
+    flash = flash_holding(layout, images["old"], images["new"])
     lines: list[str] = []
     result = boot(flash, layout, lines.append)
     assert result.swap == "test" and result.image.version == "1.1.0+0"
@@ -76,7 +66,7 @@ def test_test_swap_then_revert(layout, images, tmp_path) -> None:
 
 
 def test_confirmed_image_stays(layout, images) -> None:
-    flash = fresh(layout, images["old"], images["new"])
+    flash = flash_holding(layout, images["old"], images["new"])
     boot(flash, layout, lambda _: None)
     mark_confirmed(flash, layout)
     assert inspect_slots(flash.read, layout).next_boot.swap == "none"
@@ -85,7 +75,7 @@ def test_confirmed_image_stays(layout, images) -> None:
 
 
 def test_app_download_then_permanent_swap(layout, images) -> None:
-    flash = fresh(layout, images["old"])
+    flash = flash_holding(layout, images["old"])
     writer = SlotWriter(flash, layout)
     writer.erase(len(images["new_plain"]))
     data = images["new_plain"]
@@ -102,16 +92,17 @@ def test_app_download_then_permanent_swap(layout, images) -> None:
 def test_bad_hash_is_refused_and_erased(layout, images) -> None:
     bad = bytearray(images["new"])
     bad[layout.header_size + 5] ^= 0xFF
-    flash = fresh(layout, images["old"], bytes(bad))
+    flash = flash_holding(layout, images["old"], bytes(bad))
     lines: list[str] = []
+    assert inspect_slots(flash.read, layout).next_boot.swap == "none"  # boot_validated_swap_type: NONE
     result = boot(flash, layout, lines.append)
-    assert result.swap == "fail" and result.image.version == "1.0.0+0"
+    assert result.swap == "none" and result.image.version == "1.0.0+0"
     assert any("secondary slot is not valid" in line for line in lines)
     assert inspect_slots(flash.read, layout).secondary.state == "erased"
 
 
 def test_image_larger_than_the_slot_room_is_refused(layout, images) -> None:
-    flash = fresh(layout, images["old"])
+    flash = flash_holding(layout, images["old"])
     writer = SlotWriter(flash, layout)
     with pytest.raises(TrailerError, match="does not fit"):
         writer.erase(len(images["huge"]))
@@ -121,12 +112,12 @@ def test_image_larger_than_the_slot_room_is_refused(layout, images) -> None:
     flash.restore(bytes(buf))
     mark_pending(flash, layout)
     result = boot(flash, layout, lambda _: None)
-    assert result.swap == "fail" and result.image.version == "1.0.0+0"
+    assert result.swap == "none" and result.image.version == "1.0.0+0"
 
 
 def test_resume_after_a_cut_in_the_middle(layout, images, tmp_path) -> None:
     flash = Flash(layout, path=tmp_path / "flash.bin")
-    start = fresh(layout, images["old"], images["new"]).snapshot()
+    start = flash_holding(layout, images["old"], images["new"]).snapshot()
     flash.restore(start)
     flash.journal = []
     boot(flash, layout, lambda _: None)
@@ -147,7 +138,33 @@ def test_resume_after_a_cut_in_the_middle(layout, images, tmp_path) -> None:
 def test_mark_pending_on_a_corrupt_trailer_erases_the_slot(layout, images) -> None:
     bad = bytearray(images["new"])
     bad[-3] ^= 0xFF  # damage the trailer magic
-    flash = fresh(layout, images["old"], bytes(bad))
+    flash = flash_holding(layout, images["old"], bytes(bad))
     with pytest.raises(TrailerError, match="bad magic"):
         mark_pending(flash, layout)
     assert inspect_slots(flash.read, layout).secondary.state == "erased"
+
+
+def test_erase_order_follows_mcuboot(layout, images, tmp_path) -> None:
+    """swap_misc.c swap_erase_trailer_sectors: trailer sectors last-first; swap_scratch.c: the scratch that held
+    the trailer step's status is erased backwards (its trailer first). 1 KiB sectors make both span sectors."""
+    small = replace(layout, sector_size=0x400, max_sectors=0)  # 0: MCUboot's automatic count, here 288 sectors
+    primary, secondary = small.partition("primary"), small.partition("secondary")
+    flash = flash_holding(small, images["old"], images["new"])
+    flash.journal = []
+    assert boot(flash, small, lambda _: None).image.version == "1.1.0+0"
+    erases = [op.offset for op in flash.journal if op.kind == "erase"]
+    for slot in (primary, secondary):  # a small image: the trailer sectors are erased on their own
+        trailer = [o for o in erases if slot.end - 7 * 0x400 <= o < slot.end][:7]
+        assert trailer == sorted(trailer, reverse=True) and len(set(trailer)) == 7, slot.name
+
+    from rig.campaign.images import UNSIGNED_TLVS, max_payload
+    size = max_payload(layout, UNSIGNED_TLVS)  # the image shares the trailer's sector: use_scratch
+    old = sign_image(tmp_path / "o.bin", layout, "1.0.0", make_payload(size, 1), confirm=True, slot="primary")
+    new = sign_image(tmp_path / "n.bin", layout, "1.1.0", make_payload(size, 2), pad=True)
+    flash = flash_holding(layout, old.read_bytes(), new.read_bytes())
+    flash.journal = []
+    assert boot(flash, layout, lambda _: None).image.version == "1.1.0+0"
+    scratch = layout.partition("scratch")
+    in_scratch = [op.offset for op in flash.journal if op.kind == "erase" and scratch.offset <= op.offset < scratch.end]
+    assert in_scratch[:2] == [scratch.offset, scratch.offset + 0x1000], "the scratch is erased forwards before a step"
+    assert in_scratch[2:4] == [scratch.offset + 0x1000, scratch.offset], "and backwards after the trailer step"

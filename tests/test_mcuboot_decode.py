@@ -98,6 +98,7 @@ def test_erased_slot(layout, tmp_path) -> None:
 
 
 def test_image_larger_than_the_slot_room_is_refused(layout, tmp_path) -> None:
+    layout = replace(layout, max_sectors=128)  # a 3120-byte trailer (BOOT_MAX_IMG_SECTORS 128)
     data = sign_image(tmp_path / "big.bin", layout, "1.0.0", make_payload(22_000, 3)).read_bytes()
     assert 0x6000 - 3120 < len(data) < 0x6000  # fits the slot, overlaps its trailer
     small = replace(layout, partitions={**layout.partitions,

@@ -11,7 +11,7 @@ import pytest
 
 from rig.flash_layout import FlashLayout, load_layout
 from rig.mcuboot.slots import slot_trailer_layout
-from rig.sim.sweep_swap import build_scenarios, cut_states, sweep
+from rig.sim.sweep_swap import build_scenarios, check_recovery, cut_states, sweep
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 IMAGE_SIZE = 16 * 1024
@@ -100,3 +100,62 @@ def test_cli_sweep_prints_cuts_and_rate_and_fails_on_a_wrong_variant() -> None:
     assert bad.returncode == 1 and "first failing op" in bad.stdout and "trailer magic=" in bad.stdout
     unknown = subprocess.run(cmd + ["--variant", "nope"], capture_output=True, text=True, timeout=120)
     assert unknown.returncode == 2 and "unknown bootloader variant 'nope'" in unknown.stderr
+
+
+MOVE_TARGET = TARGET.parent / "virtual_move.toml"
+
+
+@pytest.mark.parametrize("target", [TARGET, MOVE_TARGET], ids=["swap-scratch", "swap-move"])
+@pytest.mark.parametrize("torn", [False, True])
+def test_largest_image_survives_a_sample_of_cuts(target, torn) -> None:
+    """The largest image the target's slots swap, every 9th op cut (a bounded CI sample, about 3 s in all).
+
+    The full sweep is `rig sim sweep-swap --image-size max [--torn] [--target targets/virtual_move.toml]`,
+    run by hand: 2.4k cuts (swap-scratch) / 3.7k cuts (swap-move), 3-8 s each.
+    """
+    from rig.campaign.images import UNSIGNED_TLVS, max_payload
+
+    lay = load_layout(target)
+    scenarios = build_scenarios(lay, max_payload(lay, UNSIGNED_TLVS))
+    report = sweep(lay, scenarios, torn=torn, seed=11, stop_at_first=False, stride=9)
+    assert report.failures == [], report.failures[0].describe()
+    assert report.cuts == report.recovered and min(report.ops.values()) > 100
+
+
+def test_scratch_erased_forwards_bricks_at_the_largest_image() -> None:
+    """Issue 15: erasing the scratch forwards after the trailer step left a good scratch trailer over erased data;
+    a resume copied that into the primary slot. MCUboot erases it backwards; the forwards variant must fail."""
+    lay = load_layout(TARGET)
+    scenarios = build_scenarios(lay, 290304, variant="scratch-forwards")
+    failure = sweep(lay, scenarios, variant="scratch-forwards").failures[0]
+    assert failure.op.kind == "erase" and region(lay, failure.op.offset) == ("scratch", False)
+    assert "nothing bootable" in failure.problem
+    correct = build_scenarios(lay, 290304)[0]
+    for n, _, flash in cut_states(lay, correct, False, 0, "mcuboot"):
+        if n > failure.op_index + 4:
+            break
+        assert check_recovery(flash, lay, correct, "mcuboot")[0] == "", f"op {n}"
+
+
+@pytest.mark.parametrize("variant, torn", [("no-resume", False), ("status-before-data", False),
+                                           ("done-before-data", False), ("strict-flags", True)])
+def test_wrong_swap_move_bootloader_fails(variant, torn) -> None:
+    lay = load_layout(MOVE_TARGET)
+    report = sweep(lay, build_scenarios(lay, IMAGE_SIZE, variant=variant), torn=torn, variant=variant)
+    assert not report.ok and report.failures[0].scenario == "test swap"
+    assert "fallback trailer: magic" in report.failures[0].state
+
+
+def test_torn_scratch_trailer_erase_bricks_mcuboot_but_not_the_hardened_bootloader() -> None:
+    """A torn erase of the scratch's trailer sector can erase the step's data and keep the magic; MCUboot's status
+    source then resumes from that scratch (exact-scratch-source fails), the virtual bootloader moves on."""
+    lay = load_layout(TARGET)
+    size = 292_584  # the largest unsigned image: it shares the trailer's sector, so the scratch holds the status
+    exact = sweep(lay, build_scenarios(lay, size, variant="exact-scratch-source"), torn=True, seed=5,
+                  variant="exact-scratch-source").failures[0]
+    assert exact.op.kind == "erase" and region(lay, exact.op.offset) == ("scratch", False)
+    correct = build_scenarios(lay, size)[0]
+    for n, _, flash in cut_states(lay, correct, True, 5, "mcuboot"):
+        if n > exact.op_index + 4:
+            break
+        assert check_recovery(flash, lay, correct, "mcuboot", torn=True)[0] == "", f"op {n}"

@@ -34,7 +34,10 @@ class FlashEvidence:
 
     @property
     def intact_image(self) -> bool:
-        """Can the bootloader run anything: an intact primary, or an intact secondary it would swap in."""
+        """Can the bootloader run anything: an intact primary, or an intact secondary it would swap in
+        (never when MCUboot would panic on the trailer state)."""
+        if self.report.next_boot.swap == "panic":
+            return False
         return self.report.primary.intact or (self.report.secondary.intact and self.report.next_boot.swap != "none")
 
     @property

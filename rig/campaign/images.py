@@ -1,7 +1,11 @@
-"""Images for a run on the virtual board: base and new, made with imgtool for the target's layout.
+"""Images for a run: made with imgtool for the target's layout, or the user's own, checked against its slots.
 
 A resumed or replayed run reuses the images already in its firmware directory:
-the same bytes, so the same blocks are cut.
+the same bytes, so the same blocks are cut. The user's own images (rig run
+--base-image/--new-image, rig update, rig flash, the pytest options) are checked
+the way the target's MCUboot will see them (rig.mcuboot.image_file): signed images
+as imgtool and Zephyr write them, unpadded or padded, and a one-line error naming
+the file and what is wrong when they do not fit.
 """
 
 from __future__ import annotations
@@ -12,19 +16,17 @@ from pathlib import Path
 from rig.campaign.case import CaseImages
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
-from rig.mcuboot import read_image
+from rig.mcuboot.image_file import DOWNLOAD, FLASH, ImageFile, check_image_file
 from rig.mcuboot.imgtool_helpers import keygen, make_payload, sign_image
-from rig.mcuboot.slots import slot_trailer_layout
+from rig.mcuboot.limits import max_image_size
+
+TLV_ALLOWANCE = 256  # TLV areas of a signed image (hash, key hash, an EC/Ed25519 signature, info) fit in this
+UNSIGNED_TLVS = 40  # an unsigned image's TLV area: info (4) + SHA256 TLV (4 + 32)
 
 
-TLV_ALLOWANCE = 256  # the protected/unprotected TLV areas of an unsigned image (hash, info) fit in this
-
-
-def max_payload(layout: FlashLayout) -> int:
-    """The largest payload whose signed image still fits the slot before its trailer."""
-    slot = layout.partition("primary").size
-    trailer = slot_trailer_layout(layout, "primary").size
-    return slot - trailer - layout.header_size - TLV_ALLOWANCE
+def max_payload(layout: FlashLayout, tlv_size: int = TLV_ALLOWANCE) -> int:
+    """The largest payload whose signed image (header + payload + TLVs of tlv_size bytes) the slots swap."""
+    return min(max_image_size(layout, "primary"), max_image_size(layout, "secondary")) - layout.header_size - tlv_size
 
 
 def make_images(directory: Path, layout: FlashLayout, size: int, base_version: str = "1.0.0", new_version: str = "1.1.0",
@@ -49,17 +51,29 @@ def per_run_test_key(directory: Path) -> Path:
     return path if path.is_file() else keygen(path)
 
 
+def accept_image(path: Path, layout: FlashLayout, what: str, slot: str = "secondary", purpose: str = DOWNLOAD,
+                 public_key: object | None = None, intact: bool = True) -> ImageFile:
+    """The checked image in `path`, or RigError "<what> <path>: <what is wrong>" in one line.
+
+    intact=False (rig update, rig flash) lets through an image with a bad hash or signature:
+    a package the device must refuse is a test, not a mistake.
+    """
+    if not path.is_file():
+        raise RigError(f"{what} {path}: no such file")
+    checked = check_image_file(path.read_bytes(), layout, slot, purpose, public_key, intact)
+    if not checked.ok:
+        raise RigError(f"{what} {path}: {checked.problem}")
+    return checked
+
+
 def given_images(base: Path, new: Path, firmware: Path, layout: FlashLayout) -> CaseImages:
-    """The user's own signed images (a real board boots only real firmware), copied into the served directory."""
+    """The user's own signed images (a real board boots only real firmware), copied into the served directory.
+
+    The base image is programmed into the primary slot; the new one is downloaded into the secondary.
+    """
     firmware.mkdir(parents=True, exist_ok=True)
-    versions = []
-    for what, path in (("--base-image", base), ("--new-image", new)):
-        if not path.is_file():
-            raise RigError(f"{what} {path}: no such file")
-        info = read_image(path.read_bytes(), layout)
-        if info.version is None or not info.intact:
-            raise RigError(f"{what} {path}: not an intact MCUboot image ({info.problem or 'no header'})")
-        versions.append(info.version)
+    versions = [accept_image(base, layout, "--base-image", "primary", FLASH).version,
+                accept_image(new, layout, "--new-image", "secondary", DOWNLOAD).version]
     if versions[0] == versions[1]:
         raise RigError(f"--base-image and --new-image are both version {versions[0]}: the update would be invisible")
     served = []

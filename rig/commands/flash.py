@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.mcuboot import read_image
+    from rig.campaign.images import accept_image
+    from rig.mcuboot.image_file import FLASH
     from rig.place_session import open_bench
     from rig.probe.base import image_format
 
@@ -42,24 +43,21 @@ def run(args: argparse.Namespace) -> int:
     layout = place.layout
     fmt = image_format(args.image)
     address, where = args.address, f"0x{args.address:x}" if args.address is not None else ""
+    version = ""
     if fmt == "bin" and address is None:
-        slot = layout.partition(args.slot or "primary")
+        slot_name = args.slot or "primary"
+        slot = layout.partition(slot_name)
         size = args.image.stat().st_size
         if size > slot.size:
-            raise RigError(f"image {args.image} ({size} bytes) does not fit slot {args.slot or 'primary'} ({slot.size} bytes)")
-        address, where = layout.base + slot.offset, f"slot {args.slot or 'primary'} at 0x{layout.base + slot.offset:x}"
+            raise RigError(f"image {args.image} ({size} bytes) does not fit slot {slot_name} ({slot.size} bytes)")
+        try:
+            checked = accept_image(args.image, layout, "image", slot_name, FLASH, intact=False)
+        except RigError as exc:
+            raise RigError(f"{exc} (--address A writes a file's bytes as they are)") from None
+        address, where = layout.base + slot.offset, f"slot {slot_name} at 0x{layout.base + slot.offset:x}"
+        version = f" ({checked.describe()})"
     elif fmt != "bin" and args.slot:
         raise RigError(f"--slot applies to .bin images; {args.image} is {fmt} and carries its own addresses")
-    version = ""
-    if fmt == "bin":
-        from rig.mcuboot.slots import slot_trailer_layout
-
-        slot_name = args.slot or "primary"
-        data = args.image.read_bytes()
-        pad = max(0, layout.partition(slot_name).size - len(data))
-        info = read_image(data + bytes([layout.erased_value]) * pad, layout,
-                          trailer_size=slot_trailer_layout(layout, slot_name).size)
-        version = f" (MCUboot image {info.version}, {info.state})" if info.version else " (not an MCUboot image)"
     with open_bench(place, Timeline(), work_dir_of(place, args), console=False) as bench:
         bench.power_for_probe()
         bench.probe.program(args.image, address)

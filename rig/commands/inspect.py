@@ -49,15 +49,20 @@ def flash_report(read: Callable[[int, int], bytes], layout: Any) -> list[str]:
     from rig.mcuboot import inspect_slots
 
     report = inspect_slots(read, layout, tolerant=False)
-    lines = []
+    auto = " (auto: the slot's sectors)" if layout.max_sectors == layout.auto_max_sectors() else ""
+    lines = [f"mcuboot: {layout.mcuboot_mode}, status for {layout.max_sectors} sectors{auto}, "
+             f"images up to 0x{report.limit.image:x} bytes"]
     for slot, info, trailer in (("primary", report.primary, report.primary_trailer),
                                 ("secondary", report.secondary, report.secondary_trailer)):
         lines.append(f"{slot}: {info.describe()}")
         lines.append(f"  trailer: magic {trailer.magic}, image_ok {trailer.image_ok}, copy_done {trailer.copy_done},"
-                     f" swap_info 0x{trailer.raw_swap_info:02x} (swap type {trailer.swap_type}, image {trailer.image_num})")
+                     f" swap_info 0x{trailer.raw_swap_info:02x} (swap type {trailer.swap_type_name},"
+                     f" image {trailer.image_num}), status {trailer.status.describe()}")
     if report.scratch_trailer is not None:
         st = report.scratch_trailer
-        lines.append(f"scratch: trailer magic {st.magic}, status {'present' if st.status.found else 'none'}")
+        lines.append(f"scratch: trailer magic {st.magic}, status {st.status.describe()}")
+    if report.mode == "swap-move":
+        lines.append(f"fallback trailer: magic {report.fallback_magic}")
     lines.append(f"next boot: {report.next_boot.describe()}")
     lines.append(settings_line(read, layout))
     return lines

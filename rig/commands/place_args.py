@@ -32,7 +32,13 @@ def add_place_options(parser: argparse.ArgumentParser, server: bool = False) -> 
 def place_from_args(args: argparse.Namespace) -> Place:
     from rig.place_session import attach_sim, resolve_place
 
-    place = resolve_place(args.place, args.rig, args.target, args.work_dir)
+    target = args.target
+    if args.sim_dir is not None and target is None and args.place is None:
+        from rig.place_session import read_board_json
+
+        target = read_board_json(args.sim_dir).get("target_file")  # the board's own target (virtual.toml if none)
+        target = Path(target) if target else None
+    place = resolve_place(args.place, args.rig, target, args.work_dir)
     if args.sim_dir is not None:
         place = attach_sim(place, args.sim_dir)
         _server_of_sim(args)

@@ -26,6 +26,10 @@ def parse_size(text: str) -> int:
     return value
 
 
+def sweep_size(text: str) -> int | str:
+    return "max" if text.strip().lower() == "max" else parse_size(text)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sim", help="the virtual board and its in-process tools",
                                    description=__doc__)
@@ -38,14 +42,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sweep = sim_sub.add_parser("sweep-swap", help="cut power at every flash op of a test swap and of its revert",
                                description="Cut power at every flash operation of an MCUboot test swap and of "
-                                           "the revert after it (in one process, on flash snapshots), boot again, "
+                                           "the revert after it (swap-scratch or swap-move, as the target says; "
+                                           "in one process, on flash snapshots), boot again, "
                                            "and check that an intact image runs and the trailers are consistent.")
-    sweep.add_argument("--image-size", type=parse_size, default=64 * 1024, help="payload size of both images (64K)")
+    sweep.add_argument("--image-size", type=sweep_size, default=64 * 1024,
+                       help="payload size of both images (64K), or 'max': the largest the target's slots swap")
     sweep.add_argument("--torn", action="store_true", help="tear the cut operation (partial erase / partial program)")
     sweep.add_argument("--seed", type=int, default=0, help="seed deciding which bytes/bits a torn op reaches")
     sweep.add_argument("--variant", default="mcuboot",
-                       help="bootloader variant: mcuboot (correct) or a deliberately wrong one "
-                            "(no-resume, status-before-data, done-before-data, no-scratch-trailer, strict-flags)")
+                       help="bootloader variant: mcuboot (correct) or a deliberately wrong one (no-resume, "
+                            "status-before-data, done-before-data, no-scratch-trailer, scratch-forwards, "
+                            "exact-scratch-source, strict-flags)")
     sweep.add_argument("--target", type=Path, default=DEFAULT_TARGET, help="target file with the flash layout")
     sweep.add_argument("--all", action="store_true", help="go on after the first failure and count them all")
     sweep.set_defaults(func=run_sweep)
@@ -63,12 +70,16 @@ def run_sweep(args: argparse.Namespace) -> int:
     from rig.sim.bootloader import bootloader_class
     from rig.sim.sweep_swap import build_scenarios, sweep
 
+    from rig.campaign.images import UNSIGNED_TLVS, max_payload
+
     layout = load_layout(args.target)
-    bootloader_class(args.variant)  # RigError naming the known variants
-    capacity = layout.partition("primary").size - layout.sector_size
-    if args.image_size + layout.header_size > capacity:
-        raise RigError(f"--image-size {args.image_size} does not fit the primary slot of {args.target} "
-                       f"(at most about {capacity - layout.header_size} bytes)")
+    bootloader_class(args.variant, layout.mcuboot_mode)  # RigError naming the known variants
+    largest = max_payload(layout, UNSIGNED_TLVS)  # the sweep's images are unsigned
+    if args.image_size == "max":
+        args.image_size = largest
+    if args.image_size > largest:
+        raise RigError(f"--image-size {args.image_size} does not fit the slots of {args.target}: "
+                       f"at most {largest} bytes of payload ({layout.mcuboot_mode}, {layout.max_sectors} sectors)")
     try:
         scenarios = build_scenarios(layout, args.image_size, variant=args.variant)
     except RuntimeError as exc:

@@ -81,17 +81,17 @@ class Watcher:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.mcuboot import read_image
+    from rig.campaign.images import accept_image
 
     if not args.image.is_file():
         raise RigError(f"image {args.image}: no such file")
     if args.wait <= 0:
         raise RigError(f"--wait {args.wait}: must be > 0 seconds")
-    info = read_image(args.image.read_bytes())
-    if info.version is None:
-        raise RigError(f"image {args.image}: not an MCUboot image ({info.state}: {info.problem or 'no header'})")
     place = place_from_args(args)
-    return asyncio.run(_update(args, place, info.version))
+    checked = accept_image(args.image, place.layout, "image", "secondary", intact=False)  # as the device stores it
+    if checked.info.state != "intact":
+        print(f"note: {args.image} is {checked.info.state}; a correct device refuses it", flush=True)
+    return asyncio.run(_update(args, place, checked.version))
 
 
 async def _update(args: argparse.Namespace, place: Any, version: str) -> int:

@@ -89,8 +89,10 @@ class SlotWriter:
 
     @property
     def capacity(self) -> int:
-        """Largest image the slot takes: the trailer needs the rest."""
-        return self.part.size - self.tl.size
+        """Largest image the slot takes (rig.mcuboot.limits: the trailer, and for swap-move two sectors more)."""
+        from rig.mcuboot.limits import max_image_size
+
+        return min(self.part.size - self.tl.size, max_image_size(self.layout, self.part.name))
 
     def erase(self, image_size: int | None = None) -> None:
         """Erase sectors for image_size bytes (whole slot when None) and the trailer sectors."""

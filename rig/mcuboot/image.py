@@ -93,19 +93,17 @@ class ImageInfo:
 
 
 def read_image(slot: bytes, layout: object | None = None, public_key: object | None = None,
-               trailer_size: int | None = None) -> ImageInfo:
+               trailer_size: int | None = None, limit: int | None = None) -> ImageInfo:
     """Decode the image at the start of `slot` (the whole slot's bytes).
 
-    layout: a FlashLayout (for the erased value); trailer_size: bytes at the slot's end the
-    image may not reach (an image overlapping its trailer cannot be swapped); public_key: PEM
-    bytes or a `cryptography` public key — when given, the signature TLV must verify.
+    layout: a FlashLayout (erased value; and, unless told otherwise, the largest image
+    its MCUboot swaps, rig.mcuboot.limits); trailer_size: bytes at the slot's end the
+    image may not reach; limit: the largest image size outright. public_key: PEM bytes
+    or a `cryptography` public key: when given, the signature TLV must verify.
     """
     erased = getattr(layout, "erased_value", 0xFF)
-    if trailer_size is None:
-        trailer_size = 0
-        if hasattr(layout, "max_sectors"):
-            from rig.mcuboot.trailer import TrailerLayout
-            trailer_size = TrailerLayout.for_slot(layout, len(slot)).size
+    if limit is None:
+        limit = _default_limit(slot, layout, trailer_size)
     if len(slot) < IMAGE_HEADER.size:
         return ImageInfo(BAD_HEADER, f"slot of {len(slot)} bytes is shorter than an image header")
     (magic, load, hdr_size, prot_size, img_size, flags,
@@ -128,9 +126,9 @@ def read_image(slot: bytes, layout: object | None = None, public_key: object | N
     base["total_size"] = end - 0
     base["tlvs"] = tuple(tlvs)
     base["payload"] = bytes(slot[hdr_size:tlv_off])
-    if end > len(slot) - trailer_size:
-        return ImageInfo(TOO_LARGE, f"image of 0x{end:x} bytes overlaps the slot trailer "
-                                    f"(room 0x{len(slot) - trailer_size:x})", **base)
+    if end > limit:
+        return ImageInfo(TOO_LARGE, f"image of 0x{end:x} bytes is larger than the slot takes "
+                                    f"(0x{limit:x} before its trailer)", **base)
     hashed = memoryview(slot)[:tlv_off + prot_size]
     hash_tlv = next((t for t in tlvs if t.type in HASH_TLVS and not t.protected), None)
     if hash_tlv is None:
@@ -151,6 +149,20 @@ def read_image(slot: bytes, layout: object | None = None, public_key: object | N
         if not ok:
             return ImageInfo(BAD_SIGNATURE, f"{sig.name} signature does not verify with the given key", **base)
     return ImageInfo(INTACT, **base)
+
+
+def _default_limit(slot: bytes, layout: object | None, trailer_size: int | None) -> int:
+    if trailer_size is not None:
+        return len(slot) - trailer_size
+    if not hasattr(layout, "max_sectors"):
+        return len(slot)
+    from rig.mcuboot.limits import max_image_size
+    from rig.mcuboot.trailer import TrailerLayout
+
+    limit = len(slot) - TrailerLayout.for_slot(layout, len(slot)).size
+    if hasattr(layout, "partitions"):
+        limit = min(limit, max_image_size(layout))
+    return limit
 
 
 def _parse_tlvs(slot: bytes, off: int, prot_size: int) -> tuple[list[Tlv], int, str]:

@@ -11,7 +11,10 @@ boots again to completion and checks that
   - the trailers say what the next boot will do, and it is what must follow
     (revert after an unconfirmed test swap, nothing after a revert), with no
     half-written trailer left that matches no swap case.
-Everything runs on bytearray snapshots so thousands of cuts take seconds.
+Everything runs on bytearray snapshots so thousands of cuts take seconds. The
+target's mcuboot.mode picks the bootloader (swap-scratch or swap-move). This is a
+checking tool, not the device: it judges with the rig's checker (rig.mcuboot),
+which the bootloader it drives never imports.
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ def check_recovery(flash: Flash, layout: FlashLayout, scenario: Scenario, varian
     accepts "old image runs, nothing pending" — a whole cut must always finish the swap.
     """
     result = boot(flash, layout, _quiet, variant)
-    tolerant = bootloader_class(variant).tolerant_flags
+    tolerant = bootloader_class(variant, layout.mcuboot_mode).tolerant_flags
     report = inspect_slots(flash.read, layout, tolerant=tolerant)
     state = report.describe()
     if result.image is None:
@@ -135,8 +138,8 @@ def check_recovery(flash: Flash, layout: FlashLayout, scenario: Scenario, varian
 
 
 def cut_states(layout: FlashLayout, scenario: Scenario, torn: bool, seed: int, variant: str,
-               replay_prefix: bool = False):
-    """Yield (op index, op, flash after a cut at that op) for every op of the scenario's boot.
+               replay_prefix: bool = False, stride: int = 1):
+    """Yield (op index, op, flash after a cut at that op) for every op (every `stride`-th) of the scenario's boot.
 
     The boot is deterministic, so the flash just before op N of a cut run equals the flash
     before op N of the uncut run: by default the sweep keeps a cursor that advances one
@@ -153,6 +156,9 @@ def cut_states(layout: FlashLayout, scenario: Scenario, torn: bool, seed: int, v
     cursor = Flash(layout, backing=cursor_bytes)
     for op in journal:
         n = op.index
+        if n % stride:
+            cursor.replay(op)
+            continue
         if replay_prefix:
             work[:] = scenario.start
             cut.ops = 0
@@ -176,13 +182,13 @@ def cut_states(layout: FlashLayout, scenario: Scenario, torn: bool, seed: int, v
 
 def sweep(layout: FlashLayout, scenarios: list[Scenario], torn: bool = False, seed: int = 0,
           variant: str = "mcuboot", stop_at_first: bool = True, replay_prefix: bool = False,
-          progress: Callable[[str], None] | None = None) -> SweepReport:
-    """Cut at every op of every scenario; a failure records the op and the trailer state found."""
+          progress: Callable[[str], None] | None = None, stride: int = 1) -> SweepReport:
+    """Cut at every op (every `stride`-th: a bounded sample) of every scenario; a failure records the op and state."""
     report = SweepReport()
     started = time.perf_counter()
     for scenario in scenarios:
         cuts_before = report.cuts
-        for n, op, flash in cut_states(layout, scenario, torn, seed, variant, replay_prefix):
+        for n, op, flash in cut_states(layout, scenario, torn, seed, variant, replay_prefix, stride):
             report.cuts += 1
             problem, state = check_recovery(flash, layout, scenario, variant, torn)
             if not problem:

@@ -1,8 +1,9 @@
 """The one place the virtual board's MCU calls the bootloader and the MCUboot trailer code.
 
-Keeping every call into rig.sim.bootloader and rig.mcuboot here means the rest of
+Keeping every call into rig.sim.bootloader and rig.sim.bootutil here means the rest of
 the client deals in one small record (RunningImage / SlotImage) and the boundary
-to the flash/bootloader pieces is a single file to read.
+to the flash/bootloader pieces is a single file to read. Like a real device it
+uses only its own MCUboot code, never the rig's checker.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from rig.sim.bootutil import public
+from rig.sim.bootutil.area import Area
+from rig.sim.bootutil.image import validate
+from rig.sim.bootutil.trailer import Geometry
 from rig.sim.defects import IMAGE_MARKERS
 
 Log = Callable[[str], None]
@@ -20,7 +25,7 @@ Log = Callable[[str], None]
 @dataclass
 class SlotImage:
     version: str
-    hash: str | None  # hex of the image's SHA-256 TLV
+    hash: str | None  # hex of the image's hash TLV
     valid: bool  # header, TLVs and hash check out
     payload: bytes = b""
 
@@ -36,16 +41,19 @@ class RunningImage:
 
 def slot_image(flash: Any, layout: Any, slot: str) -> SlotImage | None:
     """The image in a slot, or None when there is no image header at all."""
-    from rig.mcuboot.slots import read_slot_image
-
-    info = read_slot_image(flash.read, layout, slot)
-    if info.version is None:
+    geo = Geometry(layout)
+    fa = public.slot_area(flash, layout, slot)
+    primary = Area(flash, layout.partition("primary"), layout.sector_size)
+    verdict = validate(fa, geo.app_max_size(primary))
+    if verdict.version is None:
         return None
+    hdr = verdict.header
+    payload = fa.read(hdr.hdr_size, min(hdr.img_size, max(0, fa.size - hdr.hdr_size)))
     return SlotImage(
-        version=str(info.version),
-        hash=info.hash_tlv.hex() if info.hash_tlv else None,
-        valid=info.intact,
-        payload=bytes(info.payload),
+        version=verdict.version,
+        hash=verdict.hash_value.hex() if verdict.hash_value else None,
+        valid=verdict.ok,
+        payload=payload,
     )
 
 
@@ -89,30 +97,18 @@ def boot_flash(config: dict[str, Any], log: Log) -> tuple[Any, Any, dict[str, An
 
 def primary_confirmed(flash: Any, layout: Any) -> bool:
     """True unless the primary trailer asks for a revert (magic set, image_ok unset)."""
-    from rig.mcuboot.trailer import GOOD, UNSET, TrailerLayout, read_trailer
-
-    part = layout.partition("primary")
-    trailer = read_trailer(flash.read(part.offset, part.size), TrailerLayout.for_slot(layout, part.size))
-    return not (trailer.magic == GOOD and trailer.image_ok == UNSET)
+    return not public.running_unconfirmed(flash, layout)
 
 
 def confirm(flash: Any, layout: Any, log: Log) -> None:
-    from rig.mcuboot.app import mark_confirmed
-
-    if primary_confirmed(flash, layout):
-        return
-    mark_confirmed(flash, layout)
-    log("[app] image confirmed")
+    if public.set_confirmed(flash, layout):
+        log("[app] image confirmed")
 
 
 def mark_pending(flash: Any, layout: Any, permanent: bool, log: Log) -> None:
-    from rig.mcuboot.app import mark_pending as pending
-
-    pending(flash, layout, permanent=permanent)
+    public.set_pending(flash, layout, permanent=permanent)
     log(f"[app] secondary marked pending ({'permanent' if permanent else 'test'} swap)")
 
 
 def trailer_size(layout: Any, slot: str) -> int:
-    from rig.mcuboot.trailer import TrailerLayout
-
-    return int(TrailerLayout.for_slot(layout, layout.partition(slot).size).size)
+    return Geometry(layout).trailer_sz()

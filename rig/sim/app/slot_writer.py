@@ -3,11 +3,16 @@
 Progressive erase (not the whole slot up front) keeps a cut mid-download cheap and
 is what Zephyr's flash_img and Anjay do. The trailer sectors are erased first, so
 a stale "pending" mark from an earlier image can never make a partial one bootable.
+The slot takes what the bootloader can swap (bootutil_max_image_size): the slot
+less its trailer (swap-scratch), less also the fallback and move sectors (swap-move).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from rig.sim.bootutil.area import Area
+from rig.sim.bootutil.trailer import Geometry
 
 
 class SlotFull(Exception):
@@ -15,13 +20,16 @@ class SlotFull(Exception):
 
 
 class SlotWriter:
-    def __init__(self, flash: Any, layout: Any, slot: str = "secondary", trailer_size: int = 4096) -> None:
+    def __init__(self, flash: Any, layout: Any, slot: str = "secondary", trailer_size: int | None = None) -> None:
         self._flash = flash
         self._layout = layout
         self.part = layout.partition(slot)
         self._sector = layout.sector_size
+        geo = Geometry(layout)
+        trailer_size = geo.trailer_sz() if trailer_size is None else trailer_size
         self._trailer_sectors = -(-trailer_size // self._sector)
-        self.capacity = self.part.size - trailer_size
+        primary = Area(flash, layout.partition("primary"), self._sector)
+        self.capacity = min(self.part.size - trailer_size, geo.app_max_size(primary))
         self.pos = 0
         self._tail = b""
         self._erased: set[int] = set()
