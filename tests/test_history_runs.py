@@ -113,6 +113,7 @@ def test_fewer_distinct_cut_points_than_requested_is_said_while_running_and_in_t
     words = "40 cut points requested, "
     assert proc.stdout.count(words) == 2  # the progress line when the plans are made, and the summary
     assert "the download has 18 blocks of 512 bytes (20 requested)" in proc.stdout
-    cut_points = json.loads((tmp_path / "R" / "report.json").read_text())["run"]["cut_points"]
-    assert cut_points["requested"] == 40 and cut_points["distinct"] < 40
+    run = json.loads((tmp_path / "R" / "report.json").read_text())["run"]
+    assert run["cut_points"]["requested"] == 40 and run["cut_points"]["distinct"] < 40
+    assert run["complete"] and run["expected"] == 1 and run["not_planned_yet"] == 0  # no phantom "not run" cases
     assert not (tmp_path / "never.sqlite").exists()  # --no-history

@@ -144,6 +144,7 @@ async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, la
         plans = shard_of(spec.shard).take(plans)
         check_block_cuts(plans, blocks, size)
         record.plan([p.name for p in plans], after=baseline[0].name)
+        record.expected = len(record.planned)  # every case is known now: fewer than estimated when points merged
         await run(plans)
     if spec.suite in ("standard", "conformance") and not record.halted and shard_of(spec.shard).runs_conformance:
         await _conformance(session, spec, images, layout, firmware, record, progress, key)
