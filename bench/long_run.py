@@ -6,9 +6,11 @@ goes, the history appended per case, the timeline streamed), with cheap cuts:
 flash-op cuts at a few early ops of the swap that the board survives, cycling
 so every window of 100 cases holds the same mix. A case's time is the wall time
 from the end of the case before it to its own end, so it includes everything
-the rig does between cases. Prints the memory (RSS) after the first window and
-at the end, and last the ratio of the mean case time of the last 100 cases to
-that of the first 100 (target <= 1.1).
+the rig does between cases; the rig's own share (that time minus the case's
+duration) is printed apart, as other load on the machine moves the case time
+itself. Prints the memory (RSS) after the first window and at the end, and last
+the ratio of the mean case time of the last 100 cases to that of the first 100
+(target <= 1.1).
 
     .venv/bin/python bench/long_run.py [--cases 1000] [--window 100] [--keep DIR] [--history FILE]
 
@@ -43,6 +45,7 @@ class CyclingPlans:
     def __init__(self, count: int, window: int) -> None:
         self.count, self.window = count, window
         self.ends: list[float] = [time.monotonic()]
+        self.durations: list[float] = []  # each case's own time (run_case), without what the rig does around it
         self.rss: list[tuple[int, float]] = []
 
     def next(self):
@@ -56,6 +59,7 @@ class CyclingPlans:
 
     def seen(self, result) -> None:
         self.ends.append(time.monotonic())
+        self.durations.append(result.duration)
         done = len(self.ends) - 1
         if result.outcome != "pass":
             print(f"  case {done}: {result.outcome}: {result.message}", flush=True)
@@ -63,6 +67,12 @@ class CyclingPlans:
             self.rss.append((done, rss_mb()))
             print(f"  {done:>5} cases  last {self.window}: {self.mean(done - self.window, done):.3f} s/case  "
                   f"RSS {self.rss[-1][1]:.0f} MB", flush=True)
+
+    def overhead_ms(self, first: int, last: int) -> float:
+        """Mean time per case the rig spent outside the case itself (reports, history, logs, bookkeeping)."""
+        steps = [b - a - d for a, b, d in zip(self.ends[first:last], self.ends[first + 1:last + 1],
+                                              self.durations[first:last])]
+        return statistics.fmean(steps) * 1000
 
     def mean(self, first: int, last: int) -> float:
         steps = [b - a for a, b in zip(self.ends[max(0, first):last], self.ends[max(0, first) + 1:last + 1])]
@@ -87,6 +97,9 @@ def in_process(args: argparse.Namespace, out: Path) -> tuple[float, float]:
     history = Path(args.history) if args.history else out / "history.sqlite"
     asyncio.run(run_campaign(spec, out, None, probes=plans, history=HistoryChoice(history, "bench")))
     first, last = plans.mean(0, args.window), plans.mean(args.cases - args.window, args.cases)
+    print(f"the rig's own time around a case (wall time minus the case's duration): first {args.window} "
+          f"{plans.overhead_ms(0, args.window):.1f} ms, last {args.window} "
+          f"{plans.overhead_ms(args.cases - args.window, args.cases):.1f} ms (load moves the case time itself)")
     print(f"RSS: {plans.rss[0][1]:.0f} MB after {plans.rss[0][0]} cases, {plans.rss[-1][1]:.0f} MB after "
           f"{plans.rss[-1][0]}; report.json {(out / 'report.json').stat().st_size / 1e6:.1f} MB, "
           f"report.html {(out / 'report.html').stat().st_size / 1e6:.1f} MB")

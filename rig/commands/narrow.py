@@ -16,10 +16,14 @@ import asyncio
 import shutil
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rig.commands.history_options import add_history_options, history_choice
 from rig.results import CaseResult
+
+if TYPE_CHECKING:
+    from rig.campaign.narrow import Search
+    from rig.faults import FaultPlan
 
 DEFAULT_MAX_CASES = 10
 
@@ -27,11 +31,11 @@ DEFAULT_MAX_CASES = 10
 class Probing:
     """The search as run_campaign's plan source, with something done after each probe."""
 
-    def __init__(self, search, after: Callable[[CaseResult], None]) -> None:
+    def __init__(self, search: "Search", after: Callable[[CaseResult], None]) -> None:
         self.search, self.after = search, after
         self.narrow_of = search.narrow_of
 
-    def next(self):
+    def next(self) -> "FaultPlan | None":
         return self.search.next()
 
     def seen(self, result: CaseResult) -> None:
