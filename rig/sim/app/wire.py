@@ -1,4 +1,4 @@
-"""The virtual board's own LwM2M payload encoding: TLV, plain text, opaque, SenML JSON, link format.
+"""The virtual board's own LwM2M payload encoding: TLV, plain text, opaque, SenML JSON and CBOR, link format.
 
 Deliberately independent of rig.lwm2m.codecs: if the server and the device shared one
 codec, a bug in it would encode and decode symmetrically and never show up in a test.
@@ -15,7 +15,10 @@ TEXT = 0
 LINK_FORMAT = 40
 OPAQUE = 42
 SENML_JSON = 110
+SENML_CBOR = 112
 TLV = 11542
+# SenML CBOR labels (RFC 8428 section 6) the board reads: base name, name, value, string, boolean, data.
+_CBOR_LABELS = {-2: "bn", 0: "n", 2: "v", 3: "vs", 4: "vb", 8: "vd"}
 
 Value = Union[int, str, bytes, bool, float]
 
@@ -177,6 +180,31 @@ def senml_decode(data: bytes) -> dict[str, Value]:
 
             text = record["vd"]
             out[name] = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return out
+
+
+def senml_cbor_decode(data: bytes) -> dict[str, Value]:
+    """Full names to values from SenML CBOR (cbor2 parses the CBOR; the SenML reading is the board's own)."""
+    import cbor2
+
+    try:
+        records = cbor2.loads(data)
+    except Exception as exc:  # cbor2 raises its own errors and ValueError/TypeError on hostile input
+        raise WireError(f"SenML CBOR does not parse: {exc}") from None
+    if not isinstance(records, list):
+        raise WireError("SenML CBOR must be an array of records")
+    out: dict[str, Value] = {}
+    base = ""
+    for raw in records:
+        if not isinstance(raw, dict):
+            raise WireError("SenML CBOR record is not a map")
+        record = {_CBOR_LABELS.get(k, k): v for k, v in raw.items()}
+        base = record.get("bn", base)
+        name = base + record.get("n", "")
+        for label in ("v", "vs", "vb", "vd"):
+            if label in record:
+                out[name] = bytes(record[label]) if label == "vd" else record[label]
+                break
     return out
 
 
