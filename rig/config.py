@@ -21,6 +21,7 @@ from rig.config_schema import SCHEMA
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
 from rig.lwm2m.deferral_profile import DeferralProfile
+from rig.lwm2m.device_modes import DeviceModes
 from rig.lwm2m.start_state import StartState
 from rig.lwm2m.transmission import CoapTiming
 
@@ -133,6 +134,7 @@ def load_target(path: Path) -> Target:
         raise RigError(f"{src}: boot.timeout: must be seconds > 0, got {timeout!r}")
     CoapTiming.from_target(data, src)  # [coap] and [known_start] are read again where they are used: check them now
     StartState.from_target(data, src)
+    DeviceModes.from_target(data, src)
     if kind == "process":
         cmd = data.get("process", {}).get("command")
         if not (isinstance(cmd, list) and cmd and all(isinstance(c, str) for c in cmd)):

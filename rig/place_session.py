@@ -21,6 +21,7 @@ from typing import Any, AsyncIterator, Iterator
 from rig.campaign.session import PlaceSession
 from rig.config import DEFAULT_TARGETS_DIR, BackendConfig, Place, fill, load_place, place_from_target
 from rig.errors import RigError
+from rig.lwm2m.device_modes import DeviceModes
 from rig.lwm2m.profile import Profile
 from rig.lwm2m.start_state import StartState
 from rig.lwm2m.transmission import CoapTiming
@@ -91,20 +92,32 @@ def attach_sim(place: Place, sim_dir: Path) -> Place:
     return replace(
         place, name=f"sim-{uid}", power=BackendConfig("sim", {"control_port": port}),
         probe=BackendConfig("sim", {"control_port": port}), console=BackendConfig("serial", {"url": url}),
-        lock_dir=Path(sim_dir), work_dir=Path(sim_dir) / "rig",
+        lock_dir=Path(sim_dir), work_dir=Path(sim_dir) / "rig", target=_as_started(place.target, info),
     )
 
 
-def fill_server(place: Place, host: str, port: int) -> Place:
+def _as_started(target: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """The target as the `rig sim` board was started: in queue mode (`--queue-mode`, its `--awake`) or not."""
+    if not info.get("queue_mode"):
+        return target
+    lwm2m = {**target.get("lwm2m", {}), "queue_mode": True}
+    if isinstance(info.get("awake"), (int, float)):
+        lwm2m["awake_time"] = float(info["awake"])
+    return {**target, "lwm2m": lwm2m}
+
+
+def fill_server(place: Place, host: str, port: int, bootstrap: Any = None) -> Place:
     """Fill what is known only now into a process target's argv: {server_host}, {server_port}, {coaps_port},
-    {server_uri} (coaps:// for a place with a key), and {python} (this interpreter) and {target_file} for
-    clients that are Python programs of the rig."""
+    {server_uri} (coaps:// for a place with a key), {bootstrap_uri} (the rig's bootstrap server, when the place
+    has one), and {python} (this interpreter) and {target_file} for clients that are Python programs of the rig."""
     if place.power.backend != "process":
         return place
     keyed = place.lwm2m.psk_key is not None  # a keyed endpoint registers over coaps (see rig.lwm2m.endpoint_binding)
     values = {"server_host": host, "server_port": str(port), "coaps_port": str(port + 1),
               "server_uri": f"coaps://{host}:{port + 1}" if keyed else f"coap://{host}:{port}",
               "python": sys.executable, "target_file": str(Path(place.target_file).resolve())}
+    if bootstrap is not None:
+        values["bootstrap_uri"] = f"coaps://{host}:{bootstrap.port + 1}" if keyed else f"coap://{host}:{bootstrap.port}"
     opts = dict(place.power.options)
     opts["argv"] = [fill(str(a), values) for a in opts.get("argv", [])]
     if opts.get("env"):
@@ -227,11 +240,13 @@ async def open_place_session(
     place: Place, timeline: Timeline, work_dir: Path, firmware_dir: Path, *,
     base_image: Path | None = None, defects: tuple[str, ...] = (), scheme: str = "coap",
     server_host: str | None = None, server_port: int | None = None, keep_power: bool = False,
+    bootstrap_port: int | None = None, bootstrap_lifetime: int | None = None,
 ) -> AsyncIterator[PlaceSession]:
     """A place with a running LwM2M server. A virtual place with no `rig sim` attached starts its own board
     (needs base_image); a process target gets a free port filled into its command unless server_port is given.
     keep_power: on a normal exit leave a persistent power backend as it is (bench commands); errors and
-    Ctrl-C always end in the safe state."""
+    Ctrl-C always end in the safe state. A target with `lwm2m.bootstrap = true` (or a `bootstrap_port`) also gets
+    the rig's bootstrap server (rig.place_bootstrap)."""
     if place.lab is not None and not place.lab.held:
         # A labgrid place is acquired for the session and released however it ends (its wiring comes from labgrid).
         # labgrid-client runs as a subprocess here, before the server starts: nothing else waits on this loop yet.
@@ -240,7 +255,9 @@ async def open_place_session(
         with hold_lab_place(place) as held:
             async with open_place_session(held, timeline, work_dir, firmware_dir, base_image=base_image,
                                           defects=defects, scheme=scheme, server_host=server_host,
-                                          server_port=server_port, keep_power=keep_power) as session:
+                                          server_port=server_port, keep_power=keep_power,
+                                          bootstrap_port=bootstrap_port,
+                                          bootstrap_lifetime=bootstrap_lifetime) as session:
                 yield session
         return
     if place.kind == "virtual" and "control_port" not in place.power.options:
@@ -254,31 +271,36 @@ async def open_place_session(
         return
     from rig.lwm2m.server import Lwm2mServer
     from rig.netutil import free_udp_pair
+    from rig.place_bootstrap import place_bootstrap
 
     host = server_host or ("127.0.0.1" if place.kind == "process" else "0.0.0.0")  # boards come over the bench LAN
     port = server_port or place.server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
+    timing = CoapTiming.from_target(place.target, str(place.target_file))
+    modes = DeviceModes.from_target(place.target, str(place.target_file))
     with PlaceLock(place.name, place.lock_dir):
         server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place),
-                             allow_nosec=(place.lwm2m.endpoint,) if place.lwm2m.allow_nosec else ())
+                             allow_nosec=(place.lwm2m.endpoint,) if place.lwm2m.allow_nosec else (),
+                             awake_time=modes.awake(timing))
         await server.start()
         try:
-            bench = build_bench(fill_server(place, host, port), timeline, work_dir)
-            timing = CoapTiming.from_target(place.target, str(place.target_file))
-            try:
-                yield PlaceSession(
-                    name=place.name, endpoint=place.lwm2m.endpoint, layout=place.layout,
-                    profile=Profile.from_target(place.target, str(place.target_file)),
-                    boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
-                    server=server, timeline=timeline, pull_scheme=scheme,
-                    timing=timing, start=StartState.from_target(place.target, str(place.target_file)),
-                    # a download a correct client is still retrying is not stuck before its EXCHANGE_LIFETIME is over
-                    download_timeout=max(DOWNLOAD_TIMEOUT, timing.connection_lost_wait),
-                )
-            except BaseException:
-                with contextlib.suppress(Exception):  # report the error that ended the session, not a closing one
-                    bench.close()
-                raise
-            bench.keep_power = keep_power
-            bench.close()
+            async with place_bootstrap(server, place, modes, bootstrap_port, bootstrap_lifetime) as bootstrap:
+                bench = build_bench(fill_server(place, host, port, bootstrap), timeline, work_dir)
+                try:
+                    yield PlaceSession(
+                        name=place.name, endpoint=place.lwm2m.endpoint, layout=place.layout,
+                        profile=Profile.from_target(place.target, str(place.target_file)),
+                        boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
+                        server=server, timeline=timeline, pull_scheme=scheme,
+                        timing=timing, start=StartState.from_target(place.target, str(place.target_file)),
+                        # a download a correct client is still retrying is not stuck before its EXCHANGE_LIFETIME is over
+                        download_timeout=max(DOWNLOAD_TIMEOUT, timing.connection_lost_wait),
+                        modes=modes, bootstrap=bootstrap,
+                    )
+                except BaseException:
+                    with contextlib.suppress(Exception):  # report the error that ended the session, not a closing one
+                        bench.close()
+                    raise
+                bench.keep_power = keep_power
+                bench.close()
         finally:
             await server.stop()

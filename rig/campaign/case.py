@@ -114,6 +114,10 @@ def _missed_cut(plan: FaultPlan, cutter: Cutter, facts: CaseFacts, ended: str) -
     if plan.cut.kind == "flash-op":
         facts.notes.append(f"flash operation {plan.cut.flash_op} never came: this boot wrote less")
         return None
+    if plan.cut.kind == "bootstrap":
+        facts.not_applicable = ("the device did not bootstrap after the update's reboot (it kept its server account), "
+                                "so a cut during that bootstrap does not apply to it")
+        return None
     return RigFault("plan", f"the planned {plan.cut.describe()} never happened: the update ended first, so this "
                             "case tested nothing")
 
@@ -149,7 +153,8 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
         if s.server.dm is not None:
             s.server.dm.cancel_all()
     seen = Observed(faults=tuple(faults), violations=tuple(violations), cut=cutter.done.is_set() or None,
-                    came_back=facts.came_back)
+                    came_back=facts.came_back,
+                    not_applicable=facts.not_applicable if not (faults or violations) else None)
     decision = decide(seen)
     evidence = None
     if decision.outcome in ("fail", "error"):

@@ -27,7 +27,8 @@ from rig.campaign.suite import baseline_plans, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
 from rig.config import Place, load_target
 from rig.errors import RigError
-from rig.faults import FaultPlan, check_block_cuts
+from rig.faults import FaultPlan, bootstrap_cuts, check_block_cuts
+from rig.lwm2m.device_modes import DeviceModes
 from rig.results import CaseResult
 from rig.timeline import Timeline
 
@@ -97,7 +98,7 @@ async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, la
         plans = select(power_cut_plans(
             blocks, spec.points, record.params["swap_window_ms"], spec.seed, spec.spread, spec.dense_around,
             record.params.get("swap_flash_ops") if spec.swap_cuts == "flash-op" else None, spec.nested,
-        )[1:], spec.keyword)
+        )[1:] + (bootstrap_cuts(spec.seed) if session.bootstrap is not None else []), spec.keyword)
         plans = shard_of(spec.shard).take(plans)
         check_block_cuts(plans, blocks, size)
         record.plan([p.name for p in plans], after=baseline[0].name)
@@ -110,7 +111,7 @@ def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Pa
           timeline: Timeline, spec: CampaignSpec, key: Path | None) -> AsyncContextManager[PlaceSession]:
     if place is None:
         return virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects, scheme=spec.scheme,
-                             image_key=key)
+                             image_key=key, queue_mode=spec.sim_queue_mode, bootstrap=spec.sim_bootstrap)
     from rig.place_session import open_place_session
 
     return open_place_session(place, timeline, report_dir, firmware, base_image=images.base, defects=spec.defects,
@@ -152,12 +153,19 @@ def _expected_cases(spec: CampaignSpec) -> int:
     if spec.suite in ("standard", "power-cut"):
         plans = power_cut_plans(10**6, spec.points, 1000.0, spec.seed, spec.spread, spec.dense_around,
                                 10**6 if spec.swap_cuts == "flash-op" else None, spec.nested)
+        if spec.sim_bootstrap or _bootstraps(spec.target_file):
+            plans += bootstrap_cuts(spec.seed)
         total += 1 + len(shard.take(select(plans[1:], spec.keyword)))
     if spec.suite in ("standard", "conformance") and shard.runs_conformance:
         from rig.conformance import CASES, select_cases
 
         total += len(select_cases(CASES, spec.keyword))
     return total
+
+
+def _bootstraps(target_file: str) -> bool:
+    """Whether the target's device bootstraps through the rig (its cut plans then include cuts during bootstrap)."""
+    return DeviceModes.from_target(load_target(Path(target_file)).data, target_file).bootstrap
 
 
 def _measure(record: RunRecord, session: PlaceSession, spec: CampaignSpec, images: CaseImages) -> None:

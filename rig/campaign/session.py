@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.flash_layout import FlashLayout
+from rig.lwm2m.device_modes import DeviceModes
 from rig.lwm2m.profile import Profile
 from rig.lwm2m.server import Lwm2mServer
 from rig.lwm2m.start_state import StartState
@@ -35,6 +36,14 @@ class PlaceSession:
     timing: CoapTiming = field(default_factory=CoapTiming)  # the target's CoAP transmission parameters ([coap])
     start: StartState = field(default_factory=StartState)  # what Object 5 reads at a known start ([known_start])
     case_dir: Path | None = None  # where the running case keeps its files (set per case by the runner)
+    modes: DeviceModes = field(default_factory=DeviceModes)  # queue mode, bootstrap ([lwm2m] of the target)
+    bootstrap: Any = None  # the rig's bootstrap server for this place (rig.lwm2m.bootstrap_server), if it bootstraps
+
+    def sleep_allowance(self) -> float:
+        """Extra seconds a wait on the device may take because it sleeps: the lifetime it registered with when that
+        was in queue mode (it must send an Update, and so wake, within it), else 0."""
+        reg = self.server.registry.table.by_name(self.endpoint) if self.server.registry is not None else None
+        return float(reg.lifetime) if reg is not None and reg.queue_mode else 0.0
 
     def read_partition(self, name: str) -> bytes:
         part = self.layout.partition(name)

@@ -49,21 +49,38 @@ def place_from_args(args: argparse.Namespace) -> Place:
 
 
 def _server_of_sim(args: argparse.Namespace) -> None:
-    """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise."""
-    from urllib.parse import urlsplit
-
+    """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise. A board
+    that bootstraps knows only its bootstrap server: the rig's bootstrap server listens there, and the LwM2M server
+    on --port (default 5683), with the lifetime the board was started with."""
     from rig.place_session import read_board_json
 
-    if not hasattr(args, "port") or args.port is not None:
+    if not hasattr(args, "port"):
         return
+    info = read_board_json(args.sim_dir)
+    found = _host_port(info.get("bootstrap_server"))
+    if found is not None:
+        args.bootstrap_port = found[1]
+        args.bootstrap_lifetime = info.get("lifetime") if isinstance(info.get("lifetime"), int) else None
+        if found[0] and args.host == "127.0.0.1":
+            args.host = found[0]
+        return
+    found = _host_port(info.get("server"))
+    if found is not None and args.port is None:
+        args.host, args.port = found
+
+
+def _host_port(uri: object) -> tuple[str, int] | None:
+    """(host, coap port) of a coap:// or coaps:// URI (coaps: port - 1); None when it is not one."""
+    from urllib.parse import urlsplit
+
     try:
-        parts = urlsplit(str(read_board_json(args.sim_dir).get("server") or ""))
+        parts = urlsplit(str(uri or ""))
         port = parts.port
     except ValueError:
-        return
-    if parts.scheme in ("coap", "coaps") and parts.hostname and port:
-        args.host = parts.hostname
-        args.port = port - 1 if parts.scheme == "coaps" else port
+        return None
+    if parts.scheme not in ("coap", "coaps") or not parts.hostname or not port:
+        return None
+    return parts.hostname, port - 1 if parts.scheme == "coaps" else port
 
 
 def work_dir_of(place: Place, args: argparse.Namespace) -> Path:

@@ -48,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first case that does not pass")
     p.add_argument("-k", dest="keyword", help="only cases whose name contains this (or 'not WORD')")
     p.add_argument("--sim-defect", action="append", default=[], metavar="NAME", help="switch on a virtual-board defect")
+    p.add_argument("--sim-queue-mode", action="store_true",
+                   help="the virtual board registers in queue mode and sleeps between wake-ups (2 s awake, an Update "
+                        "every 4.5 s); the rig holds its requests until it wakes")
+    p.add_argument("--sim-bootstrap", action="store_true",
+                   help="the virtual board bootstraps through the rig's bootstrap server at every boot (adds cuts "
+                        "during the bootstrap after the update's reboot)")
     p.add_argument("--mode", choices=("push", "pull"), default="pull", help="how the package travels (default pull)")
     p.add_argument("--scheme", choices=("coap", "coaps"), default="coap", help="coaps: DTLS with a per-run PSK")
     p.add_argument("--block-size", type=int, default=512, choices=(16, 32, 64, 128, 256, 512, 1024))
@@ -87,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     report_dir = args.report_dir or Path("rig-results")
     with lab_place_of(args, report_dir / "place") as lab_place:  # --lg-tags: reserved for the run, then given back
         place = lab_place or _place(args.place, args.rig, args.target, report_dir)
+        if place is not None and (args.sim_queue_mode or args.sim_bootstrap):
+            raise RigError("--sim-queue-mode and --sim-bootstrap are for the virtual board; a place's target file says "
+                           "whether its device sleeps or bootstraps ([lwm2m] queue_mode, bootstrap)")
         target = place.target_file if place else (args.target or DEFAULT_TARGETS_DIR / "virtual.toml")
         if not target.is_file():
             raise RigError(f"--target {target}: no such target file")

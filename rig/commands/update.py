@@ -108,13 +108,16 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
         package = Path(firmware_dir) / args.image.name
         shutil.copyfile(args.image, package)
         async with open_place_session(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
-                                      server_host=args.host, server_port=args.port, keep_power=True) as session:
+                                      server_host=args.host, server_port=args.port, keep_power=True,
+                                      bootstrap_port=getattr(args, "bootstrap_port", None),
+                                      bootstrap_lifetime=getattr(args, "bootstrap_lifetime", None)) as session:
             if args.cycle:
                 session.power.cycle(1.0)
             elif place.power.backend != "manual" and not session.power.is_on():
                 session.power.on()
+            through = f" (through the bootstrap server {session.bootstrap.uri})" if session.bootstrap else ""
             print(f"waiting up to {args.wait:g} s for {session.endpoint} to register at "
-                  f"coap://{session.server.host}:{session.server.port}", flush=True)
+                  f"coap://{session.server.host}:{session.server.port}{through}", flush=True)
             exited = _exit_of(session.power)
             try:
                 await _unless_exited(session.server.wait_registration(session.endpoint, args.wait, after=0), exited)

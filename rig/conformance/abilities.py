@@ -76,6 +76,16 @@ async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tupl
         why["object5-1.1"] = (f"the device registers Object 5 version {version} (Cancel, Severity, Last State Change "
                               f"Time, Maximum Defer Period and deferral are 1.1)")
         why.update({name: why["object5-1.1"] for name in (*OPTIONAL_V11, "deferral")})
+    if reg is not None and reg.queue_mode:
+        have.add("queue-mode")
+    else:
+        why["queue-mode"] = ("the device did not register in queue mode (no Q, no b=UQ): nothing is held for it"
+                             + ("; its target file says lwm2m.queue_mode = true" if session.modes.queue_mode else ""))
+    if session.bootstrap is not None:
+        have.add("bootstrap")
+    else:
+        why["bootstrap"] = ("the device does not bootstrap through the rig (its target has no lwm2m.bootstrap = true; "
+                            "the virtual board: rig run --sim-bootstrap)")
     if session.profile.persists_state:
         have.add("persists_state")
     else:

@@ -2,7 +2,8 @@
 
 needs: "push"/"pull" (the device's Delivery Method and Protocol Support), "mode" (the run's
 mode, whichever it is), "object5-1.1", "severity"/"lsct"/"defer-period" (the optional 1.1
-resource is there), "deferral" (the target file says how to make the device defer),
+resource is there), "deferral" (the target file says how to make the device defer), "queue-mode" (the device
+registered in queue mode), "bootstrap" (it bootstraps through the rig's bootstrap server),
 "resumes_download"/"persists_state" (the target's profile) and "negative:NAME" (a bad
 package of that name was made for the target).
 """
@@ -10,7 +11,7 @@ package of that name was made for the target).
 from __future__ import annotations
 
 from rig.conformance import cancel, download_errors, install_failure, reads, resets, resume, updates
-from rig.conformance import deferral, deferral_cut, lsct, v11_settings
+from rig.conformance import bootstrap, deferral, deferral_cut, lsct, queue_mode, v11_settings
 from rig.conformance.context import ConformanceCase
 
 
@@ -24,7 +25,11 @@ CASES: list[ConformanceCase] = [
     _case("756", "uri-reset", "Write Package URI, then reset with an empty URI", {"pull"}, resets.case_756),
     _case("760", "observe-state", "Observe State during an update", {"mode"}, updates.case_760),
     _case("770", "push-update", "Push update end to end", {"push"}, updates.case_770),
+    _case("770", "push-update-queue-mode", "Push update started while the device sleeps (queue mode)",
+          {"push", "queue-mode"}, queue_mode.case_770_queue),
     _case("771", "pull-update", "Pull update end to end", {"pull"}, updates.case_771),
+    _case("771", "pull-update-queue-mode", "Pull update started while the device sleeps (queue mode)",
+          {"pull", "queue-mode"}, queue_mode.case_771_queue),
     _case("772", "execute-outside-downloaded", "Execute Update outside Downloaded gives 4.05", {"mode"},
           updates.case_772),
     _case("773", "not-enough-storage", "A package larger than the slot gives result 2",
@@ -66,4 +71,6 @@ CASES: list[ConformanceCase] = [
           {"lsct", "mode"}, lsct.case_lsct),
     _case("resume", "after-cut", "A pull cut by a power loss resumes after boot", {"pull", "resumes_download"},
           resume.case_resume),
+    _case("bootstrap", "then-update", "Bootstrap through the rig's bootstrap server, then an update",
+          {"bootstrap", "mode"}, bootstrap.case_bootstrap_update),
 ]

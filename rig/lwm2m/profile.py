@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from rig.errors import RigError
 from rig.lwm2m.deferral_profile import DeferralProfile
+from rig.lwm2m.device_modes import KEYS as MODE_KEYS
 from rig.lwm2m.object5 import OBJECT_VERSIONS
 
 
@@ -84,9 +85,11 @@ class Profile:
         known = {f.name for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in table.items():
+            if key in MODE_KEYS:
+                continue  # how the device is deployed, not an Object 5 choice: rig.lwm2m.device_modes
             if key not in known:
                 raise ProfileError(
-                    f"{source}: unknown key lwm2m.{key}; known keys: {', '.join(sorted(known))}"
+                    f"{source}: unknown key lwm2m.{key}; known keys: {', '.join(sorted(known | set(MODE_KEYS)))}"
                 )
             if key == "deferral":
                 value = DeferralProfile.from_table(value, source)
