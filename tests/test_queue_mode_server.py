@@ -187,3 +187,34 @@ def test_the_aiocoap_internals_used_to_abandon_exchanges_are_still_there():
     from rig.lwm2m.coap_exchanges import supported
 
     assert supported(), "aiocoap's MessageManager moved _active_exchanges/_continue_backlog: see rig.lwm2m.coap_exchanges"
+
+
+def test_a_wait_on_a_sleeping_device_lasts_until_its_next_wakeup_not_its_timeout(tmp_path):
+    """The campaign's wait for a State: a device that reports it only at a later wake-up is not stuck."""
+    from rig.campaign.driver import UpdateDriver
+    from rig.campaign.session import PlaceSession
+
+    async def body() -> None:
+        async with running_server(tmp_path, awake_time=0.3) as server:
+            timeline = server.timeline
+            client, radio, _ = await queued_client(server, lifetime=2)
+            session = PlaceSession(name="t", endpoint=EP, layout=None, profile=None, boot_timeout=1.0, power=None,
+                                   probe=None, console=None, server=server, timeline=timeline)
+            try:
+                assert session.sleep_allowance() == 2.0
+                client.set_state(1)
+                await until(timeline, mine("asleep"))
+                waiting = asyncio.ensure_future(UpdateDriver(session, poll_interval=0.1).wait_state({2}, 0.3))
+                await until(timeline, mine("request-held"))
+                await asyncio.sleep(0.5)  # the device sleeps past the wait's 0.3 s
+                await client.update()  # first wake-up: still Downloading
+                await until(timeline, lambda e: e.kind == "request" and e.data.get("values") == {"5/0/3": 1})
+                client.set_state(2)
+                await until(timeline, mine("asleep"), start=len(timeline))
+                await client.update()  # next wake-up: Downloaded
+                assert await waiting == 2
+            finally:
+                radio.close()
+                await client.stop()
+
+    run(body)
