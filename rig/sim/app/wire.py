@@ -160,27 +160,7 @@ def senml_decode(data: bytes) -> dict[str, Value]:
         records = json.loads(data)
     except ValueError as exc:
         raise WireError(f"SenML JSON does not parse: {exc}") from None
-    if not isinstance(records, list):
-        raise WireError("SenML JSON must be an array of records")
-    out: dict[str, Value] = {}
-    base = ""
-    for record in records:
-        if not isinstance(record, dict):
-            raise WireError("SenML record is not an object")
-        base = record.get("bn", base)
-        name = base + record.get("n", "")
-        if "v" in record:
-            out[name] = record["v"]
-        elif "vs" in record:
-            out[name] = record["vs"]
-        elif "vb" in record:
-            out[name] = bool(record["vb"])
-        elif "vd" in record:
-            import base64
-
-            text = record["vd"]
-            out[name] = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    return out
+    return _senml_values(records, "SenML JSON", lambda record: record)
 
 
 def senml_cbor_decode(data: bytes) -> dict[str, Value]:
@@ -191,21 +171,38 @@ def senml_cbor_decode(data: bytes) -> dict[str, Value]:
         records = cbor2.loads(data)
     except Exception as exc:  # cbor2 raises its own errors and ValueError/TypeError on hostile input
         raise WireError(f"SenML CBOR does not parse: {exc}") from None
+    return _senml_values(records, "SenML CBOR", lambda raw: {_CBOR_LABELS.get(k, k): v for k, v in raw.items()})
+
+
+def _senml_values(records: object, what: str, labelled) -> dict[str, Value]:
     if not isinstance(records, list):
-        raise WireError("SenML CBOR must be an array of records")
+        raise WireError(f"{what} must be an array of records")
     out: dict[str, Value] = {}
     base = ""
     for raw in records:
         if not isinstance(raw, dict):
-            raise WireError("SenML CBOR record is not a map")
-        record = {_CBOR_LABELS.get(k, k): v for k, v in raw.items()}
+            raise WireError(f"{what} record is not a map")
+        record = labelled(raw)
         base = record.get("bn", base)
         name = base + record.get("n", "")
-        for label in ("v", "vs", "vb", "vd"):
-            if label in record:
-                out[name] = bytes(record[label]) if label == "vd" else record[label]
-                break
+        if "v" in record:
+            out[name] = record["v"]
+        elif "vs" in record:
+            out[name] = record["vs"]
+        elif "vb" in record:
+            out[name] = bool(record["vb"])
+        elif "vd" in record:
+            out[name] = _data(record["vd"])
     return out
+
+
+def _data(value: object) -> bytes:
+    """A "vd" value: base64url text in SenML JSON, a byte string in SenML CBOR."""
+    if isinstance(value, str):
+        import base64
+
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    return bytes(value)  # type: ignore[arg-type]
 
 
 def link_format(links: list[tuple[str, dict[str, str]]]) -> bytes:
