@@ -13,6 +13,8 @@ from pathlib import Path
 
 import aiocoap
 import pytest
+
+from peers import need
 from aiocoap import Code
 
 from rig.errors import RigError
@@ -22,8 +24,11 @@ from rig.timeline import Timeline
 from dtls_test_client import ClientError, DtlsTestClient, UdpLink
 from dtls_test_site import KEYS, PAYLOAD, STORE, rig_server
 
-pytestmark = pytest.mark.skipif(not shutil.which("coap-client-openssl") or not shutil.which("coap-client-gnutls"),
-                                reason="libcoap3-bin (coap-client-openssl/-gnutls) is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _libcoap_clients():
+    need("coap-client-openssl", "coap-client-gnutls")
 
 
 async def coap_client(binary: str, uri: str, identity: bytes, key: bytes, *args: str, timeout: float = 60.0) -> tuple[int, str]:

@@ -12,11 +12,16 @@ import time
 
 import pytest
 
+from peers import need
+
 from cmd_helpers import one_line_error, rig, rig_background
 from rig.netutil import free_udp_pair
 
-pytestmark = pytest.mark.skipif(not shutil.which("coap-client-notls") or not shutil.which("coap-client-openssl"),
-                                reason="libcoap3-bin (coap-client-notls/-openssl) is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _libcoap_clients():
+    need("coap-client-notls", "coap-client-openssl")
 
 K1, K2 = b"secret-one", b"secret-two"  # test keys, ASCII so libcoap's -k takes them as they are
 
