@@ -31,6 +31,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--defect", action="append", default=[], metavar="NAME", help="a virtual-board defect to switch on")
     p.add_argument("--deferral", default=DEFAULT_POLICY, choices=tuple(POLICIES),
                    help="which updates the device's user defers (as `rig sim --deferral`)")
+    p.add_argument("--queue-mode", action="store_true", help="register in queue mode and sleep between wake-ups")
+    p.add_argument("--awake", type=float, default=None, help="queue mode: s awake after each message sent")
+    p.add_argument("--bootstrap-server", help="bootstrap first (a target command may use {bootstrap_uri})")
     return p.parse_args(argv)
 
 
@@ -40,6 +43,7 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
         "flash": str(args.flash), "target": str(args.target), "server": args.server, "endpoint": args.endpoint,
         "psk": None, "defects": list(args.defect), "lifetime": args.lifetime, "block_size": args.block_size,
         "unique_id": f"host-{args.endpoint}", "erase_ms": 0, "deferral": args.deferral,
+        "queue_mode": args.queue_mode, "awake": args.awake, "bootstrap_server": args.bootstrap_server,
     }
 
 
