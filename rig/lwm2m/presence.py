@@ -1,13 +1,13 @@
 """Which queue-mode devices are awake now, read from what they send (LwM2M Queue Mode).
 
 A client that registers in queue mode (`Q` in a 1.1 registration query, `b=UQ` in
-1.0) listens only for a while after each message it sends: "The LwM2M Client MUST
-wait at least MAX_TRANSMIT_WAIT [CoAP] from the last CoAP message it sent to the
-LwM2M Server before intentionally going offline" (OMA LwM2M Transport, Queue Mode;
-93 s with RFC 7252's defaults, which is what Zephyr's CONFIG_LWM2M_QUEUE_MODE_UPTIME
-and Leshan's awake time default to). The server "does not immediately send downlink
-requests ... but instead waits until the LwM2M Client is online" and learns that it
-is from a Register, an Update, a notification, or any other message it receives.
+1.0) listens only for a while after each message it sends, then may go offline
+until its next Update (OMA LwM2M Transport, "Queue Mode Operation"; the early 1.0
+text counted ACK_TIMEOUT, later versions MAX_TRANSMIT_WAIT, 93 s with RFC 7252's
+defaults, the value Zephyr's CONFIG_LWM2M_QUEUE_MODE_UPTIME and Leshan's awake time
+default to). The server "does not immediately send downlink requests ... but
+instead waits until the LwM2M Client is online", and learns that it is from a
+Register, an Update, a notification, or any other message it receives.
 
 So the server's view is a window per endpoint: awake for the target's awake time
 after the last message heard from it (less a small guard, so a request does not
