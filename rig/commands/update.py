@@ -60,6 +60,9 @@ class Watcher:
                 and str(d.get("path", "")).startswith("/5/0"):
             answer = d.get("code") or f"no answer ({d.get('error') or 'timeout'})"
             print(f"{d['op'].capitalize()} {d['path']}: {answer}", flush=True)
+        elif event.kind == "request-held" and d.get("endpoint") == self.endpoint and d.get("asleep"):
+            print(f"the device sleeps (queue mode): {d.get('op')} {d.get('path')} waits for its next wake-up",
+                  flush=True)
         elif event.kind == "push-ended" and d.get("endpoint", self.endpoint) == self.endpoint:
             print(f"push ended at {d.get('offset', '?')} bytes: the device answered {d.get('code') or 'nothing'}",
                   flush=True)

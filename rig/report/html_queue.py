@@ -44,12 +44,17 @@ def legend() -> list[tuple[str, str]]:
 
 
 def _awake_windows(events: list[Event], end: float) -> list[tuple[float, float]]:
-    windows, since = [], None
+    """(from, to) of each awake window; one already open when the events begin starts with them."""
+    windows: list[tuple[float, float]] = []
+    since = None
     for event in events:
         if event.kind == "awake" and since is None:
             since = event.t
-        elif event.kind == "asleep" and since is not None:
-            windows.append((since, event.t))
+        elif event.kind == "asleep":
+            if since is None and not windows:
+                since = events[0].t  # awake since before this slice of the timeline
+            if since is not None:
+                windows.append((since, event.t))
             since = None
     if since is not None:
         windows.append((since, end))
