@@ -98,8 +98,8 @@ def test_771_in_queue_mode_on_the_virtual_board(tmp_path):
     assert "sent after the device's wake-up" in result.message
     events = [json.loads(line) for line in (tmp_path / "run" / result.timeline_file).read_text().splitlines()]
     kinds = [e["kind"] for e in events]
-    held = kinds.index("request-held")
-    assert "asleep" in kinds[:held], "the request was held because the board slept"
-    assert held < kinds.index("update", held) < kinds.index("request-sent", held), "and sent after it woke"
+    held = next(i for i, e in enumerate(events) if e["kind"] == "request-held" and e["data"]["path"] == "/5/0/1")
+    assert events[held]["data"]["asleep"] and "asleep" in kinds[:held], "the Package URI waited: the board slept"
+    assert held < kinds.index("update", held) < kinds.index("request-sent", held), "and went out after it woke"
     html = (tmp_path / "run" / "report.html").read_text()
     assert "held" in html and "sent" in html and "queue mode: device awake" in html
