@@ -176,7 +176,7 @@ class Cutter:
         self._cutting = True
         self._loop.call_soon_threadsafe(self._record_cut, t, why)
 
-    def _record_cut(self, t: float, why: str) -> None:
+    def _record_cut(self, t: float, why: str, downloading: bool = False) -> None:
         """The one bookkeeping of every cut kind: when, why, the phase the device had reached at `t`."""
         self.cut_t = t
         if self.recovery:
@@ -184,6 +184,10 @@ class Cutter:
             self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name, nested=True)
         else:
             self.phase = phase_at(self.s.timeline.events(), self.s.endpoint, t, self.since)
+            if downloading and self.phase == "idle":
+                # It asked for a block: a download is under way, even when its State 1 notification is still in
+                # flight (a block 0 request can overtake it) and no block was served yet.
+                self.phase = "downloading"
             self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
         self.done.set()
 
@@ -192,13 +196,13 @@ class Cutter:
             self._cutting = True
             self._loop.create_task(self.cut(why))
 
-    async def cut(self, why: str) -> None:
+    async def cut(self, why: str, downloading: bool = False) -> None:
         self._cutting = True
         if self.done.is_set():
             return
         t = self.s.timeline.now()
         await asyncio.to_thread(self.s.power.off)
-        self._record_cut(t, why)
+        self._record_cut(t, why, downloading)
 
     async def wait_pending(self) -> None:
         """After the board came back: a timed or flash-op cut still due lands now (in the new image's first
@@ -264,6 +268,6 @@ class Cutter:
         cut = self.plan.cut
         if cut is not None and cut.kind == "block" and cut.block == block.num and not self._cutting:
             self._cutting = True
-            await self.cut(f"block {block.num}")
+            await self.cut(f"block {block.num}", downloading=block.direction == "block2")  # pull: it asked
             return BlockAction.DROP
         return BlockAction.SEND
