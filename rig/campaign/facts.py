@@ -23,3 +23,4 @@ class CaseFacts:
     flash_version: str | None = None
     flash_problem: str | None = None
     notes: list[str] = field(default_factory=list)
+    version_compare: str = "semver"  # the target's [version] compare: how final_version meets base/new

@@ -21,6 +21,7 @@ from rig.power.sim import SimPower
 from rig.probe.sim_probe import SimProbe
 from rig.sim.launcher import start_virtual_board
 from rig.timeline import Timeline
+from rig.version_rule import VersionRule
 
 ENDPOINT = "rig-virtual"
 # 2 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it.
@@ -67,6 +68,7 @@ async def virtual_place(
             server=server, timeline=timeline, download_timeout=10.0, update_timeout=10.0, board=board,
             pull_scheme=scheme, timing=CoapTiming.from_target(target.data, str(target_file)),
             start=StartState.from_target(target.data, str(target_file)),
+            versions=VersionRule.from_target(target.data, str(target_file)), mcuboot_flash="mcuboot" in target.data,
         )
     finally:
         for closer in (power, probe, console):
