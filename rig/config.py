@@ -60,6 +60,7 @@ class Lwm2mIdentity:
     psk_identity: str | None = None
     psk_key: bytes | None = field(default=None, repr=False)  # never printed
     per_run: bool = False  # the key was made for this run (a target's [security] per_run_key)
+    allow_nosec: bool = False  # a keyed endpoint the bench also lets register over plain CoAP
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,7 @@ def build_place(
     probe = check_backend("probe", raw.get("probe"), f"{where}.probe", src, defaults.get("probe"))
     lw = raw.get("lwm2m", {})
     if not isinstance(lw, dict):
-        raise RigError(f"{src}: {where}.lwm2m: must be a table (endpoint, psk_identity, psk_key_file)")
+        raise RigError(f"{src}: {where}.lwm2m: must be a table (endpoint, psk_identity, psk_key_file, allow_nosec)")
     endpoint = lw.get("endpoint", f"rig-{name}")
     if not isinstance(endpoint, str) or not endpoint:
         raise RigError(f"{src}: {where}.lwm2m.endpoint: must be a non-empty string, got {endpoint!r}")
@@ -335,12 +336,17 @@ def _identity(lw: dict[str, Any], endpoint: str, target: Target, where: str, src
     when the target says its client takes any key (security.per_run_key)."""
     psk = read_psk(lw, f"{where}.lwm2m", src, test, base_dir)
     identity = lw.get("psk_identity")
+    allow_nosec = lw.get("allow_nosec", False)
+    if not isinstance(allow_nosec, bool):
+        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: must be true or false, got {allow_nosec!r}")
     if psk is not None:
-        return Lwm2mIdentity(endpoint, identity or endpoint, psk)
+        return Lwm2mIdentity(endpoint, identity or endpoint, psk, allow_nosec=allow_nosec)
     security = Security.from_target(target.data, str(target.path), Path(target.path).parent)
     identity = identity or security.psk_identity or endpoint
     if security.psk_key is not None:
-        return Lwm2mIdentity(endpoint, identity, security.psk_key)
+        return Lwm2mIdentity(endpoint, identity, security.psk_key, allow_nosec=allow_nosec)
+    if allow_nosec:
+        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: the place has no PSK, so plain CoAP is already all it uses")
     if security.per_run_key:
         return Lwm2mIdentity(endpoint, identity, per_run_key(), per_run=True)
     return Lwm2mIdentity(endpoint, lw.get("psk_identity"))

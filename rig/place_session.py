@@ -101,10 +101,12 @@ def attach_sim(place: Place, sim_dir: Path) -> Place:
 
 def runtime_values(place: Place, host: str, port: int, scheme: str = "coap") -> dict[str, str]:
     """What a process target's placeholders take once the server is up: {server_host}, {server_port},
-    {server_coaps_port}, {server_uri} (coap:// or, on a coaps run, coaps://), and the place's key:
-    {psk_identity}, {psk_key_hex}, {psk_key_file} (written 0600 into the working directory)."""
+    {server_coaps_port} (also {coaps_port}), {server_uri}, and the place's key: {psk_identity}, {psk_key_hex},
+    {psk_key_file} (written 0600 into the working directory). {server_uri} is coaps:// when the server holds the
+    place's key: a keyed endpoint registers over coaps (rig.lwm2m.endpoint_binding), coap:// otherwise."""
     values = {"server_host": host, "server_port": str(port), "server_coaps_port": str(port + 1),
-              "server_uri": f"coaps://{host}:{port + 1}" if scheme == "coaps" else f"coap://{host}:{port}"}
+              "coaps_port": str(port + 1),
+              "server_uri": f"coaps://{host}:{port + 1}" if serves_key(place, scheme) else f"coap://{host}:{port}"}
     if place.lwm2m.psk_key is not None:
         values["psk_identity"] = place.lwm2m.psk_identity or place.lwm2m.endpoint
         values["psk_key_hex"] = place.lwm2m.psk_key.hex()
@@ -256,10 +258,15 @@ def open_bench(place: Place, timeline: Timeline, work_dir: Path, *, console: boo
         bench.close()
 
 
+def serves_key(place: Place, scheme: str) -> bool:
+    """Whether the rig's server holds the place's key (and so binds its endpoint to coaps). A key made per run
+    serves coaps runs only: on a coap run its client registers without DTLS, as the virtual board does."""
+    return place.lwm2m.psk_key is not None and not (place.lwm2m.per_run and scheme != "coaps")
+
+
 def _psk_store(place: Place, scheme: str) -> Any:
-    """The server's key for the place. A key made per run serves coaps runs only: on a coap run its client
-    registers without DTLS, as the virtual board does."""
-    if place.lwm2m.psk_key is None or (place.lwm2m.per_run and scheme != "coaps"):
+    """The server's key for the place (None: it holds none, see serves_key)."""
+    if not serves_key(place, scheme):
         return None
     from rig.lwm2m.dtls.psk import PskEntry, PskStore
 
@@ -305,7 +312,8 @@ async def open_place_session(
     host = server_host or ("127.0.0.1" if place.kind == "process" else "0.0.0.0")  # boards come over the bench LAN
     port = server_port or place.server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
     with PlaceLock(place.name, place.lock_dir):
-        server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place, scheme))
+        server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place, scheme),
+                             allow_nosec=(place.lwm2m.endpoint,) if place.lwm2m.allow_nosec else ())
         await server.start()
         try:
             bench = build_bench(fill_server(place, host, port, scheme), timeline, work_dir)

@@ -18,7 +18,7 @@ from rig.errors import RigError
 # What a process target's command, env and reset_command may use. The first group is known when the place is
 # built, the second when the rig's server is up (rig.place_session.fill_runtime), the keys when a PSK is set.
 PLACE = ("workdir", "flash_file", "endpoint", "place", "python", "target_file", "target_dir")
-SERVER = ("server_host", "server_port", "server_coaps_port", "server_uri")
+SERVER = ("server_host", "server_port", "server_coaps_port", "coaps_port", "server_uri")  # coaps_port: an alias
 KEYS = ("psk_identity", "psk_key_hex", "psk_key_file")
 PROCESS = PLACE + SERVER + KEYS
 RESET = PROCESS + ("base_package",)

@@ -46,7 +46,8 @@ class UdpLink:
     def __init__(self, server: tuple[str, int], bind_port: int = 0, timeout: float = 5.0) -> None:
         self.server = server
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if bind_port:  # only to take a given port again: with SO_REUSEADDR on port 0, Linux may give two sockets one port
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", bind_port))
         self.sock.settimeout(timeout)
         self.local_port = self.sock.getsockname()[1]

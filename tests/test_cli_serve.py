@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from peers import need
+
 from rig.netutil import free_udp_pair
 from rig.netutil import default_sigint
 
@@ -29,9 +31,7 @@ def _readline_until(proc: subprocess.Popen, needle: str, limit: int = 50) -> str
 
 
 def test_serve_prints_registration_and_stops_on_ctrl_c(tmp_path):
-    client = shutil.which("coap-client-openssl")
-    if client is None:
-        pytest.skip("libcoap3-bin not installed")
+    client = need("coap-client-openssl")
     port = free_udp_pair()
     proc = _rig("serve", "--firmware", str(tmp_path), "--port", str(port), "--timeline", str(tmp_path / "t.jsonl"))
     try:

@@ -18,19 +18,12 @@ from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.dtls.pyengine import PyDtlsServerEngine
 from rig.lwm2m.dtls.records import CT_HANDSHAKE, DTLS_1_2, parse_records
 from rig.lwm2m.dtls.suites import SUITES
+from dtls_memnet import FakeClock
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 PEER = ("127.0.0.1", 40000)
 SERVER = ("127.0.0.1", 5684)
 Drop = Callable[[int, bytes], bool]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class Pair:
@@ -184,6 +177,11 @@ def test_dtls_client_wrong_key_fails_with_a_clear_reason_on_both_sides() -> None
     pair = Pair(key=bytes(16))
     pair.client.send(b"x")
     pair.pump()
+    start = pair.clock.t
+    while pair.client.state != "idle" and pair.clock.t - start < 10:
+        pair.advance_to_deadline()
+    assert pair.clock.t - start == pytest.approx(HandshakeConfig().failure_grace), \
+        "the server waits its grace for an authentic Finished, then sends the alert"
     assert pair.client.state == "idle" and pair.server_got == []
     assert [e.kind for e in pair.client_events] == ["handshake-failed"]
     assert "bad_record_mac" in pair.client.failure and "wrong PSK" in pair.client.failure
@@ -194,6 +192,8 @@ def test_dtls_client_unknown_identity_is_named() -> None:
     pair = Pair(identity=b"stranger")
     pair.client.send(b"x")
     pair.pump()
+    while pair.client.state != "idle":
+        pair.advance_to_deadline()
     assert "unknown_psk_identity" in pair.client.failure
 
 

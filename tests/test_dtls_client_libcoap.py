@@ -13,6 +13,8 @@ import subprocess
 
 import aiocoap
 import pytest
+
+from peers import need
 from aiocoap import Code, Message
 from aiocoap.optiontypes import BlockOption
 from aiocoap.resource import Site
@@ -31,7 +33,12 @@ from server_harness import run
 
 SERVER = shutil.which("coap-server-openssl")
 CLIENT = shutil.which("coap-client-openssl")
-pytestmark = pytest.mark.skipif(SERVER is None or CLIENT is None, reason="libcoap3-bin not installed")
+
+
+@pytest.fixture(autouse=True)
+def _libcoap():
+    need("coap-server-openssl", "coap-client-openssl")
+
 KEY = b"rig-interop-key!"
 
 

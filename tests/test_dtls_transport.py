@@ -13,6 +13,8 @@ from pathlib import Path
 
 import aiocoap
 import pytest
+
+from peers import need
 from aiocoap import Code
 
 from rig.errors import RigError
@@ -22,8 +24,11 @@ from rig.timeline import Timeline
 from dtls_test_client import ClientError, DtlsTestClient, UdpLink
 from dtls_test_site import KEYS, PAYLOAD, STORE, rig_server
 
-pytestmark = pytest.mark.skipif(not shutil.which("coap-client-openssl") or not shutil.which("coap-client-gnutls"),
-                                reason="libcoap3-bin (coap-client-openssl/-gnutls) is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _libcoap_clients():
+    need("coap-client-openssl", "coap-client-gnutls")
 
 
 async def coap_client(binary: str, uri: str, identity: bytes, key: bytes, *args: str, timeout: float = 60.0) -> tuple[int, str]:
@@ -218,3 +223,39 @@ def test_dtls_transport_close_is_idempotent_and_safe_after_context_shutdown(free
                 await other.shutdown()
 
     asyncio.run(main())
+
+
+def test_dtls_transport_survives_an_engine_error_and_keeps_its_timer() -> None:
+    """An exception out of the engine costs that datagram only: nothing reaches the loop's handler, and the
+    retransmission timer the datagram armed is still set (the client here never retransmits on its own)."""
+    from rig.lwm2m.dtls import create_engine
+
+    class Faulty:
+        def __init__(self, engine) -> None:
+            self._engine, self.datagrams, self.raised = engine, 0, False
+
+        def receive(self, peer, datagram: bytes) -> None:
+            self._engine.receive(peer, datagram)  # the state changes (a handshake starts), then a bug strikes
+            self.datagrams += 1
+            if self.datagrams == 2:  # the ClientHello with the cookie
+                self.raised = True
+                raise RuntimeError("engine bug")
+
+        def __getattr__(self, name: str):
+            return getattr(self._engine, name)
+
+    seen: list[object] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: seen.append(ctx.get("exception")))
+        factory = lambda *a, **kw: Faulty(create_engine(*a, **kw))  # noqa: E731
+        async with rig_server(engine_factory=factory, config=HandshakeConfig(retransmit_initial=0.2)) as server:
+            client = DtlsTestClient(UdpLink(("127.0.0.1", server.coaps_port), timeout=3.0), b"dev2", KEYS[b"dev2"],
+                                    drop_incoming=lambda index, _data: index == 1)
+            await asyncio.to_thread(client.handshake)  # its cookie ClientHello raised; the flight came by the timer
+            assert (await asyncio.to_thread(register, client, "dev2", 3)).code == Code.CREATED
+            assert server.coaps.engine.raised
+            client.close()
+
+    asyncio.run(main())
+    assert seen == []

@@ -31,12 +31,19 @@ class BoardSupplyPin(MockPin):
     def _change_state(self, value):
         changed = super()._change_state(value)
         if changed and self.good_pin is not None:
-            powered = bool(value) != self.active_low
-            if powered or not self.back_powered:
-                timer = threading.Timer(self.delay, self.good_pin.drive_high if powered else self.good_pin.drive_low)
-                timer.daemon = True
-                timer.start()
+            timer = threading.Timer(self.delay, self._settle)
+            timer.daemon = True
+            timer.start()
         return changed
+
+    def _settle(self):
+        """The rail follows the relay as it is *now*: two timers of quick switches may fire in either order
+        on a loaded machine, and the later level must win, as on a real supply."""
+        powered = bool(self.state) != self.active_low
+        if powered:
+            self.good_pin.drive_high()
+        elif not self.back_powered:
+            self.good_pin.drive_low()
 
 
 def test_power_gpio_mock_levels_active_high(timeline):

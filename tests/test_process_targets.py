@@ -27,7 +27,7 @@ from rig.timeline import Timeline
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "targets" / "host_sim_vendor.toml"
 ALL = ("workdir", "flash_file", "endpoint", "place", "python", "target_file", "target_dir", "server_host",
-       "server_port", "server_coaps_port", "server_uri", "psk_identity", "psk_key_hex", "psk_key_file")
+       "server_port", "server_coaps_port", "coaps_port", "server_uri", "psk_identity", "psk_key_hex", "psk_key_file")
 # A client that writes down what it was given: its argv (one placeholder each) and an env value.
 RECORDER = "import json, os, sys; json.dump(dict(argv=sys.argv[1:], env=os.environ['CLIENT_SERVER']), open('given.json', 'w'))"
 
@@ -54,8 +54,9 @@ def test_every_placeholder_is_filled_by_rig_power_on(tmp_path):
     assert values == {
         "workdir": str(work), "flash_file": "flash.bin", "endpoint": "rig-host_sim_vendor", "place": "host_sim_vendor",
         "python": sys.executable, "target_file": str(target.resolve()), "target_dir": str(tmp_path.resolve()),
-        "server_host": "127.0.0.1", "server_port": "5683", "server_coaps_port": "5684",
-        "server_uri": "coap://127.0.0.1:5683", "psk_identity": "bench", "psk_key_hex": "000102030405060708090a0b0c0d0e0f",
+        "server_host": "127.0.0.1", "server_port": "5683", "server_coaps_port": "5684", "coaps_port": "5684",
+        # the server holds the place's key, which binds its endpoint to coaps
+        "server_uri": "coaps://127.0.0.1:5684", "psk_identity": "bench", "psk_key_hex": "000102030405060708090a0b0c0d0e0f",
         "psk_key_file": str(work / "psk.key"),
     }
     assert given["env"] == "127.0.0.1:5684"
@@ -72,6 +73,9 @@ def test_a_coaps_run_gives_the_coaps_uri_and_a_per_run_key(tmp_path):
     argv = fill_server(first, "127.0.0.1", 40000, "coaps").power.options["argv"]
     values = dict(zip(ALL, argv[3:]))
     assert values["server_uri"] == "coaps://127.0.0.1:40001" and values["psk_key_hex"] == first.lwm2m.psk_key.hex()
+    # on a coap run the server does not hold a per-run key: the client registers over plain coap
+    plain = dict(zip(ALL, fill_server(first, "127.0.0.1", 40000, "coap").power.options["argv"][3:]))
+    assert plain["server_uri"] == "coap://127.0.0.1:40000" and plain["psk_key_hex"] == first.lwm2m.psk_key.hex()
     assert stat.S_IMODE(Path(values["psk_key_file"]).stat().st_mode) == 0o600
 
 

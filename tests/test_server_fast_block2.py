@@ -11,6 +11,8 @@ import subprocess
 
 import aiocoap
 import pytest
+
+from peers import need
 from aiocoap import Code
 from aiocoap.numbers import ContentFormat
 from aiocoap.numbers.types import ACK, CON, NON
@@ -264,9 +266,7 @@ def test_errors_and_confinement_as_before(firmware_dir):
 
 
 def test_coaps_fetch_by_libcoap_takes_the_fast_path(firmware_dir, tmp_path):
-    client = shutil.which("coap-client-openssl")
-    if client is None:
-        pytest.skip("libcoap3-bin not installed (apt-get install libcoap3-bin)")
+    client = need("coap-client-openssl")
     out = tmp_path / "got.bin"
 
     async def body():

@@ -10,6 +10,8 @@ import subprocess
 
 import aiocoap
 import pytest
+
+from peers import need
 from aiocoap import Code
 from aiocoap.optiontypes import BlockOption
 
@@ -33,9 +35,7 @@ def firmware_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("block", [1024, 64])
 def test_libcoap_fetches_1mib_blockwise_exact(firmware_dir, tmp_path, block):
-    client = shutil.which("coap-client-openssl")
-    if client is None:
-        pytest.skip("libcoap3-bin not installed (apt-get install libcoap3-bin)")
+    client = need("coap-client-openssl")
     out = tmp_path / "got.bin"
 
     async def body():

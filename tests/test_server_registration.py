@@ -8,6 +8,8 @@ import subprocess
 
 import aiocoap
 import pytest
+
+from peers import need
 from aiocoap import Code
 
 from lwm2m_test_client import Lwm2mTestClient
@@ -120,9 +122,7 @@ def test_malformed_link_format_gets_400(tmp_path, links):
 
 
 def test_libcoap_client_registers(tmp_path):
-    client = shutil.which("coap-client-openssl")
-    if client is None:
-        pytest.skip("libcoap3-bin not installed (apt-get install libcoap3-bin)")
+    client = need("coap-client-openssl")
 
     async def body():
         async with running_server(tmp_path) as server:

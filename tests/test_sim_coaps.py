@@ -112,7 +112,8 @@ def test_sim_coaps_board_with_the_wrong_key_never_registers(tmp_path):
 
 
 def test_sim_coap_board_with_a_psk_pulls_a_coaps_package_on_its_own_socket(tmp_path):
-    """Registered over plain coap, the board opens a DTLS download connection for a coaps:// Package URI."""
+    """Registered over plain coap, the board opens a DTLS download connection for a coaps:// Package URI.
+    A keyed endpoint registers over plain coap only where the bench allows it (allow_nosec)."""
     fw_dir = tmp_path / "fw"
     fw_dir.mkdir()
     v1 = make_image(tmp_path, "1.0.0", seed=1)
@@ -120,7 +121,7 @@ def test_sim_coap_board_with_a_psk_pulls_a_coaps_package_on_its_own_socket(tmp_p
 
     async def scenario() -> None:
         timeline = Timeline()
-        server = Lwm2mServer(timeline, fw_dir, host="127.0.0.1", port=free_udp_pair(), psk_store=KEYS)
+        server = Lwm2mServer(timeline, fw_dir, host="127.0.0.1", port=free_udp_pair(), psk_store=KEYS, allow_nosec=[EP])
         await server.start()
         board = await asyncio.to_thread(
             start_virtual_board, tmp_path / "board", TARGET, server=f"coap://127.0.0.1:{server.port}",

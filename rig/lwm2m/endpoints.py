@@ -2,14 +2,18 @@
 
 Only Register and Update move an endpoint's address: a client may fetch firmware
 from another port, and that must not redirect device-management requests.
+Locations are random (`secrets`), not a counter: a peer that knows its own
+location must not be able to guess another endpoint's and update or delete it.
 """
 
 from __future__ import annotations
 
-import itertools
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from rig.lwm2m.limits import LOCATION_BYTES, MAX_ENDPOINTS
 
 
 @dataclass
@@ -36,6 +40,11 @@ class Registration:
         return self.objects.get(object_id) or default
 
 
+def same_remote(a: Any, b: Any) -> bool:
+    """Whether two aiocoap remotes are one peer; aiocoap's UDP remotes cannot be compared with coaps ones."""
+    return type(a) is type(b) and a == b
+
+
 class EndpointTableFull(Exception):
     """More endpoints than the table holds: a flood of random names must not grow memory without bound."""
 
@@ -43,15 +52,16 @@ class EndpointTableFull(Exception):
 class EndpointTable:
     """Endpoints by name and by location; bounded; a re-Register replaces the old entry."""
 
-    def __init__(self, max_endpoints: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_endpoints: int = MAX_ENDPOINTS, clock: Callable[[], float] = time.monotonic) -> None:
         self._by_name: dict[str, Registration] = {}
         self._by_location: dict[str, Registration] = {}
-        self._ids = itertools.count(1)
         self._max = max_endpoints
         self._clock = clock
 
     def new_location(self) -> str:
-        return f"{next(self._ids):x}"
+        while (location := secrets.token_hex(LOCATION_BYTES)) in self._by_location:
+            pass  # 2**64 locations: a repeat is all but impossible, but never hand out one in use
+        return location
 
     def add(self, reg: Registration) -> Registration | None:
         """Insert or replace; returns the replaced registration (a re-Register after a reboot)."""

@@ -2,7 +2,11 @@
 
 Every accepted or refused request becomes a timeline event and a log line that
 names the problem, so a client that cannot register is diagnosable from the
-report alone.
+report alone. Who may act for an endpoint is `EndpointBinding`'s call (an
+endpoint with a key only over coaps with its own identity); locations are random,
+so knowing one registration's tells nothing about another's. A registration
+holds its DTLS session for its lifetime (`keep_session`), so a quiet registered
+device still gets device-management requests after the idle purge would have run.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import aiocoap
 from aiocoap import Code
@@ -19,15 +23,17 @@ from aiocoap.resource import PathCapable
 
 from rig.lwm2m.bounded_body import Block1Bodies, BoundedBodyResource
 from rig.lwm2m.codecs import CodecError, parse_registration_links
-from rig.lwm2m.endpoints import EndpointTable, EndpointTableFull, Registration
+from rig.lwm2m.endpoint_binding import EndpointBinding
+from rig.lwm2m.endpoints import EndpointTable, EndpointTableFull, Registration, same_remote
+from rig.lwm2m.limits import EVENTS_PER_SECOND, MAX_ENDPOINTS
+from rig.lwm2m.log_bounds import EventBudget, clamp_line, printable
 from rig.lwm2m.registration_query import DEFAULT_LIFETIME, RegistrationQueryError, parse_query
 from rig.timeline import Timeline
 
 log = logging.getLogger("rig.lwm2m.rd")
 
-# Identity check for coaps registrations: returns the endpoint an identity may register as.
-IdentityToEndpoint = Callable[[bytes], "str | None"]
-
+# Hold (seconds) or release (None) the DTLS session of a registration's remote; a no-op for plain CoAP.
+SessionKeeper = Callable[[Any, "float | None"], object]
 
 
 class RefusalLog:
@@ -35,26 +41,26 @@ class RefusalLog:
 
     A flood of bad or surplus registrations must not grow the timeline (kept in
     memory for the report) or the log without bound; the refusals past the rate
-    are counted and the next one recorded says how many were left out.
+    are counted and the next one recorded says how many were left out. Text the
+    peer chose is escaped and cut.
     """
 
-    def __init__(self, timeline: Timeline, per_second: float = 20.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, timeline: Timeline, per_second: float = EVENTS_PER_SECOND, clock: Callable[[], float] = time.monotonic) -> None:
         self.timeline = timeline
-        self._interval = 1.0 / per_second
-        self._clock = clock
-        self._next = 0.0
-        self.suppressed = 0
+        self._budget = EventBudget(per_second, clock)
 
-    def refuse(self, kind: str, **data: object) -> None:
-        now = self._clock()
-        if now < self._next:
-            self.suppressed += 1
+    @property
+    def suppressed(self) -> int:
+        return self._budget.suppressed
+
+    def refuse(self, kind: str, logger: logging.Logger = log, **data: object) -> None:
+        allowed, left_out = self._budget.take()
+        if not allowed:
             return
-        self._next = now + self._interval
-        if self.suppressed:
-            data["suppressed"] = self.suppressed
-            self.suppressed = 0
-        log.warning("%s from %s: %s", kind, data.get("peer"), data.get("reason"))
+        data = {k: printable(v, 200) if isinstance(v, str) else v for k, v in data.items()}
+        if left_out:
+            data["suppressed"] = left_out
+        logger.warning("%s", clamp_line(f"{kind} from {data.get('peer')}: {data.get('reason')}"))
         self.timeline.append(kind, **data)
 
 
@@ -69,13 +75,15 @@ class RegistrationRegistry:
     def __init__(
         self,
         timeline: Timeline,
-        identity_to_endpoint: IdentityToEndpoint | None = None,
-        max_endpoints: int = 1024,
+        binding: EndpointBinding | None = None,
+        max_endpoints: int = MAX_ENDPOINTS,
+        keep_session: SessionKeeper | None = None,
     ) -> None:
         self.timeline = timeline
         self.refusals = RefusalLog(timeline)
         self.table = EndpointTable(max_endpoints=max_endpoints)
-        self._identity_to_endpoint = identity_to_endpoint
+        self.binding = binding or EndpointBinding()
+        self._keep_session = keep_session or (lambda _remote, _seconds: None)
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self.changed = asyncio.Condition()
 
@@ -94,7 +102,7 @@ class RegistrationRegistry:
         if time.monotonic() < reg.updated_at + reg.lifetime:
             self._schedule_expiry(reg)
             return
-        self.table.remove(location)
+        self.drop(location)
         log.info("registration of %s expired (lifetime %d s)", reg.endpoint, reg.lifetime)
         self.timeline.append("expire", endpoint=reg.endpoint, location=location)
 
@@ -107,14 +115,23 @@ class RegistrationRegistry:
             handle.cancel()
         self._expiry.clear()
 
-    def _identity_problem(self, remote: object, endpoint: str) -> str | None:
-        identity = getattr(remote, "psk_identity", None)
-        if identity is None or self._identity_to_endpoint is None:
+    def drop(self, location: str) -> Registration | None:
+        """Forget a registration (de-registered, expired, or the rig's own doing): its timer and its session hold."""
+        reg = self.table.remove(location)
+        timer = self._expiry.pop(location, None)
+        if timer:
+            timer.cancel()
+        if reg is not None:
+            self._keep_session(reg.remote, None)
+        return reg
+
+    def _refused(self, kind: str, request: aiocoap.Message, endpoint: str) -> aiocoap.Message | None:
+        """4.03 (and a rate-limited event) when the request's peer may not act for `endpoint`."""
+        problem = self.binding.problem(request.remote, endpoint)
+        if problem is None:
             return None
-        allowed = self._identity_to_endpoint(identity)
-        if allowed != endpoint:
-            return f"PSK identity {identity!r} may not register as endpoint {endpoint!r}"
-        return None
+        self.refusals.refuse(kind, peer=str(request.remote.hostinfo), endpoint=endpoint, reason=problem)
+        return aiocoap.Message(code=Code.FORBIDDEN, payload=problem.encode()[:200])
 
     async def register(self, request: aiocoap.Message) -> aiocoap.Message:
         peer = str(request.remote.hostinfo)
@@ -123,10 +140,9 @@ class RegistrationRegistry:
         except RegistrationQueryError as exc:
             return _bad_request(str(exc), peer, self.refusals)
         assert params.endpoint is not None
-        problem = self._identity_problem(request.remote, params.endpoint)
-        if problem:
-            self.refusals.refuse("register-refused", peer=peer, endpoint=params.endpoint, reason=problem)
-            return aiocoap.Message(code=Code.FORBIDDEN)
+        refused = self._refused("register-refused", request, params.endpoint)
+        if refused is not None:
+            return refused
         if request.opt.content_format not in (None, ContentFormat.LINKFORMAT):
             return _bad_request(f"registration body has content format {request.opt.content_format}, expected 40", peer, self.refusals)
         try:
@@ -154,6 +170,9 @@ class RegistrationRegistry:
             timer = self._expiry.pop(old.location, None)
             if timer:
                 timer.cancel()
+            if not same_remote(old.remote, reg.remote):
+                self._keep_session(old.remote, None)
+        self._keep_session(reg.remote, reg.lifetime)
         self._schedule_expiry(reg)
         self.timeline.append(
             "register",
@@ -178,10 +197,9 @@ class RegistrationRegistry:
             params = parse_query(request.opt.uri_query, register=False)
         except RegistrationQueryError as exc:
             return _bad_request(str(exc), peer, self.refusals)
-        problem = self._identity_problem(request.remote, reg.endpoint)
-        if problem:
-            self.refusals.refuse("update-refused", peer=peer, endpoint=reg.endpoint, reason=problem)
-            return aiocoap.Message(code=Code.FORBIDDEN)
+        refused = self._refused("update-refused", request, reg.endpoint)
+        if refused is not None:
+            return refused
         if request.payload:
             try:
                 links = parse_registration_links(request.payload)
@@ -194,21 +212,27 @@ class RegistrationRegistry:
             reg.lifetime = params.lifetime
         if params.binding is not None:
             reg.binding = params.binding
+        if not same_remote(reg.remote, request.remote):
+            self._keep_session(reg.remote, None)
         reg.remote = request.remote
+        reg.psk_identity = getattr(request.remote, "psk_identity", None)
         reg.updated_at = time.monotonic()
+        self._keep_session(reg.remote, reg.lifetime)
         self._schedule_expiry(reg)
         self.timeline.append("update", endpoint=reg.endpoint, location=location, peer=peer)
         await self._notify()
         return aiocoap.Message(code=Code.CHANGED)
 
     async def deregister(self, location: str, request: aiocoap.Message) -> aiocoap.Message:
-        reg = self.table.remove(location)
+        reg = self.table.by_location(location)
         if reg is None:
+            self.refusals.refuse("deregister-unknown", peer=str(request.remote.hostinfo), location=location)
             return aiocoap.Message(code=Code.NOT_FOUND)
-        timer = self._expiry.pop(location, None)
-        if timer:
-            timer.cancel()
-        self.timeline.append("deregister", endpoint=reg.endpoint, location=location)
+        refused = self._refused("deregister-refused", request, reg.endpoint)
+        if refused is not None:
+            return refused
+        self.drop(location)
+        self.timeline.append("deregister", endpoint=reg.endpoint, location=location, peer=str(request.remote.hostinfo))
         await self._notify()
         return aiocoap.Message(code=Code.DELETED)
 

@@ -2,14 +2,16 @@
 
 One socket (coap on `port`, coaps on `port + 1` when keys are given) serves
 registration and firmware downloads and sends device-management requests, so a
-device sees exactly one peer, as it would with a production server.
+device sees exactly one peer, as it would with a production server. An endpoint
+with a key registers only over coaps with its own identity, unless it is named
+in `allow_nosec` (see `endpoint_binding`).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import aiocoap
 
@@ -18,8 +20,10 @@ from rig.lwm2m.advertise import WILDCARDS, local_address_towards, peer_host
 from rig.lwm2m.blocks import BlockHook, BlockHooks
 from rig.lwm2m.device_management import DeviceManagement, Observation
 from rig.lwm2m.dm_response import DmResponse
+from rig.lwm2m.endpoint_binding import EndpointBinding
 from rig.lwm2m.endpoints import Registration
 from rig.lwm2m.fast_block2 import FastBlock2
+from rig.lwm2m.limits import MAX_ENDPOINTS
 from rig.lwm2m.firmware_files import FirmwareStore
 from rig.lwm2m.firmware_server import FirmwareResource, FirmwareSite
 from rig.lwm2m.push import PushResult, push_package
@@ -38,13 +42,15 @@ class Lwm2mServer:
         host: str = "127.0.0.1",
         port: int = 5683,
         psk_store: Any = None,
-        max_endpoints: int = 1024,
+        max_endpoints: int = MAX_ENDPOINTS,
         request_timeout: float = 30.0,
+        allow_nosec: Iterable[str] = (),
     ) -> None:
         self.timeline = timeline
         self.host = host
         self.port = port
         self.psk_store = psk_store
+        self.binding = EndpointBinding(psk_store, allow_nosec)  # a RigError for an allow_nosec endpoint without a key
         self.store = FirmwareStore(firmware_dir)
         self.hooks = BlockHooks()
         self._max_endpoints = max_endpoints
@@ -56,15 +62,14 @@ class Lwm2mServer:
         self.dm: DeviceManagement | None = None
 
     async def start(self) -> None:
-        identity_check = self.psk_store.endpoint_for_identity if self.psk_store is not None else None
-        self.registry = RegistrationRegistry(self.timeline, identity_check, self._max_endpoints)
+        self.registry = RegistrationRegistry(self.timeline, self.binding, self._max_endpoints, self._keep_session)
         site = FirmwareSite()  # routes without aiocoap's per-request deep copy
         site.add_resource(("rd",), RegisterResource(self.registry))
         site.add_resource(("rd",), RegistrationLocations(self.registry))
         firmware = FirmwareResource(self.store, self.hooks, self.timeline)
         site.add_resource(("fw",), firmware)
         self.fast_block2 = FastBlock2(firmware, "fw")
-        site.add_resource(("dp",), SendResource(self.registry.table, self.timeline))
+        site.add_resource(("dp",), SendResource(self.registry))
         try:
             self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, self.port), transports=["udp6"])
         except OSError as exc:
@@ -93,6 +98,11 @@ class Lwm2mServer:
             await self.context.shutdown()
             self.context = None
         self.timeline.append("server-stop")
+
+    def _keep_session(self, remote: Any, seconds: float | None) -> None:
+        """A registration holds its DTLS session for its lifetime (the coaps transport of the moment)."""
+        if self._coaps is not None:
+            self._coaps.keep(remote, seconds)
 
     def drop_dtls_sessions(self, peer: Any = None) -> int:
         """Forget the DTLS session of `peer` (all when None), as a server that lost its state would: the

@@ -58,6 +58,7 @@ class Supervisor:
         self._started_at = 0.0
         self._consoles: set[asyncio.StreamWriter] = set()
         self._event_streams: set[asyncio.StreamWriter] = set()
+        self._relays: set[asyncio.Task] = set()  # the console relay of each MCU process
         self._servers: list[asyncio.AbstractServer] = []
         self._spawner: FreshSpawner | ZygoteSpawner | None = None
         self._log = (config.directory / "console.log").open("ab")
@@ -164,7 +165,9 @@ class Supervisor:
         self.mcu = self._spawner.start(config)
         self.run_state = "running"
         self._emit("mcu-start", pid=self.mcu.pid, **({"cut_armed": config["cut"]} if "cut" in config else {}))
-        asyncio.get_running_loop().create_task(self._relay(self.mcu, self._generation))
+        relay = asyncio.get_running_loop().create_task(self._relay(self.mcu, self._generation))
+        self._relays.add(relay)  # the loop keeps only a weak reference to a task: without ours it can be collected
+        relay.add_done_callback(self._relays.discard)
 
     def _kill_mcu(self) -> None:
         if self.mcu is not None:

@@ -11,9 +11,10 @@ Why an engine of our own, in Python over `cryptography` (measured, issue 3):
 - pyOpenSSL has DTLS but no public PSK API.
 - `cryptography` has aarch64 wheels and is in Debian bookworm, and a DTLS 1.2
   PSK server is small: four suites (CCM_8 that LwM2M mandates, CCM, GCM,
-  CBC-SHA256), one PRF, no certificates, no renegotiation, no resumption.
-  Owning it also gives the rig what a test bench needs: a log line and a
-  timeline event for every failed handshake, stating why.
+  CBC-SHA256, which LwM2M 1.1.1/1.2 servers must also offer), one PRF, no
+  certificates, no renegotiation, no resumption. Owning it also gives the rig
+  what a test bench needs: a log line and a timeline event for a failed
+  handshake, stating why (rate-limited and escaped: strangers cause them too).
 
 The interface below is what the aiocoap transport (`transport.py`) uses and
 all it uses, so a second engine (tinydtls, mbedtls) can be slotted in by
@@ -25,8 +26,12 @@ Engines are free of asyncio: they get bytes and a clock, and answer through
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Protocol
+
+from rig.lwm2m.limits import EVENTS_PER_SECOND
+from rig.lwm2m.log_bounds import EventBudget, clamp_line, printable, printable_bytes
 
 Peer = Hashable  # a socket address tuple such as ("127.0.0.1", 40123)
 
@@ -39,7 +44,9 @@ class DtlsEvent:
 
     kind: "handshake-ok" (replaced=True when it superseded an older session
     of the same peer), "handshake-failed" (reason says why), "closed"
-    (close_notify, idle purge, eviction or shutdown; reason says which).
+    (close_notify, idle purge, eviction or shutdown; reason says which),
+    "handshake-flood" (half-open handshakes pushed out of a full table; reason
+    gives the counts; peer is the latest one).
     """
 
     kind: str
@@ -78,6 +85,10 @@ class DtlsServerEngine(Protocol):
     def identity(self, peer: Peer) -> bytes | None:
         """PSK identity of the peer's established session."""
 
+    def keep(self, peer: Peer, identity: bytes, seconds: float | None) -> bool:
+        """Keep the peer's session (if it is `identity`'s) for at least `seconds` more whatever its idleness
+        (a live registration); None releases it to the idle purge. False if there is no such session."""
+
     def peers(self) -> list[Peer]:
         """Peers with an established session."""
 
@@ -95,28 +106,52 @@ def peer_text(peer: Peer) -> str:
 
 
 def identity_text(identity: bytes | None) -> str | None:
-    return None if identity is None else identity.decode("utf-8", "backslashreplace")
+    """A peer-chosen identity as log and event text: escaped and cut (see rig.lwm2m.log_bounds)."""
+    return None if identity is None else printable_bytes(identity)
 
 
-def report(event: DtlsEvent, timeline: Any = None) -> None:
-    """Log one line per failed handshake (and quieter lines otherwise); mirror to the timeline as "dtls" events."""
-    peer, ident = peer_text(event.peer), identity_text(event.identity)
-    if event.kind == "handshake-failed":
-        log.warning("DTLS handshake with %s failed: %s (identity %s)", peer, event.reason, ident)
-    elif event.kind == "handshake-ok":
-        log.info("DTLS session with %s established (identity %s, %s%s)", peer, ident, event.suite,
-                 ", replacing the previous session" if event.replaced else "")
-    else:
-        log.info("DTLS session with %s closed: %s", peer, event.reason)
-    if timeline is not None:
-        data: dict[str, Any] = {"event": event.kind, "peer": peer, "identity": ident}
-        if event.reason:
-            data["reason"] = event.reason
-        if event.suite:
-            data["suite"] = event.suite
-        if event.kind == "handshake-ok":
-            data["replaced"] = event.replaced
-        timeline.append("dtls", **data)
+class DtlsReporter:
+    """One log line per failed handshake (quieter lines otherwise), mirrored to the timeline as "dtls" events.
+
+    Failures and floods are what a stranger can cause, so they are rate-limited
+    (EVENTS_PER_SECOND; the next one recorded carries "suppressed": how many were
+    left out) and their text is escaped and cut; the engine's hooks still see every event.
+    """
+
+    def __init__(self, timeline: Any = None, clock: Callable[[], float] = time.monotonic,
+                 per_second: float = EVENTS_PER_SECOND) -> None:
+        self._timeline = timeline
+        self._budget = EventBudget(per_second, clock)
+
+    def __call__(self, event: DtlsEvent) -> None:
+        peer, ident = peer_text(event.peer), identity_text(event.identity)
+        reason = printable(event.reason, 200)
+        left_out = 0
+        if event.kind in ("handshake-failed", "handshake-flood"):
+            allowed, left_out = self._budget.take()
+            if not allowed:
+                return
+        more = f" ({left_out} more failures not logged)" if left_out else ""
+        if event.kind == "handshake-failed":
+            log.warning("%s", clamp_line(f"DTLS handshake with {peer} failed: {reason} (identity {ident}){more}"))
+        elif event.kind == "handshake-flood":
+            log.warning("%s", clamp_line(f"DTLS half-open handshakes dropped: {reason}{more}"))
+        elif event.kind == "handshake-ok":
+            log.info("DTLS session with %s established (identity %s, %s%s)", peer, ident, event.suite,
+                     ", replacing the previous session" if event.replaced else "")
+        else:
+            log.info("%s", clamp_line(f"DTLS session with {peer} closed: {reason}"))
+        if self._timeline is not None:
+            data: dict[str, Any] = {"event": event.kind, "peer": peer, "identity": ident}
+            if reason:
+                data["reason"] = reason
+            if event.suite:
+                data["suite"] = event.suite
+            if event.kind == "handshake-ok":
+                data["replaced"] = event.replaced
+            if left_out:
+                data["suppressed"] = left_out
+            self._timeline.append("dtls", **data)
 
 
 def create_engine(psk_lookup: Callable[[bytes], bytes | None], hooks: EngineHooks, **options: Any) -> DtlsServerEngine:

@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from rig.lwm2m.dtls import DtlsEvent, Peer, report
+from rig.lwm2m.dtls import DtlsEvent, DtlsReporter, Peer
 from rig.lwm2m.dtls import messages as m
 from rig.lwm2m.dtls.client_handshake import ClientConfig, ClientHandshake, ClientSession, alert_text
 from rig.lwm2m.dtls.handshake import HandshakeFailed
@@ -70,7 +70,7 @@ class DtlsClientEngine:
         self._clock = clock
         self.config = config or ClientConfig()
         self._queue: deque[bytes] = deque(maxlen=max_queue)
-        self._timeline = timeline
+        self._report = DtlsReporter(timeline, clock)
         self.session: ClientSession | None = None
         self.handshake: ClientHandshake | None = None
         self.last_receive = float("-inf")  # clock time of the last authentic record from the server
@@ -205,5 +205,5 @@ class DtlsClientEngine:
             self._hooks.send_datagram(datagram)
 
     def _emit(self, event: DtlsEvent) -> None:
-        report(event, self._timeline)
+        self._report(event)
         self._hooks.event(event)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from rig.lwm2m.limits import MAX_BUFFERED_MESSAGES, MAX_HANDSHAKE_MESSAGE
+
 HELLO_REQUEST = 0
 CLIENT_HELLO = 1
 SERVER_HELLO = 2
@@ -102,23 +104,31 @@ class _Partial:
 
 
 class Reassembler:
-    """Collects fragments by message_seq and hands out complete messages in order."""
+    """Collects fragments by message_seq and hands out complete messages in order.
 
-    def __init__(self, next_seq: int, window: int = 8) -> None:
+    Bounded for a peer that has not authenticated: at most `window` messages ahead
+    and `max_length` bytes each (RFC 6347 4.2.3 lets a receiver buffer as it sees fit).
+    Fragments are not authenticated either, so one that disagrees with what is
+    buffered for its message (type, length) replaces it instead of failing the
+    message: a spoofed fragment must not stop the genuine one from completing.
+    """
+
+    def __init__(self, next_seq: int, window: int = MAX_BUFFERED_MESSAGES, max_length: int = MAX_HANDSHAKE_MESSAGE) -> None:
         self.next_seq = next_seq
         self._window = window
+        self._max_length = max_length
         self._partial: dict[int, _Partial] = {}
 
-    def add(self, frag: Fragment) -> None:
-        if not self.next_seq <= frag.message_seq < self.next_seq + self._window:
-            return
+    def add(self, frag: Fragment) -> bool:
+        """Buffer `frag`; False when it was dropped (outside the window, or its message is too long)."""
+        if not self.next_seq <= frag.message_seq < self.next_seq + self._window or frag.length > self._max_length:
+            return False
         part = self._partial.get(frag.message_seq)
-        if part is None:
+        if part is None or part.msg_type != frag.msg_type or part.length != frag.length or frag.is_whole:
             part = self._partial[frag.message_seq] = _Partial(frag.msg_type, frag.length, bytearray(frag.length), bytearray(frag.length))
-        if part.msg_type != frag.msg_type or part.length != frag.length:
-            raise DecodeError("fragments of one message disagree on type or length")
         part.data[frag.offset : frag.offset + len(frag.body)] = frag.body
         part.have[frag.offset : frag.offset + len(frag.body)] = b"\x01" * len(frag.body)
+        return True
 
     def pop_ready(self) -> tuple[int, int, bytes] | None:
         """(msg_type, message_seq, body) of the next message in order once all its bytes are in."""

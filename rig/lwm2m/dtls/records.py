@@ -44,11 +44,12 @@ class Record:
         return struct.pack("!H", self.epoch) + self.seq.to_bytes(6, "big")
 
 
-def parse_records(datagram: bytes) -> list[Record]:
-    """Split a datagram into records; a truncated or unknown-typed tail is dropped (RFC 6347 4.1.2.7: discard, don't fail)."""
-    records = []
+def parse_records(datagram: bytes, limit: int | None = None) -> list[Record]:
+    """Split a datagram into records (at most `limit`); a truncated or unknown-typed tail is dropped
+    (RFC 6347 4.1.2.7: discard, don't fail)."""
+    records: list[Record] = []
     offset = 0
-    while offset + HEADER_LEN <= len(datagram):
+    while offset + HEADER_LEN <= len(datagram) and (limit is None or len(records) < limit):
         ctype, version, epoch, seq, length = HEADER.unpack_from(datagram, offset)
         offset += HEADER_LEN
         if offset + length > len(datagram) or ctype not in CONTENT_TYPES:
@@ -80,7 +81,9 @@ class ReplayWindow:
     def accept(self, seq: int) -> None:
         if seq > self._top:
             shift = seq - self._top
-            self._bits = ((self._bits << shift) | 1) & ((1 << self.SIZE) - 1)
+            # a jump past the window clears it: shifting the int by the whole gap (up to 2**48) would
+            # stall the loop and allocate memory in proportion to the gap
+            self._bits = 1 if shift >= self.SIZE else ((self._bits << shift) | 1) & ((1 << self.SIZE) - 1)
             self._top = seq
         else:
             self._bits |= 1 << (self._top - seq)

@@ -111,11 +111,23 @@ class AeadProtection(Protection):
 
 
 class CbcHmacProtection(Protection):
-    """AES-128-CBC with HMAC-SHA256, MAC-then-encrypt (TLS 1.2 default without encrypt_then_mac)."""
+    """AES-128-CBC with HMAC-SHA256, MAC-then-encrypt (TLS 1.2 default without encrypt_then_mac).
+
+    LwM2M 1.1.1/1.2 servers must offer this suite next to CCM_8 (Transport TS,
+    "Pre-Shared Keys"), so it stays, last in preference, with its padding oracle
+    closed as RFC 5246 6.2.3.2 asks: a record with bad padding is MACed as if its
+    padding were empty, the same number of bytes is hashed whatever the padding
+    says (a dummy hash takes up the rest), and both failures raise the same error.
+    `hashed_bytes` is how many bytes the last `open` fed to SHA-256, for tests.
+    """
+
+    MAC_LEN = 32
+    PAD_WINDOW = 256  # the most padding bytes a record can carry (length byte included)
 
     def __init__(self, key: bytes, mac_key: bytes) -> None:
         self._key = key
         self._mac_key = mac_key
+        self.hashed_bytes = 0
 
     def seal(self, seq: bytes, content_type: int, version: int, plaintext: bytes) -> bytes:
         mac = hmac.new(self._mac_key, aad(seq, content_type, version, len(plaintext)) + plaintext, hashlib.sha256).digest()
@@ -127,17 +139,28 @@ class CbcHmacProtection(Protection):
         return iv + enc.update(data) + enc.finalize()
 
     def open(self, seq: bytes, content_type: int, version: int, body: bytes) -> bytes:
-        if len(body) < 16 + 48 or len(body) % 16:
+        if len(body) < 16 + 48 or len(body) % 16:  # the length is public: failing on it leaks nothing
             raise BadRecordMac("CBC record has a bad length")
         dec = Cipher(algorithms.AES(self._key), modes.CBC(body[:16])).decryptor()
         data = dec.update(body[16:]) + dec.finalize()
-        pad = data[-1]
-        if pad + 1 + 32 > len(data) or data[-pad - 1:] != bytes([pad]) * (pad + 1):
-            raise BadRecordMac("CBC padding is wrong")
-        plaintext, mac = data[: -pad - 1 - 32], data[-pad - 1 - 32 : -pad - 1]
-        want = hmac.new(self._mac_key, aad(seq, content_type, version, len(plaintext)) + plaintext, hashlib.sha256).digest()
-        if not hmac.compare_digest(mac, want):
-            raise BadRecordMac("CBC record MAC mismatch")
+        n, pad = len(data), data[-1]
+        # padding: one fixed-length comparison over the last PAD_WINDOW bytes, no early exit
+        window = min(self.PAD_WINDOW, n - self.MAC_LEN)
+        tail = data[n - window :]
+        fits = pad + 1 <= window
+        want = tail[: window - (pad + 1)] + bytes([pad]) * (pad + 1) if fits else bytes(window)
+        pad_ok = hmac.compare_digest(tail, want) & fits
+        strip = (pad + 1) if pad_ok else 0  # bad padding: MAC the record as if it had none
+        plaintext = data[: n - strip - self.MAC_LEN]
+        mac = data[n - strip - self.MAC_LEN : n - strip]
+        header = aad(seq, content_type, version, len(plaintext))
+        want_mac = hmac.new(self._mac_key, header + plaintext, hashlib.sha256).digest()
+        # the same amount of hashing whatever the padding: strip more, hash more dummy bytes
+        hashlib.sha256(bytes(strip)).digest()
+        self.hashed_bytes = len(header) + len(plaintext) + strip
+        mac_ok = hmac.compare_digest(mac, want_mac)
+        if not (mac_ok & pad_ok):
+            raise BadRecordMac("CBC record does not authenticate")
         return plaintext
 
 

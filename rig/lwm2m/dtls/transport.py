@@ -30,6 +30,7 @@ from aiocoap.util import hostportjoin, hostportsplit
 from rig.lwm2m.dtls import DtlsEvent, DtlsServerEngine, EngineHooks, Peer, create_engine, peer_text
 from rig.lwm2m.dtls.deadline_timer import DeadlineTimer
 from rig.lwm2m.dtls.psk import PskStore
+from rig.lwm2m.log_bounds import EventBudget
 
 log = logging.getLogger("rig.dtls")
 
@@ -114,6 +115,7 @@ class CoapsMessageInterface(interfaces.MessageInterface):
         self._transport: asyncio.DatagramTransport | None = None
         self._timer = DeadlineTimer(loop, self._on_timer)
         self._remotes: dict[tuple[Peer, bytes], CoapsRemote] = {}
+        self._errors = EventBudget()
 
     # -- engine hooks -------------------------------------------------------------------------
 
@@ -153,15 +155,35 @@ class CoapsMessageInterface(interfaces.MessageInterface):
     def datagram_received(self, data: bytes, addr: Peer) -> None:
         if self.engine is None:
             return
-        self.engine.receive(addr, data)
-        self._reschedule()
+        try:
+            self.engine.receive(addr, data)
+        except Exception:  # an engine bug must cost one datagram, not the socket's handler or the timer
+            self._engine_error("receiving a datagram from " + peer_text(addr))
+        finally:
+            self._reschedule()
+
+    def _engine_error(self, doing: str) -> None:
+        allowed, left_out = self._errors.take()
+        if allowed:
+            more = f" ({left_out} more errors not logged)" if left_out else ""
+            log.exception("DTLS engine error while %s; dropped it and serving on%s", doing, more)
 
     def _reschedule(self) -> None:
-        self._timer.set(self.engine.next_deadline() if self.engine is not None else None)
+        try:
+            deadline = self.engine.next_deadline() if self.engine is not None else None
+        except Exception:
+            self._engine_error("computing its next deadline")
+            deadline = self._loop.time() + 1.0  # poll again soon rather than never
+        self._timer.set(deadline)
 
     def _on_timer(self) -> None:
-        if self.engine is not None:
+        if self.engine is None:
+            return
+        try:
             self.engine.poll()
+        except Exception:
+            self._engine_error("running its timers")
+        finally:
             self._reschedule()
 
     # -- MessageInterface ---------------------------------------------------------------------
@@ -222,6 +244,14 @@ class CoapsEndpoint:
     def engine(self) -> DtlsServerEngine | None:
         return self.interface.engine
 
+    def keep(self, remote: Any, seconds: float | None) -> bool:
+        """Hold `remote`'s DTLS session for `seconds` whatever its idleness (its registration's lifetime);
+        None releases it. False when `remote` is not a coaps peer of ours with a session."""
+        engine = self.engine
+        if engine is None or not isinstance(remote, CoapsRemote) or remote._interface is not self.interface:
+            return False
+        return engine.keep(remote.peer, remote.psk_identity, seconds)
+
     def drop_sessions(self, peer: str | None = None) -> int:
         """Forget DTLS sessions without a close_notify (all, or the one of `peer` "host:port"): a fault plan's
         "lose-dtls-session", what a device meets when the server lost its state. Returns how many were dropped.
@@ -264,7 +294,7 @@ async def attach_coaps(
 
     `engine_factory(psk_lookup, hooks, clock=..., timeline=..., **engine_options)`
     builds the DTLS engine; the default is `create_engine` (options such as
-    `config=HandshakeConfig(...)`, `max_peers`, `idle_timeout`). A second engine
+    `config=HandshakeConfig(...)`, `max_sessions`, `max_handshakes`, `idle_timeout`). A second engine
     plugs in here.
     """
     loop = asyncio.get_running_loop()
