@@ -122,8 +122,9 @@ def _uses(place: Place, name: str) -> bool:
 
 
 def missing_key_reason(place: Place) -> dict[str, str]:
-    why = (f"place {place.name} has no PSK: give --psk IDENTITY:HEXKEY, a [security] table in {place.target_file}"
-           " (psk_key_file, psk_key_env or per_run_key = true), or places.NAME.lwm2m in the rig file")
+    why = (f"place {place.name} has no PSK: give --psk IDENTITY:HEXKEY (for a `rig sim` board, the key it was started "
+           f"with), a [security] table in {place.target_file} (psk_key_file, psk_key_env or per_run_key = true), or "
+           "places.NAME.lwm2m in the rig file")
     return {name: why for name in placeholders.KEYS}
 
 
@@ -148,7 +149,8 @@ def fill_server(place: Place, host: str, port: int, scheme: str = "coap") -> Pla
 
 def require_key(place: Place, scheme: str) -> None:
     """A coaps run or update needs a key on both sides: say so before anything starts, naming how to give one."""
-    if scheme == "coaps" and place.kind != "virtual" and place.lwm2m.psk_key is None:
+    makes_its_own = place.kind == "virtual" and "control_port" not in place.power.options  # not a `rig sim` board
+    if scheme == "coaps" and not makes_its_own and place.lwm2m.psk_key is None:
         raise RigError(f"coaps: {missing_key_reason(place)['psk_key_hex']}; without one the device cannot reach "
                        "the rig's coaps server (and an Update Result 9 would be the rig's doing, not the device's)")
 

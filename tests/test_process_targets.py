@@ -169,3 +169,28 @@ def test_a_run_goes_on_while_its_client_prints_without_end(tmp_path):
     assert result["outcome"] == "pass" and result["console_dropped"] > 0
     assert (out / result["console_log"]).stat().st_size < 256 * 1024 + 200
     assert os.path.getsize(out / "timeline.jsonl") < 4 * 1024 * 1024
+
+
+def test_a_rig_sim_board_over_coaps_takes_the_key_it_was_started_with(tmp_path):
+    """`rig update --sim-dir` reaches a board started with `rig sim --psk`: without --psk it says so before
+    anything starts; with the board's key the update goes through over coaps."""
+    from cmd_helpers import make_image, one_line_error
+    from rig.netutil import free_udp_pair
+    from rig.sim.launcher import start_virtual_board
+    from sim_board import TARGET
+
+    port, key = free_udp_pair(), "00112233445566778899aabbccddeeff"
+    board = start_virtual_board(tmp_path / "board", TARGET, image=make_image(tmp_path, "1.0.0"), via_cli=True,
+                                server=f"coaps://127.0.0.1:{port + 1}", extra=("--psk", f"dev-3:{key}"))
+    try:
+        from probe_plugin_helpers import wait_board_json
+
+        wait_board_json(board)
+        update = ["update", str(make_image(tmp_path, "2.0.0", seed=2)), "--sim-dir", str(board.directory),
+                  "--pull", "coaps", "--wait", "40"]
+        one_line_error(rig(*update, cwd=tmp_path), "has no PSK", "--psk IDENTITY:HEXKEY", "rig sim")
+        done = rig(*update, "--psk", f"dev-3:{key}", cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "updated: running '2.0.0+0'" in done.stdout
+    finally:
+        board.stop()
