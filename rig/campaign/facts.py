@@ -24,3 +24,4 @@ class CaseFacts:
     flash_problem: str | None = None
     not_applicable: str | None = None  # why the plan does not apply to this device (the case is a skip)
     notes: list[str] = field(default_factory=list)
+    version_compare: str = "semver"  # the target's [version] compare: how final_version meets base/new

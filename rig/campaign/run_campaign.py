@@ -18,14 +18,14 @@ from typing import AsyncContextManager, Callable
 
 from rig.campaign import measure
 from rig.campaign.case import CaseImages
-from rig.campaign.images import given_images, make_images, per_run_test_key
+from rig.campaign.images import per_run_test_key, run_images
 from rig.campaign.runner import RunRecord, now_iso, run_cases
 from rig.campaign.session import PlaceSession
 from rig.campaign.shard import shard_of
 from rig.campaign.spec import CampaignSpec
 from rig.campaign.suite import baseline_plans, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
-from rig.config import Place, load_target
+from rig.config import Place, Target, load_target
 from rig.errors import RigError
 from rig.faults import FaultPlan, bootstrap_cuts, check_block_cuts
 from rig.lwm2m.device_modes import DeviceModes
@@ -46,13 +46,12 @@ async def run_campaign(
     target = load_target(target_file)
     firmware = firmware or report_dir / "firmware"
     reuse = previous is not None or replay is not None
-    key = None
-    if spec.base_image and spec.new_image:
-        images = given_images(Path(spec.base_image), Path(spec.new_image), firmware, target.layout)
-    else:
-        # The virtual board started here checks signatures like an MCUboot built with a key: a per-run test key.
-        key = per_run_test_key(firmware) if place is None else None
-        images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse, key=key)
+    # The virtual board started here checks signatures like an MCUboot built with a key: a per-run test key.
+    key = per_run_test_key(firmware) if place is None and not spec.base_image else None
+    images = await asyncio.to_thread(
+        run_images, target.data, target_file, target.layout, firmware, spec.image_size,
+        Path(spec.base_image) if spec.base_image else None, Path(spec.new_image) if spec.new_image else None,
+        reuse, key)
     params = {**spec.to_params(), "images": {"base": images.base_version, "new": images.new_version},
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
     record = RunRecord(place.target_name if place else target.name, report_dir, params, results=list(previous or []))
@@ -64,7 +63,7 @@ async def run_campaign(
     went_to_end = False
     try:
         async with _open(place, target_file, report_dir, firmware, images, timeline, spec, key) as session:
-            await _run(session, spec, images, target.layout, firmware, record, progress, key, replay)
+            await _run(session, spec, images, target, firmware, record, progress, key, replay)
         went_to_end = True
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"
@@ -78,7 +77,7 @@ async def run_campaign(
     return record
 
 
-async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, layout, firmware: Path,
+async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, target: Target, firmware: Path,
                record: RunRecord, progress: Callable | None, key: Path | None, replay: FaultPlan | None) -> None:
     run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
     if replay is not None:
@@ -104,7 +103,7 @@ async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, la
         record.plan([p.name for p in plans], after=baseline[0].name)
         await run(plans)
     if spec.suite in ("standard", "conformance") and not record.halted and shard_of(spec.shard).runs_conformance:
-        await _conformance(session, spec, images, layout, firmware, record, progress, key)
+        await _conformance(session, spec, images, target, firmware, record, progress, key)
 
 
 def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Path, images: CaseImages,
@@ -118,17 +117,19 @@ def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Pa
                               scheme=spec.scheme)
 
 
-async def _conformance(session: PlaceSession, spec: CampaignSpec, images, layout, firmware: Path,
+async def _conformance(session: PlaceSession, spec: CampaignSpec, images, target: Target, firmware: Path,
                        record: RunRecord, progress: Callable | None, key: Path | None) -> None:
-    """The numbered conformance cases with their bad packages (served from firmware/negative); with the key the
-    board trusts, the wrong-key and downgrade packages become cases too."""
-    from rig.campaign.negative_images import make_negative_images
+    """The numbered conformance cases with their bad packages (served from firmware/negative), made for the
+    target's package format; with the key the board trusts, the wrong-key and downgrade packages become cases
+    too. A kind the format cannot make leaves its case a skip that says why."""
+    from rig.campaign.negative_images import run_negatives
     from rig.conformance import ConformanceContext, run_conformance
 
-    negative = await asyncio.to_thread(make_negative_images, firmware / "negative", layout, spec.image_size,
-                                       images.base_version, images.new_version, key=key)
-    ctx = ConformanceContext(images, negative, mode=spec.mode, block_size=spec.block_size,
-                             abilities={"signature-check"} if key is not None else set())
+    negative = await asyncio.to_thread(run_negatives, target.data, target.path, target.layout, firmware / "negative",
+                                       spec.image_size, images.base_version, images.new_version, key)
+    ctx = ConformanceContext(images, negative.made, mode=spec.mode, block_size=spec.block_size,
+                             abilities={"signature-check"} if key is not None else set(),
+                             negative_missing=negative.missing)
     await run_conformance(session, ctx, record, progress, spec.keyword)
 
 

@@ -15,6 +15,7 @@ from rig.lwm2m.start_state import StartState
 from rig.lwm2m.transmission import CoapTiming
 from rig.mcuboot import ImageInfo, read_image
 from rig.timeline import Timeline
+from rig.version_rule import VersionRule
 
 
 @dataclass
@@ -36,6 +37,10 @@ class PlaceSession:
     timing: CoapTiming = field(default_factory=CoapTiming)  # the target's CoAP transmission parameters ([coap])
     start: StartState = field(default_factory=StartState)  # what Object 5 reads at a known start ([known_start])
     case_dir: Path | None = None  # where the running case keeps its files (set per case by the runner)
+    versions: VersionRule = field(default_factory=VersionRule)  # where the running version is read, how compared
+    mcuboot_flash: bool = True  # the flash holds MCUboot images (the target has [mcuboot]): slots can be decoded
+    reset_command: tuple[str, ...] = ()  # a process target's reset of state kept outside its flash (known start)
+    work_dir: Path | None = None  # the place's working directory (a process target's cwd)
     modes: DeviceModes = field(default_factory=DeviceModes)  # queue mode, bootstrap ([lwm2m] of the target)
     bootstrap: Any = None  # the rig's bootstrap server for this place (rig.lwm2m.bootstrap_server), if it bootstraps
 

@@ -29,6 +29,7 @@ from rig.power.sim import SimPower
 from rig.probe.sim_probe import SimProbe
 from rig.sim.launcher import start_virtual_board
 from rig.timeline import Timeline
+from rig.version_rule import VersionRule
 
 ENDPOINT = "rig-virtual"
 # 2 ms per sector erase makes a swap take real time (as on an MCU) so timed cuts land inside it.
@@ -89,6 +90,7 @@ async def virtual_place(
             server=server, timeline=timeline, download_timeout=10.0, update_timeout=10.0, board=board,
             pull_scheme=scheme, timing=CoapTiming.from_target(target.data, str(target_file)),
             start=StartState.from_target(target.data, str(target_file)),
+            versions=VersionRule.from_target(target.data, str(target_file)), mcuboot_flash="mcuboot" in target.data,
             modes=DeviceModes(queue_mode, awake if queue_mode else None, bootstrap), bootstrap=bs,
         )
     finally:

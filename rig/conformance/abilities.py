@@ -95,6 +95,7 @@ async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tupl
     else:
         why["resumes_download"] = "the target's profile says resumes_download = false"
     have.update(f"negative:{name}" for name in ctx.negative)
+    why.update({f"negative:{name}": reason for name, reason in ctx.negative_missing.items()})
     if "signature-check" not in have:
         why["signature-check"] = ("the rig does not hold the key this target's bootloader trusts, so a wrong-key or "
                                   "downgrade package proves nothing")
@@ -109,7 +110,7 @@ def missing(case: ConformanceCase, have: set[str], why: dict[str, str]) -> str |
     """Why `case` cannot run here (None: it can)."""
     for need in sorted(case.needs - have):
         if need.startswith("negative:"):
-            return f"no {need.split(':', 1)[1]!r} package was made for this target"
+            return why.get(need) or f"no {need.split(':', 1)[1]!r} package was made for this target"
         return why.get(need, f"the target lacks {need!r}")
     return None
 

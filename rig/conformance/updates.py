@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-from rig.campaign import versions
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.session import PlaceSession
 from rig.campaign.update_flow import install
@@ -37,7 +36,7 @@ async def update_after_fresh(session: PlaceSession, ctx: ConformanceContext, che
     version = await reregistered(driver, mark, 1.0)
     state = await driver.wait_state({0}, session.update_timeout)
     state, result = await driver.read_state()
-    checks.expect(versions.same(version, ctx.images.new_version), "new-version",
+    checks.expect(session.versions.same(version, ctx.images.new_version), "new-version",
                   f"the device re-registered running {version!r}, not {ctx.images.new_version}")
     checks.expect((state, result) == (0, 1), "success-result",
                   f"after the update: {object5.describe(state, result)}, not Idle / 1 success")

@@ -107,8 +107,9 @@ def add_board_options(parser: Any) -> None:
 
 
 def default_target() -> Path:
-    here = Path(__file__).resolve().parents[2] / "targets" / "virtual.toml"
-    return here if here.exists() else Path("targets/virtual.toml")
+    from rig.target_files import shipped
+
+    return shipped("virtual")  # the checkout's targets/, or the wheel's rig.targets
 
 
 def config_from_args(args: Any) -> BoardConfig:
@@ -139,7 +140,9 @@ def config_from_args(args: Any) -> BoardConfig:
         raise RigError(f"--image-key {args.image_key}: no such file")
     if args.image is not None and not args.image.is_file():
         raise RigError(f"--image {args.image}: no such file")
-    target = args.target or default_target()
+    from rig.target_files import find_target
+
+    target = find_target(args.target) if args.target else default_target()
     if not target.is_file():
         raise RigError(f"target file {target} not found (use --target)")
     return BoardConfig(

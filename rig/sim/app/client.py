@@ -139,7 +139,8 @@ async def run(config: dict[str, Any], flash: Any, layout: Any, target: dict[str,
     store = SettingsStore(flash, settings.offset, settings.size, layout.sector_size, layout.write_size,
                           layout.erased_value)
     profile = fw.Profile.from_target(target, int(config.get("block_size") or 512))
-    firmware = fw.FirmwareUpdate(flash, layout, store, profile, defects, running, console)
+    firmware = fw.FirmwareUpdate(flash, layout, store, profile, defects, running, console,
+                                 package_mode=str(config.get("package") or "mcuboot"))
     firmware.deferral = Deferral(str(config.get("deferral") or DEFAULT_POLICY))
     dev = DeviceState(config.get("server"), str(config.get("endpoint") or "rig-virtual"),
                       str(config.get("unique_id") or ""), int(config.get("lifetime") or 60))
