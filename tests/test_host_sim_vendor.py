@@ -25,6 +25,9 @@ EXPECTED_SKIPS = {
     "conf-774-out-of-memory": "no 'out-of-memory' package",
     "conf-779-wrong-key": "does not make 'wrong-key' packages",
     "conf-779-downgrade": "does not make 'downgrade' packages",
+    "conf-770-push-update-queue-mode": "did not register in queue mode",
+    "conf-771-pull-update-queue-mode": "did not register in queue mode",
+    "conf-bootstrap-then-update": "does not bootstrap through the rig",
 }
 
 
