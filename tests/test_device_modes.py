@@ -68,3 +68,19 @@ def test_rig_sim_bad_queue_and_bootstrap_options_are_one_line(tmp_path, args, wo
 def test_rig_run_sim_switches_are_for_the_virtual_board_only(tmp_path):
     one_line_error(rig("run", "--target", str(HOST_SIM), "--sim-queue-mode", "--report-dir", str(tmp_path / "r"),
                        cwd=tmp_path), "for the virtual board")
+
+
+def test_a_process_target_gets_the_bootstrap_uri_and_is_told_why_when_it_has_none(tmp_path):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from rig.config import BackendConfig, place_from_target
+    from rig.place_session import fill_server
+
+    place = place_from_target(HOST_SIM, tmp_path)
+    argv = ["client", "--bootstrap-server", "{bootstrap_uri}"]
+    place = replace(place, power=BackendConfig("process", {**place.power.options, "argv": argv}))
+    filled = fill_server(place, "127.0.0.1", 6000, "coap", SimpleNamespace(port=6100))
+    assert filled.power.options["argv"][-1] == "coap://127.0.0.1:6100"
+    with pytest.raises(RigError, match="does not set lwm2m.bootstrap = true"):
+        fill_server(place, "127.0.0.1", 6000, "coap", None)
