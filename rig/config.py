@@ -10,19 +10,25 @@ or virtual target needs no wiring, so its backends follow from its kind.
 
 from __future__ import annotations
 
-import os
-import string
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rig.config_schema import SCHEMA
+from rig import placeholders
+from rig.config_schema import SCHEMA, byte_size
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
-from rig.lwm2m.deferral_profile import DeferralProfile
+from rig.lwm2m.profile import Profile
+from rig.lwm2m.device_modes import DeviceModes
 from rig.lwm2m.start_state import StartState
 from rig.lwm2m.transmission import CoapTiming
+from rig.package_spec import PackageSpec
+from rig.placeholders import fill
+from rig.target_files import targets_dir
+from rig.target_security import Security, per_run_key, read_psk
+from rig.version_rule import VersionRule
 
 KINDS = ("virtual", "board", "process")
 PROFILE_CHOICES: dict[str, tuple[Any, ...]] = {
@@ -37,7 +43,8 @@ DEFAULT_BACKENDS = {  # backends a place gets when the rig file does not say (or
     "process": {"power": "process", "console": "process", "probe": "file"},
     "virtual": {"power": "sim", "console": "sim", "probe": "sim"},
 }
-DEFAULT_TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
+DEFAULT_TARGETS_DIR = targets_dir()  # the checkout's targets/, or rig.targets in a wheel (rig.target_files)
+PROCESS_KEYS = ("command", "flash_file", "env", "stdin", "reset_command")
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Lwm2mIdentity:
     endpoint: str
     psk_identity: str | None = None
     psk_key: bytes | None = field(default=None, repr=False)  # never printed
+    per_run: bool = False  # the key was made for this run (a target's [security] per_run_key)
     allow_nosec: bool = False  # a keyed endpoint the bench also lets register over plain CoAP
 
 
@@ -87,6 +95,7 @@ class Place:
     source: str = ""
     lab: LabRef | None = None  # power/console/probe from labgrid, filled in when the place is acquired
     server_port: int | None = None  # the LwM2M port the board registers with, when not 5683
+    reset_command: tuple[str, ...] = ()  # a process target's [process] reset_command, static placeholders filled
 
 
 @dataclass(frozen=True)
@@ -126,18 +135,60 @@ def load_target(path: Path) -> Target:
             raise RigError(f"{src}: lwm2m.{key}: missing; say what this device does ({' or '.join(map(repr, choices))})")
         if profile[key] not in choices:
             raise RigError(f"{src}: lwm2m.{key}: must be one of {', '.join(map(repr, choices))}, got {profile[key]!r}")
-    if "deferral" in profile:
-        DeferralProfile.from_table(profile["deferral"], src)  # optional: how the rig makes the device defer
+    Profile.from_target(data, src)  # the whole [lwm2m] table: [lwm2m.deferral], max_package_size, unknown keys
     timeout = data.get("boot", {}).get("timeout", 30.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise RigError(f"{src}: boot.timeout: must be seconds > 0, got {timeout!r}")
-    CoapTiming.from_target(data, src)  # [coap] and [known_start] are read again where they are used: check them now
+    CoapTiming.from_target(data, src)  # tables read again where they are used: check them now
     StartState.from_target(data, src)
+    PackageSpec.from_target(data, src)
+    VersionRule.from_target(data, src)
+    Security.from_target(data, src, Path(path).parent, read_key=False)
+    _console_table(data.get("console", {}), src)
+    DeviceModes.from_target(data, src)
     if kind == "process":
-        cmd = data.get("process", {}).get("command")
-        if not (isinstance(cmd, list) and cmd and all(isinstance(c, str) for c in cmd)):
-            raise RigError(f"{src}: process.command: must be the client's argv as a list of strings, got {cmd!r}")
+        _process_table(data.get("process"), src)
     return Target(str(meta.get("name") or Path(path).stem), Path(path), kind, data, layout, profile, float(timeout))
+
+
+def _process_table(table: Any, src: str) -> None:
+    """[process]: the client's argv and what it may take (placeholders checked now, filled later)."""
+    if not isinstance(table, dict):
+        raise RigError(f"{src}: [process] missing; a process target needs process.command (the client's argv)")
+    for key in table:
+        if key not in PROCESS_KEYS:
+            raise RigError(f"{src}: process.{key}: unknown key; known: {', '.join(PROCESS_KEYS)}")
+    for key in ("command", "reset_command"):
+        argv = table.get(key)
+        if argv is None and key == "reset_command":
+            continue
+        if not (isinstance(argv, list) and argv and all(isinstance(c, str) for c in argv)):
+            raise RigError(f"{src}: process.{key}: must be a command as a list of strings, got {argv!r}")
+        placeholders.check(argv, placeholders.RESET if key == "reset_command" else placeholders.PROCESS,
+                           f"process.{key}", src)
+    env = table.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise RigError(f"{src}: process.env: must be a table of strings, got {env!r}")
+    placeholders.check(env.values(), placeholders.PROCESS, "process.env", src)
+    if table.get("stdin", "null") not in ("null", "pipe"):
+        raise RigError(f"{src}: process.stdin: must be \"null\" (/dev/null) or \"pipe\" (kept open), "
+                       f"got {table['stdin']!r}")
+    flash_file = table.get("flash_file", "flash.bin")
+    if not isinstance(flash_file, str) or not flash_file:
+        raise RigError(f"{src}: process.flash_file: must be a file name, got {flash_file!r}")
+
+
+def _console_table(table: Any, src: str) -> None:
+    if not isinstance(table, dict):
+        raise RigError(f"{src}: [console] must be a table (baudrate, log_cap)")
+    for key, value in table.items():
+        if key not in ("baudrate", "log_cap"):
+            raise RigError(f"{src}: console.{key}: unknown key; known: baudrate, log_cap")
+        if key == "log_cap":
+            try:
+                byte_size(value)
+            except ValueError as exc:
+                raise RigError(f"{src}: console.log_cap: {exc}, got {value!r}") from None
 
 
 def resolve_target(ref: str, base_dir: Path, targets_dir: Path) -> Path:
@@ -146,15 +197,6 @@ def resolve_target(ref: str, base_dir: Path, targets_dir: Path) -> Path:
         path = Path(ref)
         return path if path.is_absolute() else base_dir / path
     return targets_dir / f"{ref}.toml"
-
-
-class _Keep(dict):
-    def __missing__(self, key: str) -> str:  # unknown placeholders stay for the runtime to fill
-        return "{" + key + "}"
-
-
-def fill(value: str, variables: dict[str, Any]) -> str:
-    return string.Formatter().vformat(value, (), _Keep(variables))
 
 
 def check_backend(kind: str, table: Any, where: str, src: str, default: str | None) -> BackendConfig | None:
@@ -186,44 +228,6 @@ def check_backend(kind: str, table: Any, where: str, src: str, default: str | No
         if spec.required and key not in options:
             raise RigError(f"{src}: {where}.{key}: missing (backend {word!r} needs it)")
     return BackendConfig(word, options)
-
-
-def read_psk(table: dict[str, Any], where: str, src: str, test: bool, base_dir: Path) -> bytes | None:
-    """The PSK from a file or an environment variable (hex, or raw bytes in a file); inline only for test places."""
-    given = [k for k in ("psk_key", "psk_key_file", "psk_key_env") if k in table]
-    if len(given) > 1:
-        raise RigError(f"{src}: {where}: give one of {', '.join(given)}, not several")
-    if not given:
-        return None
-    key = given[0]
-    value = table[key]
-    if not isinstance(value, str) or not value:
-        raise RigError(f"{src}: {where}.{key}: must be a non-empty string, got {value!r}")
-    if key == "psk_key":
-        if not test:
-            raise RigError(
-                f"{src}: {where}.psk_key: a key does not belong in the rig file; use psk_key_file or psk_key_env"
-                " (or mark the place test = true for a throwaway key)"
-            )
-        raw = value.encode()
-    elif key == "psk_key_env":
-        if value not in os.environ:
-            raise RigError(f"{src}: {where}.psk_key_env: environment variable {value} is not set")
-        raw = os.environ[value].encode()
-    else:
-        path = Path(os.path.expanduser(value))
-        path = path if path.is_absolute() else base_dir / path
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise RigError(f"{src}: {where}.psk_key_file: cannot read {path}: {exc.strerror}") from None
-    stripped = raw.strip()
-    try:
-        return bytes.fromhex(stripped.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        if key == "psk_key_file":
-            return raw  # a binary key file
-        raise RigError(f"{src}: {where}.{key}: the key must be hex (e.g. 000102...0f)") from None
 
 
 def _place(name: str, raw: Any, src: str, base_dir: Path, targets_dir: Path, rig: dict[str, Any]) -> Place:
@@ -286,15 +290,10 @@ def build_place(
     endpoint = lw.get("endpoint", f"rig-{name}")
     if not isinstance(endpoint, str) or not endpoint:
         raise RigError(f"{src}: {where}.lwm2m.endpoint: must be a non-empty string, got {endpoint!r}")
-    psk = read_psk(lw, f"{where}.lwm2m", src, test, base_dir)
-    identity = lw.get("psk_identity", endpoint if psk is not None else None)
-    allow_nosec = lw.get("allow_nosec", False)
-    if not isinstance(allow_nosec, bool):
-        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: must be true or false, got {allow_nosec!r}")
-    if allow_nosec and psk is None:
-        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: the place has no PSK, so plain CoAP is already all it uses")
-    lwm2m = Lwm2mIdentity(endpoint, identity, psk, allow_nosec)
-    variables = {"workdir": str(work_dir), "endpoint": endpoint, "psk_identity": identity or "", "place": name}
+    lwm2m = _identity(lw, endpoint, target, where, src, test, base_dir)
+    variables = {"workdir": str(work_dir), "endpoint": endpoint, "place": name, "python": sys.executable,
+                 "target_file": str(Path(target.path).resolve()), "target_dir": str(Path(target.path).resolve().parent)}
+    reset: tuple[str, ...] = ()
     if target.kind == "process":
         process = target.data.get("process", {})
         variables["flash_file"] = process.get("flash_file", "flash.bin")
@@ -302,10 +301,13 @@ def build_place(
             argv = power.options.get("argv", process["command"])
             argv = argv.split() if isinstance(argv, str) else argv
             env = {**process.get("env", {}), **power.options.get("env", {})}
+            placeholders.check([*argv, *env.values()], placeholders.PROCESS, f"{where}.power", src)
             power = BackendConfig("process", {
                 "argv": [fill(a, variables) for a in argv], "cwd": work_dir,
                 "env": {k: fill(v, variables) for k, v in env.items()} or None,
+                "stdin": power.options.get("stdin", process.get("stdin", "null")),
             })
+        reset = tuple(fill(a, variables) for a in process.get("reset_command", ()))
         if probe is not None and probe.backend == "file":
             flash_file = probe.options.get("flash_file", variables["flash_file"])
             probe = BackendConfig("file", {"flash_file": work_dir / flash_file})
@@ -326,8 +328,30 @@ def build_place(
         name=name, target_name=target.name, target_file=target.path, kind=target.kind, target=target.data,
         layout=target.layout, profile=target.profile, boot_timeout=target.boot_timeout, power=power,
         console=console, probe=probe, lwm2m=lwm2m, safe_state=safe_state, work_dir=work_dir,
-        lock_dir=lock_dir, source=src, lab=lab,
+        lock_dir=lock_dir, source=src, lab=lab, reset_command=reset,
     )
+
+
+def _identity(lw: dict[str, Any], endpoint: str, target: Target, where: str, src: str, test: bool,
+              base_dir: Path) -> Lwm2mIdentity:
+    """Endpoint and PSK: the place's own (rig file), else the target's [security] table, else one made per run
+    when the target says its client takes any key (security.per_run_key)."""
+    psk = read_psk(lw, f"{where}.lwm2m", src, test, base_dir)
+    identity = lw.get("psk_identity")
+    allow_nosec = lw.get("allow_nosec", False)
+    if not isinstance(allow_nosec, bool):
+        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: must be true or false, got {allow_nosec!r}")
+    if psk is not None:
+        return Lwm2mIdentity(endpoint, identity or endpoint, psk, allow_nosec=allow_nosec)
+    security = Security.from_target(target.data, str(target.path), Path(target.path).parent)
+    identity = identity or security.psk_identity or endpoint
+    if security.psk_key is not None:
+        return Lwm2mIdentity(endpoint, identity, security.psk_key, allow_nosec=allow_nosec)
+    if allow_nosec:
+        raise RigError(f"{src}: {where}.lwm2m.allow_nosec: the place has no PSK, so plain CoAP is already all it uses")
+    if security.per_run_key:
+        return Lwm2mIdentity(endpoint, identity, per_run_key(), per_run=True)
+    return Lwm2mIdentity(endpoint, lw.get("psk_identity"))
 
 
 def load_rig(path: Path, targets_dir: Path | None = None) -> dict[str, Place]:

@@ -83,6 +83,17 @@ def table(value: Any) -> dict[str, Any]:
     return value
 
 
+def byte_size(value: Any) -> int:
+    """Bytes: an integer, or a string like "16M", "512K" (KiB/MiB)."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+)\s*([KkMmGg]?)(i?B)?\s*", value)
+        if match:
+            value = int(match.group(1)) * 1024 ** " KMG".index(match.group(2).upper() or " ")
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("must be a size in bytes > 0 (an integer, or a string like \"16M\")")
+    return value
+
+
 def string_table(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValueError("must be a table of strings, e.g. { RUST_LOG = \"debug\" }")
@@ -108,7 +119,7 @@ SCHEMA: dict[str, dict[str, dict[str, Key]]] = {
             "vars": Key(table),
             "timeout": Key(seconds),
         },
-        "process": {"argv": Key(command), "env": Key(string_table)},
+        "process": {"argv": Key(command), "env": Key(string_table), "stdin": Key(one_of("null", "pipe"))},
         "manual": {"describe": Key(text)},
         "relay": {"url": Key(text, required=True), "lease": Key(seconds), "timeout": Key(seconds)},
         "sim": {"control_port": Key(positive_int), "host": Key(text)},

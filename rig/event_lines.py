@@ -11,7 +11,7 @@ from rig.lwm2m.log_bounds import clamp_line
 from rig.timeline import Event
 
 REFUSALS = ("register-refused", "update-refused", "deregister-refused", "send-refused", "fw-refused",
-            "update-unknown", "deregister-unknown")
+            "update-unknown", "deregister-unknown", "bootstrap-refused")
 
 
 def describe(event: Event) -> str | None:
@@ -40,6 +40,18 @@ def _line(event: Event) -> str | None:
     if kind in REFUSALS:
         what = d.get("endpoint") or d.get("path") or d.get("location")
         return f"{kind}{' ' + str(what) if what else ''} from {d.get('peer')}: {d.get('reason', 'no such registration')}{_suppressed(d)}"
+    if kind == "bootstrap-request":
+        return f"bootstrap {d['endpoint']} from {d['peer']}: account on {d.get('server')} ({d.get('security')})"
+    if kind == "bootstrap-finish":
+        return f"bootstrap of {d['endpoint']} finished: {d.get('code') or d.get('error')}"
+    if kind == "bootstrap-failed":
+        return f"bootstrap of {d['endpoint']} failed at {d.get('step')} {d.get('path')}: {d.get('reason')}"
+    if kind in ("awake", "asleep"):
+        return f"{d['endpoint']} {kind} ({d.get('why')})"
+    if kind == "request-held":
+        return f"holding {d.get('op')} {d.get('path')} for {d['endpoint']} until it wakes ({d.get('ahead')} ahead)"
+    if kind == "request-expired":
+        return f"dropped {d.get('op')} {d.get('path')} for {d['endpoint']}: its registration ended while held"
     if kind == "notify":
         values = ", ".join(f"/{k}={v}" for k, v in d.get("values", {}).items())
         return f"notify {d['endpoint']} {d['path']} {values or d.get('code')}"

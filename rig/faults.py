@@ -12,7 +12,8 @@ from typing import Any
 
 from rig.errors import RigError
 
-CUT_KINDS = ("block", "state", "after-execute", "console", "flash-op")
+CUT_KINDS = ("block", "state", "after-execute", "console", "flash-op", "bootstrap")
+BOOTSTRAP_STEPS = ("delete", "write", "finish")  # rig.lwm2m.bootstrap_server.STEPS
 NESTED_KINDS = ("flash-op", "after-power-on")  # where a second cut may land: in the recovery boot
 NET_KINDS = ("drop-block", "delay-block", "restart-server", "lose-dtls-session")
 
@@ -27,6 +28,8 @@ class Cut:
     console: when a console line matches `pattern`
     flash-op: at flash operation `flash_op` (virtual board only), whole or `torn`
     after-power-on: `delay_ms` after the recovery's power-on (only as a plan's nested `then` cut)
+    bootstrap: during the first bootstrap after Execute, before the bootstrap server's `step` (held until the
+      power is off: the device has its old account deleted, or the new one written but not finished)
     """
 
     kind: str
@@ -36,6 +39,7 @@ class Cut:
     pattern: str | None = None
     flash_op: int | None = None
     torn: bool = False
+    step: str | None = None
 
     def describe(self, blocks_total: int | None = None) -> str:
         if self.kind == "block":
@@ -49,6 +53,8 @@ class Cut:
             return f"cut when the log matches /{self.pattern}/"
         if self.kind == "after-power-on":
             return f"cut {self.delay_ms:g} ms after the recovery's power-on"
+        if self.kind == "bootstrap":
+            return f"cut during the bootstrap after Execute, before its {self.step}"
         return f"cut at flash operation {self.flash_op}{' (torn)' if self.torn else ''}"
 
     def describe_nested(self) -> str:
@@ -105,6 +111,9 @@ class FaultPlan:
     def validate(self) -> None:
         if self.cut is not None and self.cut.kind not in CUT_KINDS:
             raise RigError(f"fault plan {self.name!r}: cut kind {self.cut.kind!r} is not one of {', '.join(CUT_KINDS)}")
+        if self.cut is not None and self.cut.kind == "bootstrap" and self.cut.step not in BOOTSTRAP_STEPS:
+            raise RigError(f"fault plan {self.name!r}: a bootstrap cut's step is one of {', '.join(BOOTSTRAP_STEPS)}, "
+                           f"not {self.cut.step!r}")
         if self.then is not None and (self.cut is None or self.then.kind not in NESTED_KINDS):
             raise RigError(f"fault plan {self.name!r}: a nested cut needs a first cut and is one of "
                            f"{', '.join(NESTED_KINDS)}, not {self.then.kind!r}")
@@ -202,6 +211,12 @@ def first_boot_cuts(swap_ops: int, points: int, seed: int = 0) -> list[FaultPlan
     order = [swap_ops + 1, swap_ops, swap_ops + 2] + list(range(swap_ops + 3, swap_ops + max(3, points)))
     return [FaultPlan(f"first-boot-op-{n:05d}", Cut("flash-op", flash_op=n), seed=seed)
             for n in sorted(order[: max(0, points)])]
+
+
+def bootstrap_cuts(seed: int = 0) -> list[FaultPlan]:
+    """Cuts during the bootstrap that follows the update's reboot: with the old account deleted (before the writes)
+    and with the new one written but not finished (before Bootstrap-Finish)."""
+    return [FaultPlan(f"bootstrap-before-{step}", Cut("bootstrap", step=step), seed=seed) for step in ("write", "finish")]
 
 
 def random_block_cuts(blocks_total: int, points: int, seed: int) -> list[FaultPlan]:

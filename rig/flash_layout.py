@@ -94,7 +94,8 @@ class FlashLayout:
         if not isinstance(rewrite, bool):
             raise RigError(f"{source}: flash.rewrite_allowed must be true or false")
         partitions = _partitions(flash, source, size, sector_size)
-        mode = mcuboot.get("mode", "swap-scratch")
+        # no [mcuboot] table and no scratch: a flash that holds no MCUboot images, nothing to require of it
+        mode = mcuboot.get("mode", "swap-scratch" if "mcuboot" in data or "scratch" in partitions else "swap-move")
         if mode not in MCUBOOT_MODES:
             raise RigError(f"{source}: mcuboot.mode {mode!r} must be one of {', '.join(MCUBOOT_MODES)}")
         max_align = _int(mcuboot, "max_align", source, "mcuboot", default=max(8, write_size))

@@ -13,19 +13,24 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 from rig.campaign.session import PlaceSession
-from rig.config import DEFAULT_TARGETS_DIR, BackendConfig, Place, fill, load_place, place_from_target
+from rig.config_schema import byte_size
+from rig import placeholders
+from rig.config import BackendConfig, Place, load_place, place_from_target
 from rig.errors import RigError
+from rig.lwm2m.device_modes import DeviceModes
 from rig.lwm2m.profile import Profile
 from rig.lwm2m.start_state import StartState
 from rig.lwm2m.transmission import CoapTiming
 from rig.place_lock import PlaceLock
+from rig.target_files import find_target, shipped
+from rig.target_security import write_key_file
 from rig.timeline import Timeline
+from rig.version_rule import VersionRule
 
 RIG_FILE_ENV = "RIG_FILE"
 DEFAULT_RIG_FILE = Path("rig.toml")
@@ -54,7 +59,7 @@ def resolve_place(place: str | None, rig_file: Path | None, target: Path | None,
         return load_place(Path(rig), place)
     if rig_file is not None:
         raise RigError(f"--rig {rig_file} needs --place NAME (which place of the rig file)")
-    target_file = Path(target) if target is not None else DEFAULT_TARGETS_DIR / "virtual.toml"
+    target_file = find_target(Path(target)) if target is not None else shipped("virtual")
     if not target_file.is_file():
         raise RigError(f"--target {target_file}: no such target file (see targets/ for examples)")
     place_dir = Path(work_dir) / target_file.stem
@@ -91,25 +96,79 @@ def attach_sim(place: Place, sim_dir: Path) -> Place:
     return replace(
         place, name=f"sim-{uid}", power=BackendConfig("sim", {"control_port": port}),
         probe=BackendConfig("sim", {"control_port": port}), console=BackendConfig("serial", {"url": url}),
-        lock_dir=Path(sim_dir), work_dir=Path(sim_dir) / "rig",
+        lock_dir=Path(sim_dir), work_dir=Path(sim_dir) / "rig", target=_as_started(place.target, info),
     )
 
 
-def fill_server(place: Place, host: str, port: int) -> Place:
-    """Fill what is known only now into a process target's argv: {server_host}, {server_port}, {coaps_port},
-    {server_uri} (coaps:// for a place with a key), and {python} (this interpreter) and {target_file} for
-    clients that are Python programs of the rig."""
+def _as_started(target: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """The target as the `rig sim` board was started: in queue mode (`--queue-mode`, its `--awake`) or not."""
+    if not info.get("queue_mode"):
+        return target
+    lwm2m = {**target.get("lwm2m", {}), "queue_mode": True}
+    if isinstance(info.get("awake"), (int, float)):
+        lwm2m["awake_time"] = float(info["awake"])
+    return {**target, "lwm2m": lwm2m}
+
+
+def runtime_values(place: Place, host: str, port: int, scheme: str = "coap", bootstrap: Any = None) -> dict[str, str]:
+    """What a process target's placeholders take once the server is up: {server_host}, {server_port},
+    {server_coaps_port} (also {coaps_port}), {server_uri}, {bootstrap_uri} (the rig's bootstrap server, when the
+    place has one), and the place's key: {psk_identity}, {psk_key_hex}, {psk_key_file} (written 0600 into the
+    working directory). The URIs are coaps:// when the server holds the place's key: a keyed endpoint registers
+    over coaps (rig.lwm2m.endpoint_binding), coap:// otherwise."""
+    keyed = serves_key(place, scheme)
+    values = {"server_host": host, "server_port": str(port), "server_coaps_port": str(port + 1),
+              "coaps_port": str(port + 1),
+              "server_uri": f"coaps://{host}:{port + 1}" if keyed else f"coap://{host}:{port}"}
+    if bootstrap is not None:
+        values["bootstrap_uri"] = f"coaps://{host}:{bootstrap.port + 1}" if keyed else f"coap://{host}:{bootstrap.port}"
+    if place.lwm2m.psk_key is not None:
+        values["psk_identity"] = place.lwm2m.psk_identity or place.lwm2m.endpoint
+        values["psk_key_hex"] = place.lwm2m.psk_key.hex()
+        if _uses(place, "psk_key_file"):
+            values["psk_key_file"] = str(write_key_file(Path(place.work_dir or "."), place.lwm2m.psk_key))
+    return values
+
+
+def _uses(place: Place, name: str) -> bool:
+    texts = [*place.power.options.get("argv", []), *(place.power.options.get("env") or {}).values(),
+             *place.reset_command]
+    return any(name in placeholders.fields_of(str(t)) for t in texts)
+
+
+def missing_key_reason(place: Place) -> dict[str, str]:
+    why = (f"place {place.name} has no PSK: give --psk IDENTITY:HEXKEY (for a `rig sim` board, the key it was started "
+           f"with), a [security] table in {place.target_file} (psk_key_file, psk_key_env or per_run_key = true), or "
+           "places.NAME.lwm2m in the rig file")
+    return {name: why for name in placeholders.KEYS}
+
+
+def fill_server(place: Place, host: str, port: int, scheme: str = "coap", bootstrap: Any = None) -> Place:
+    """Fill what is known only now into a process target's argv, env and reset_command (runtime_values);
+    a placeholder that still has no value (a key on a place without one) is a one-line RigError."""
     if place.power.backend != "process":
         return place
-    keyed = place.lwm2m.psk_key is not None  # a keyed endpoint registers over coaps (see rig.lwm2m.endpoint_binding)
-    values = {"server_host": host, "server_port": str(port), "coaps_port": str(port + 1),
-              "server_uri": f"coaps://{host}:{port + 1}" if keyed else f"coap://{host}:{port}",
-              "python": sys.executable, "target_file": str(Path(place.target_file).resolve())}
+    values = runtime_values(place, host, port, scheme, bootstrap)
+    why = {**missing_key_reason(place), "bootstrap_uri": f"{place.target_file} does not set lwm2m.bootstrap = true, so "
+                                                          "the rig runs no bootstrap server for it"}
     opts = dict(place.power.options)
-    opts["argv"] = [fill(str(a), values) for a in opts.get("argv", [])]
-    if opts.get("env"):
-        opts["env"] = {k: fill(v, values) for k, v in opts["env"].items()}
-    return replace(place, power=BackendConfig("process", opts))
+    where = f"{place.target_file}: process.command"
+    try:
+        opts["argv"] = [placeholders.fill_all(str(a), values, why) for a in opts.get("argv", [])]
+        if opts.get("env"):
+            opts["env"] = {k: placeholders.fill_all(v, values, why) for k, v in opts["env"].items()}
+        reset = tuple(placeholders.fill(a, values) for a in place.reset_command)  # {base_package}: at a known start
+    except RigError as exc:
+        raise RigError(f"{where}: {exc}") from None
+    return replace(place, power=BackendConfig("process", opts), reset_command=reset)
+
+
+def require_key(place: Place, scheme: str) -> None:
+    """A coaps run or update needs a key on both sides: say so before anything starts, naming how to give one."""
+    makes_its_own = place.kind == "virtual" and "control_port" not in place.power.options  # not a `rig sim` board
+    if scheme == "coaps" and not makes_its_own and place.lwm2m.psk_key is None:
+        raise RigError(f"coaps: {missing_key_reason(place)['psk_key_hex']}; without one the device cannot reach "
+                       "the rig's coaps server (and an Update Result 9 would be the rig's doing, not the device's)")
 
 
 @dataclass
@@ -182,6 +241,7 @@ def _console(place: Place, bench: Bench, timeline: Timeline, log_path: Path) -> 
 
     word, opts = place.console.backend, dict(place.console.options)
     extra: dict[str, Any] = {}
+    cap = place.target.get("console", {}).get("log_cap")
     if word == "process":
         extra["power"] = bench.power
     if word == "rtt":
@@ -193,7 +253,10 @@ def _console(place: Place, bench: Bench, timeline: Timeline, log_path: Path) -> 
         if not opts["unique_id"] or not opts["target_type"]:
             raise RigError(f"{place.source}: places.{place.name}.console: rtt needs unique_id and target_type "
                            "(or a pyocd probe to take them from)")
-    return create_console(word, opts, name=place.name, timeline=timeline, log_path=log_path, **extra)
+    console = create_console(word, opts, name=place.name, timeline=timeline, log_path=log_path, **extra)
+    if cap is not None:
+        console.log_cap = byte_size(cap)
+    return console
 
 
 @contextlib.contextmanager
@@ -213,8 +276,15 @@ def open_bench(place: Place, timeline: Timeline, work_dir: Path, *, console: boo
         bench.close()
 
 
-def _psk_store(place: Place) -> Any:
-    if place.lwm2m.psk_key is None:
+def serves_key(place: Place, scheme: str) -> bool:
+    """Whether the rig's server holds the place's key (and so binds its endpoint to coaps). A key made per run
+    serves coaps runs only: on a coap run its client registers without DTLS, as the virtual board does."""
+    return place.lwm2m.psk_key is not None and not (place.lwm2m.per_run and scheme != "coaps")
+
+
+def _psk_store(place: Place, scheme: str) -> Any:
+    """The server's key for the place (None: it holds none, see serves_key)."""
+    if not serves_key(place, scheme):
         return None
     from rig.lwm2m.dtls.psk import PskEntry, PskStore
 
@@ -227,11 +297,13 @@ async def open_place_session(
     place: Place, timeline: Timeline, work_dir: Path, firmware_dir: Path, *,
     base_image: Path | None = None, defects: tuple[str, ...] = (), scheme: str = "coap",
     server_host: str | None = None, server_port: int | None = None, keep_power: bool = False,
+    bootstrap_port: int | None = None, bootstrap_lifetime: int | None = None,
 ) -> AsyncIterator[PlaceSession]:
     """A place with a running LwM2M server. A virtual place with no `rig sim` attached starts its own board
     (needs base_image); a process target gets a free port filled into its command unless server_port is given.
     keep_power: on a normal exit leave a persistent power backend as it is (bench commands); errors and
-    Ctrl-C always end in the safe state."""
+    Ctrl-C always end in the safe state. A target with `lwm2m.bootstrap = true` (or a `bootstrap_port`) also gets
+    the rig's bootstrap server (rig.place_bootstrap)."""
     if place.lab is not None and not place.lab.held:
         # A labgrid place is acquired for the session and released however it ends (its wiring comes from labgrid).
         # labgrid-client runs as a subprocess here, before the server starts: nothing else waits on this loop yet.
@@ -240,7 +312,9 @@ async def open_place_session(
         with hold_lab_place(place) as held:
             async with open_place_session(held, timeline, work_dir, firmware_dir, base_image=base_image,
                                           defects=defects, scheme=scheme, server_host=server_host,
-                                          server_port=server_port, keep_power=keep_power) as session:
+                                          server_port=server_port, keep_power=keep_power,
+                                          bootstrap_port=bootstrap_port,
+                                          bootstrap_lifetime=bootstrap_lifetime) as session:
                 yield session
         return
     if place.kind == "virtual" and "control_port" not in place.power.options:
@@ -254,31 +328,41 @@ async def open_place_session(
         return
     from rig.lwm2m.server import Lwm2mServer
     from rig.netutil import free_udp_pair
+    from rig.place_bootstrap import place_bootstrap
+
+    require_key(place, scheme)
 
     host = server_host or ("127.0.0.1" if place.kind == "process" else "0.0.0.0")  # boards come over the bench LAN
     port = server_port or place.server_port or (free_udp_pair(host) if place.kind == "process" else LWM2M_PORT)
+    timing = CoapTiming.from_target(place.target, str(place.target_file))
+    modes = DeviceModes.from_target(place.target, str(place.target_file))
     with PlaceLock(place.name, place.lock_dir):
-        server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place),
-                             allow_nosec=(place.lwm2m.endpoint,) if place.lwm2m.allow_nosec else ())
+        server = Lwm2mServer(timeline, Path(firmware_dir), host=host, port=port, psk_store=_psk_store(place, scheme),
+                             allow_nosec=(place.lwm2m.endpoint,) if place.lwm2m.allow_nosec else (),
+                             awake_time=modes.awake(timing))
         await server.start()
         try:
-            bench = build_bench(fill_server(place, host, port), timeline, work_dir)
-            timing = CoapTiming.from_target(place.target, str(place.target_file))
-            try:
-                yield PlaceSession(
-                    name=place.name, endpoint=place.lwm2m.endpoint, layout=place.layout,
-                    profile=Profile.from_target(place.target, str(place.target_file)),
-                    boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
-                    server=server, timeline=timeline, pull_scheme=scheme,
-                    timing=timing, start=StartState.from_target(place.target, str(place.target_file)),
-                    # a download a correct client is still retrying is not stuck before its EXCHANGE_LIFETIME is over
-                    download_timeout=max(DOWNLOAD_TIMEOUT, timing.connection_lost_wait),
-                )
-            except BaseException:
-                with contextlib.suppress(Exception):  # report the error that ended the session, not a closing one
-                    bench.close()
-                raise
-            bench.keep_power = keep_power
-            bench.close()
+            async with place_bootstrap(server, place, modes, bootstrap_port, bootstrap_lifetime) as bootstrap:
+                bench = build_bench(fill_server(place, host, port, scheme, bootstrap), timeline, work_dir)
+                try:
+                    yield PlaceSession(
+                        name=place.name, endpoint=place.lwm2m.endpoint, layout=place.layout,
+                        profile=Profile.from_target(place.target, str(place.target_file)),
+                        boot_timeout=place.boot_timeout, power=bench.power, probe=bench.probe, console=bench.console,
+                        server=server, timeline=timeline, pull_scheme=scheme,
+                        timing=timing, start=StartState.from_target(place.target, str(place.target_file)),
+                        versions=VersionRule.from_target(place.target, str(place.target_file)),
+                        mcuboot_flash="mcuboot" in place.target, reset_command=bench.place.reset_command,
+                        work_dir=Path(bench.place.work_dir or work_dir),
+                        # a download a correct client is still retrying is not stuck before its EXCHANGE_LIFETIME is over
+                        download_timeout=max(DOWNLOAD_TIMEOUT, timing.connection_lost_wait),
+                        modes=modes, bootstrap=bootstrap,
+                    )
+                except BaseException:
+                    with contextlib.suppress(Exception):  # report the error that ended the session, not a closing one
+                        bench.close()
+                    raise
+                bench.keep_power = keep_power
+                bench.close()
         finally:
             await server.stop()

@@ -28,6 +28,7 @@ class CaseResult:
     recover_time: float | None = None
     flash_verdict: str | None = None
     console_log: str | None = None
+    console_dropped: int = 0  # console lines past the log cap (rig.console.base): counted, not kept
     timeline_file: str | None = None
     flash_dump: str | None = None  # cases/NAME/flash/slots.txt: raw dumps beside it (fail and error only)
     flash: dict[str, Any] | None = None  # the decoded slots of that dump (rig.campaign.flash_evidence)

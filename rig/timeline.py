@@ -31,6 +31,21 @@ class Event:
 Predicate = Callable[[Event], bool]
 
 
+class KeptEvents(list):
+    """The events a timeline still keeps, whose slices take absolute indexes: `events()[first:]` with `first`
+    from `len(timeline)` is right even after `forget_before` (the same as `events(since=first)`)."""
+
+    def __init__(self, events: list[Event], base: int) -> None:
+        super().__init__(events)
+        self.base = base
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice) and self.base:
+            shift = lambda i: i if i is None or i < 0 else max(0, i - self.base)  # noqa: E731
+            index = slice(shift(index.start), shift(index.stop), index.step)
+        return super().__getitem__(index)
+
+
 class Timeline:
     """Append-only, thread-safe event list with waiters.
 
@@ -81,10 +96,15 @@ class Timeline:
         return unsubscribe
 
     def events(self, kind: str | None = None, since: int = 0) -> list[Event]:
-        """The kept events at absolute index >= `since` (all of them unless forget_before moved some to the file)."""
+        """The kept events at absolute index >= `since` (all of them unless forget_before moved some to the file).
+
+        Without `kind` or `since` the list is a KeptEvents: its slices take absolute indexes too."""
         with self._cond:
-            tail = self._events[max(0, since - self._base):]
-        return tail if kind is None else [e for e in tail if e.kind == kind]
+            base = self._base
+            tail = self._events[max(0, since - base):]
+        if kind is not None:
+            return [e for e in tail if e.kind == kind]
+        return KeptEvents(tail, base) if since <= base else tail
 
     def _from(self, index: int) -> tuple[int, list[Event]]:
         """(absolute index of the first kept event at or after `index`, the kept events from there)."""

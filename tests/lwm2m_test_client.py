@@ -52,15 +52,18 @@ class ResourceNode(ObservableResource):
         self.rid = rid
 
     async def render_get(self, request: aiocoap.Message) -> aiocoap.Message:
+        self.client.seen.append(("GET", f"/5/0/{self.rid}"))
         value = self.client.value(self.rid)
         if value is None:
             return aiocoap.Message(code=Code.METHOD_NOT_ALLOWED)
         return aiocoap.Message(payload=str(value).encode(), content_format=0)
 
     async def render_put(self, request: aiocoap.Message) -> aiocoap.Message:
+        self.client.seen.append(("PUT", f"/5/0/{self.rid}"))
         return self.client.write(self.rid, bytes(request.payload))
 
     async def render_post(self, request: aiocoap.Message) -> aiocoap.Message:
+        self.client.seen.append(("POST", f"/5/0/{self.rid}"))
         return self.client.execute(self.rid)
 
 
@@ -95,6 +98,7 @@ class Lwm2mTestClient:
         self.host = host
         self.obj = FakeObject5()
         self.attributes: list[tuple[str, ...]] = []
+        self.seen: list[tuple[str, str]] = []  # (method, path) of every request its resources rendered, in order
         self.nodes: dict[int, ResourceNode] = {}
         self.context: aiocoap.Context | None = None
         self.location: str | None = None
@@ -132,7 +136,8 @@ class Lwm2mTestClient:
         self.set_state(3)
         return aiocoap.Message(code=Code.CHANGED)
 
-    async def start(self, links: bytes = b"</1/0>,</3/0>,</5>;ver=1.1,</5/0>", lifetime: int = 60) -> None:
+    async def start(self, links: bytes = b"</1/0>,</3/0>,</5>;ver=1.1,</5/0>", lifetime: int = 60,
+                    queue_mode: bool = False) -> None:
         site = Site()
         for rid in (0, 1, 2, 3, 5, 7, 9):
             node = ResourceNode(self, rid)
@@ -140,13 +145,13 @@ class Lwm2mTestClient:
             site.add_resource(("5", "0", str(rid)), node)
         site.add_resource(("5", "0"), Object5Instance(self))
         self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, free_port()), transports=["udp6"])
-        await self.register(links, lifetime)
+        await self.register(links, lifetime, queue_mode)
 
-    async def register(self, links: bytes, lifetime: int = 60) -> aiocoap.Message:
+    async def register(self, links: bytes, lifetime: int = 60, queue_mode: bool = False) -> aiocoap.Message:
         assert self.context is not None
         req = aiocoap.Message(
             code=Code.POST,
-            uri=f"{self.server}/rd?ep={self.endpoint}&lt={lifetime}&lwm2m=1.1&b=U",
+            uri=f"{self.server}/rd?ep={self.endpoint}&lt={lifetime}&lwm2m=1.1&b=U" + ("&Q" if queue_mode else ""),
             payload=links,
             content_format=40,
         )

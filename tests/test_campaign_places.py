@@ -33,8 +33,8 @@ def test_download_cuts_are_numbered_in_the_block_size_the_client_asks_for(tmp_pa
     """The client chooses the Block2 size of a pull: this one asks for 1024 bytes while the rig would serve 512.
     The baseline records it, and download cuts are numbered in those blocks (block 4 of 9, not 8 of 17)."""
     target = tmp_path / "host_sim_1k.toml"
-    target.write_text((TARGETS / "host_sim.toml").read_text().replace('"--lifetime", "30"]',
-                                                                       '"--lifetime", "30", "--block-size", "1024"]'))
+    target.write_text((TARGETS / "host_sim.toml").read_text().replace('"--lifetime", "30",',
+                                                                       '"--lifetime", "30", "--block-size", "1024",'))
     out = tmp_path / "R"
     proc = rig_run("power-cut", "--target", str(target), "--points", "2", "--image-size", "8K",
                    "--block-size", "512", "--report-dir", str(out))

@@ -24,14 +24,14 @@ def made(tmp_path_factory):
 
 def test_every_kind_is_made(made):
     _, images = made
-    assert set(images) == {"wrong-key", "truncated", "too-large", "downgrade", "not-mcuboot", "corrupt-hash",
+    assert set(images) == {"wrong-key", "truncated", "too-large", "downgrade", "wrong-type", "corrupt",
                            "crash-on-boot", "never-confirm"}
     assert {n: i.expected_result for n, i in images.items()} == {
-        "wrong-key": 8, "truncated": 5, "too-large": 2, "downgrade": 8, "not-mcuboot": 6, "corrupt-hash": 5,
+        "wrong-key": 8, "truncated": 5, "too-large": 2, "downgrade": 8, "wrong-type": 6, "corrupt": 5,
         "crash-on-boot": 8, "never-confirm": 8}
 
 
-@pytest.mark.parametrize("name", ["wrong-key", "truncated", "too-large", "not-mcuboot", "corrupt-hash"])
+@pytest.mark.parametrize("name", ["wrong-key", "truncated", "too-large", "wrong-type", "corrupt"])
 def test_broken_images_are_refused_by_the_decoder_for_their_reason(made, name):
     layout, images = made
     image = images[name]

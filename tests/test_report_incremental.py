@@ -97,3 +97,15 @@ def test_a_timeline_without_a_file_forgets_nothing():
     timeline.append("x")
     timeline.forget_before(1)
     assert len(timeline.events()) == 1
+
+
+def test_slices_of_the_kept_events_take_absolute_indexes_as_len_gives_them(tmp_path):
+    timeline = Timeline()
+    timeline.spill_to(tmp_path / "t.jsonl")
+    for i in range(5):
+        timeline.append("x", i=i)
+    timeline.forget_before(3)
+    mark = len(timeline)
+    timeline.append("x", i=5)
+    assert [e.data["i"] for e in timeline.events()[mark:]] == [5]  # code written as events()[first:] stays right
+    assert [e.data["i"] for e in timeline.events()[3:5]] == [3, 4] and timeline.events()[-1].data["i"] == 5

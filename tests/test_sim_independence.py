@@ -14,7 +14,8 @@ from pathlib import Path
 import rig
 
 SIM = Path(rig.__file__).parent / "sim"
-CHECKERS = ("rig.mcuboot", "rig.verdict", "rig.lwm2m.oracle")
+# rig.packages and rig.package_spec: the rig's side of package formats (the device has its own, rig.sim.app.vendor_package)
+CHECKERS = ("rig.mcuboot", "rig.verdict", "rig.lwm2m.oracle", "rig.packages", "rig.package_spec")
 CHECKING_TOOLS = {"sweep_swap.py"}
 
 

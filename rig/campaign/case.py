@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import asdict, replace
 
-from rig.campaign import versions
 from rig.campaign.case_words import case_message
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
@@ -28,17 +26,13 @@ from rig.campaign.session import PlaceSession
 from rig.campaign.update_flow import full_update, install
 from rig.errors import RigError
 from rig.faults import FaultPlan
+from rig.packages.base import CaseImages
 from rig.results import CaseResult, Violation
 from rig.verdict.judge import judge
 from rig.verdict.outcome import Observed, RigFault, decide
 
 
-@dataclass(frozen=True)
-class CaseImages:
-    base: Path
-    base_version: str
-    new: Path
-    new_version: str
+__all__ = ["CaseImages", "evidence_of", "run_case"]
 
 
 async def _complete(s: PlaceSession, driver: UpdateDriver, images: CaseImages, mode: str, block_size: int, facts: CaseFacts) -> None:
@@ -59,24 +53,25 @@ async def _complete(s: PlaceSession, driver: UpdateDriver, images: CaseImages, m
         facts.reached_updating = True
         await install(driver, None)
         await driver.observe()
-    if not versions.same(await read_version(s), images.new_version):
+    if not s.versions.same(await read_version(s), images.new_version):
         ended = await full_update(driver, images.new, mode, block_size, None)
-        facts.fresh_update_ok = ended == "registered" and versions.same(await read_version(s), images.new_version)
+        facts.fresh_update_ok = ended == "registered" and s.versions.same(await read_version(s), images.new_version)
 
 
 async def _final_readings(s: PlaceSession, driver: UpdateDriver, facts: CaseFacts) -> None:
     if s.server.registry.table.by_name(s.endpoint) is not None:
         facts.final_version = await read_version(s)
         facts.final_state, facts.final_result = await driver.read_state()
-    image = await asyncio.to_thread(s.slot_image, "primary")
-    facts.flash_state, facts.flash_version, facts.flash_problem = image.state, image.version, image.problem
+    if s.mcuboot_flash:  # a flash that holds no MCUboot images has no slot verdict to read
+        image = await asyncio.to_thread(s.slot_image, "primary")
+        facts.flash_state, facts.flash_version, facts.flash_problem = image.state, image.version, image.problem
 
 
 async def _update(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: str, block_size: int,
                   facts: CaseFacts, cutter: Cutter, first: int) -> tuple[str, list[Violation]]:
     """Known start, the update with its cut, recovery, completion, final readings: how the update ended and
     the device's violations."""
-    await known_start(s, images.base, images.base_version)
+    await known_start(s, images)
     driver = UpdateDriver(s)
     await driver.observe()
     cutter.arm()
@@ -100,7 +95,7 @@ async def _update(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: st
         s.timeline.events(since=first), s.endpoint, s.profile, facts, s.boot_timeout,
         reg.object_version(5) if reg else None,
         {images.new.name: images.new_version, images.base.name: images.base_version},
-        s.last_console_line(),
+        s.last_console_line(), s.versions,
     )
     if ended != "registered" and not cutter.done.is_set() and not violations:
         violations.append(Violation("update-failed", f"an update without any fault ended as {ended!r}"))
@@ -113,6 +108,10 @@ def _missed_cut(plan: FaultPlan, cutter: Cutter, facts: CaseFacts, ended: str) -
         return None
     if plan.cut.kind == "flash-op":
         facts.notes.append(f"flash operation {plan.cut.flash_op} never came: this boot wrote less")
+        return None
+    if plan.cut.kind == "bootstrap":
+        facts.not_applicable = ("the device did not bootstrap after the update's reboot (it kept its server account), "
+                                "so a cut during that bootstrap does not apply to it")
         return None
     return RigFault("plan", f"the planned {plan.cut.describe()} never happened: the update ended first, so this "
                             "case tested nothing")
@@ -132,7 +131,7 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
     started = time.monotonic()
     first = len(s.timeline)
     s.timeline.append("case-start", name=plan.name, plan=plan.to_dict(), mode=mode, block_size=block_size)
-    facts = CaseFacts(images.base_version, images.new_version)
+    facts = CaseFacts(images.base_version, images.new_version, version_compare=s.versions.compare)
     result = CaseResult(name=plan.name, outcome="pass", plan=plan.to_dict(), cut=asdict(plan.cut) if plan.cut else None)
     cutter = Cutter(s, plan, first)
     violations: list[Violation] = []
@@ -149,13 +148,14 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
         if s.server.dm is not None:
             s.server.dm.cancel_all()
     seen = Observed(faults=tuple(faults), violations=tuple(violations), cut=cutter.done.is_set() or None,
-                    came_back=facts.came_back)
+                    came_back=facts.came_back,
+                    not_applicable=facts.not_applicable if not (faults or violations) else None)
     decision = decide(seen)
     evidence = None
     if decision.outcome in ("fail", "error"):
         evidence, problem = await evidence_of(s)
         seen = replace(seen, probe_reachable=evidence is not None, probe_problem=problem,
-                       intact_image=evidence.intact_image if evidence else None,
+                       intact_image=evidence.intact_image if evidence and s.mcuboot_flash else None,
                        flash_words=evidence.words if evidence else None)
         decision = decide(seen)
     result.outcome = decision.outcome

@@ -5,7 +5,9 @@ device never sees block N: the cut is exact. State and console cuts fire from
 timeline events; timed cuts from the event loop's timer after Execute. Flash-op
 cuts are armed on the virtual board when Execute is answered and the board cuts
 itself at that op of the reboot's swap; the rig notices (its console line, or the
-power status) and switches its own power off so both agree. Network faults at
+power status) and switches its own power off so both agree. Bootstrap cuts hold
+the rig's bootstrap server before a step of the first bootstrap after Execute
+until the power is off, as block cuts hold block N. Network faults at
 block N: drop or delay it, restart the server, or lose the DTLS session.
 
 A nested plan's second cut (in the recovery boot) is carried out by a second
@@ -26,6 +28,7 @@ from rig.campaign.session import PlaceSession
 from rig.errors import RigError
 from rig.faults import FaultPlan, NetworkFault
 from rig.lwm2m.blocks import BlockAction, BlockEvent
+from rig.lwm2m.bootstrap_server import BootstrapStep
 from rig.timeline import Event
 
 FIRST_BOOT_WRITES_WITHIN = 3.0  # s after the re-registration by which a new image has confirmed and stored its result
@@ -48,6 +51,7 @@ class Cutter:
         self._tasks: list[asyncio.Task] = []
         self._flash_armed = False
         self._restart: asyncio.Event | None = None  # set once a restart-server fault fired; done when it finished
+        self._executed = False  # Execute Update was answered: the next bootstrap is the update's reboot's
 
     def arm(self) -> None:
         cut = self.plan.cut
@@ -56,6 +60,11 @@ class Cutter:
                 raise RigError(f"plan {self.plan.name}: flash-op cuts need the virtual board "
                                f"(place {self.s.name} has {type(self.s.power).__name__} power)")
             self._undo.append(self.s.timeline.subscribe(self._on_board_cut))
+        if cut is not None and cut.kind == "bootstrap":
+            if self.s.bootstrap is None:
+                raise RigError(f"plan {self.plan.name}: a cut during bootstrap needs a device that bootstraps through "
+                               f"the rig (place {self.s.name}: target without lwm2m.bootstrap = true)")
+            self._undo.append(self.s.bootstrap.add_hook(self._bootstrap_hook))
         self._undo.append(self.s.server.add_block_hook(self._block_hook))
         if cut is not None and cut.kind in ("state", "console"):
             pattern = re.compile(cut.pattern) if cut.kind == "console" and cut.pattern else None
@@ -77,6 +86,7 @@ class Cutter:
     def executed(self) -> None:
         """Called when Execute was answered: starts the timer of an after-execute cut, arms a flash-op cut."""
         cut = self.plan.cut
+        self._executed = True
         if cut is not None and cut.kind == "after-execute":
             # Timed from the Execute answer itself (timeline and loop share time.monotonic), not from
             # whenever this coroutine resumed after it.
@@ -166,7 +176,7 @@ class Cutter:
         self._cutting = True
         self._loop.call_soon_threadsafe(self._record_cut, t, why)
 
-    def _record_cut(self, t: float, why: str) -> None:
+    def _record_cut(self, t: float, why: str, downloading: bool = False) -> None:
         """The one bookkeeping of every cut kind: when, why, the phase the device had reached at `t`."""
         self.cut_t = t
         if self.recovery:
@@ -174,6 +184,10 @@ class Cutter:
             self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name, nested=True)
         else:
             self.phase = phase_at(self.s.timeline.events(since=self.since), self.s.endpoint, t)
+            if downloading and self.phase == "idle":
+                # It asked for a block: a download is under way, even when its State 1 notification is still in
+                # flight (a block 0 request can overtake it) and no block was served yet.
+                self.phase = "downloading"
             self.s.timeline.append("cut", why=why, phase=self.phase, plan=self.plan.name)
         self.done.set()
 
@@ -182,13 +196,13 @@ class Cutter:
             self._cutting = True
             self._loop.create_task(self.cut(why))
 
-    async def cut(self, why: str) -> None:
+    async def cut(self, why: str, downloading: bool = False) -> None:
         self._cutting = True
         if self.done.is_set():
             return
         t = self.s.timeline.now()
         await asyncio.to_thread(self.s.power.off)
-        self._record_cut(t, why)
+        self._record_cut(t, why, downloading)
 
     async def wait_pending(self) -> None:
         """After the board came back: a timed or flash-op cut still due lands now (in the new image's first
@@ -210,6 +224,16 @@ class Cutter:
             await asyncio.wait_for(self._restart.wait(), timeout)
         except asyncio.TimeoutError:
             return False
+        return True
+
+    async def _bootstrap_hook(self, step: BootstrapStep) -> bool:
+        """Before each step of a bootstrap: at the plan's step of the first bootstrap after Execute, cut (the step
+        is held until the power is off, and never sent)."""
+        cut = self.plan.cut
+        if self._cutting or not self._executed or step.endpoint != self.s.endpoint or step.step != cut.step:
+            return False
+        self._cutting = True
+        await self.cut(f"bootstrap, before {step.step} {step.path}")
         return True
 
     # --- network faults ----------------------------------------------
@@ -244,6 +268,6 @@ class Cutter:
         cut = self.plan.cut
         if cut is not None and cut.kind == "block" and cut.block == block.num and not self._cutting:
             self._cutting = True
-            await self.cut(f"block {block.num}")
+            await self.cut(f"block {block.num}", downloading=block.direction == "block2")  # pull: it asked
             return BlockAction.DROP
         return BlockAction.SEND

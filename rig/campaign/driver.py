@@ -1,7 +1,10 @@
 """Drive one Object 5 update through the server: observe, push or pull, wait for states, Execute.
 
 Notifications are best effort (pmin, lost datagrams), so every wait also polls
-State when a notification is overdue; every step lands in the timeline.
+State when a notification is overdue; every step lands in the timeline. A device
+in queue mode may be asleep when a wait begins: every wait on it is longer by the
+lifetime it registered with (by then it must have woken to send an Update), so a
+sleeping device is never taken for a stuck one.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class UpdateDriver:
         """Wait until State is in `wanted` (notification or poll); None on timeout or when `stop` is set."""
         tl = self.s.timeline
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + timeout + self.s.sleep_allowance()
         start = len(tl)
 
         def hit(event) -> bool:

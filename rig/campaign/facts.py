@@ -22,4 +22,6 @@ class CaseFacts:
     flash_state: str | None = None  # "intact" etc. of the primary slot
     flash_version: str | None = None
     flash_problem: str | None = None
+    not_applicable: str | None = None  # why the plan does not apply to this device (the case is a skip)
     notes: list[str] = field(default_factory=list)
+    version_compare: str = "semver"  # the target's [version] compare: how final_version meets base/new

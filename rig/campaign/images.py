@@ -1,47 +1,22 @@
-"""Images for a run: made with imgtool for the target's layout, or the user's own, checked against its slots.
+"""Images for a run: made for the target's package format, or the user's own, checked before anything starts.
 
-A resumed or replayed run reuses the images already in its firmware directory:
-the same bytes, so the same blocks are cut. The user's own images (rig run
---base-image/--new-image, rig update, rig flash, the pytest options) are checked
-the way the target's MCUboot will see them (rig.mcuboot.image_file): signed images
-as imgtool and Zephyr write them, unpadded or padded, and a one-line error naming
-the file and what is wrong when they do not fit.
+A resumed or replayed run reuses the packages already in its firmware directory:
+the same bytes, so the same blocks are cut. How a package is made and checked is
+the format's (rig.packages: MCUboot images by default, a file the user gives, or
+the target's own packaging command); the names below are the MCUboot ones the
+rest of the rig and its tests use.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from rig.campaign.case import CaseImages
-from rig.errors import RigError
-from rig.flash_layout import FlashLayout
-from rig.mcuboot.image_file import DOWNLOAD, FLASH, ImageFile, check_image_file
-from rig.mcuboot.imgtool_helpers import keygen, make_payload, sign_image
-from rig.mcuboot.limits import max_image_size
+from rig.mcuboot.imgtool_helpers import keygen
+from rig.packages import CaseImages, package_format
+from rig.packages.mcuboot import TLV_ALLOWANCE, UNSIGNED_TLVS, accept_image, given_images, make_images, max_payload
 
-TLV_ALLOWANCE = 256  # TLV areas of a signed image (hash, key hash, an EC/Ed25519 signature, info) fit in this
-UNSIGNED_TLVS = 40  # an unsigned image's TLV area: info (4) + SHA256 TLV (4 + 32)
-
-
-def max_payload(layout: FlashLayout, tlv_size: int = TLV_ALLOWANCE) -> int:
-    """The largest payload whose signed image (header + payload + TLVs of tlv_size bytes) the slots swap."""
-    return min(max_image_size(layout, "primary"), max_image_size(layout, "secondary")) - layout.header_size - tlv_size
-
-
-def make_images(directory: Path, layout: FlashLayout, size: int, base_version: str = "1.0.0", new_version: str = "1.1.0",
-                reuse: bool = False, key: Path | None = None) -> CaseImages:
-    """Base and new images of `size` payload bytes; signed with `key` (a PEM private key) when given."""
-    limit = max_payload(layout)
-    if size > limit:
-        raise RigError(f"--image-size {size}: the target's slots take at most {limit} bytes ({limit // 1024}K) of payload")
-    directory.mkdir(parents=True, exist_ok=True)
-    base_path, new_path = directory / f"base-{base_version}.bin", directory / f"update-{new_version}.bin"
-    if reuse and base_path.is_file() and new_path.is_file():
-        return CaseImages(base_path, base_version, new_path, new_version)
-    base = sign_image(base_path, layout, base_version, make_payload(size, 1), key=key, slot="primary")
-    new = sign_image(new_path, layout, new_version, make_payload(size, 2), key=key, slot="primary")
-    return CaseImages(base, base_version, new, new_version)
+__all__ = ["TLV_ALLOWANCE", "UNSIGNED_TLVS", "accept_image", "given_images", "make_images", "max_payload",
+           "per_run_test_key", "run_images"]
 
 
 def per_run_test_key(directory: Path) -> Path:
@@ -51,35 +26,10 @@ def per_run_test_key(directory: Path) -> Path:
     return path if path.is_file() else keygen(path)
 
 
-def accept_image(path: Path, layout: FlashLayout, what: str, slot: str = "secondary", purpose: str = DOWNLOAD,
-                 public_key: object | None = None, intact: bool = True) -> ImageFile:
-    """The checked image in `path`, or RigError "<what> <path>: <what is wrong>" in one line.
-
-    intact=False (rig update, rig flash) lets through an image with a bad hash or signature:
-    a package the device must refuse is a test, not a mistake.
-    """
-    if not path.is_file():
-        raise RigError(f"{what} {path}: no such file")
-    checked = check_image_file(path.read_bytes(), layout, slot, purpose, public_key, intact)
-    if not checked.ok:
-        raise RigError(f"{what} {path}: {checked.problem}")
-    return checked
-
-
-def given_images(base: Path, new: Path, firmware: Path, layout: FlashLayout) -> CaseImages:
-    """The user's own signed images (a real board boots only real firmware), copied into the served directory.
-
-    The base image is programmed into the primary slot; the new one is downloaded into the secondary.
-    """
-    firmware.mkdir(parents=True, exist_ok=True)
-    versions = [accept_image(base, layout, "--base-image", "primary", FLASH).version,
-                accept_image(new, layout, "--new-image", "secondary", DOWNLOAD).version]
-    if versions[0] == versions[1]:
-        raise RigError(f"--base-image and --new-image are both version {versions[0]}: the update would be invisible")
-    served = []
-    for path in (base, new):
-        target = firmware / path.name
-        if target.resolve() != path.resolve():
-            shutil.copyfile(path, target)
-        served.append(target)
-    return CaseImages(served[0], versions[0], served[1], versions[1])
+def run_images(target: dict, target_file: Path, layout, firmware: Path, size: int, base: Path | None = None,
+               new: Path | None = None, reuse: bool = False, key: Path | None = None) -> CaseImages:
+    """The run's base and new packages in the served directory: the user's pair (checked), or made for the target."""
+    fmt = package_format(target, target_file, layout)
+    if base is not None and new is not None:
+        return fmt.given_pair(Path(base), Path(new), firmware)
+    return fmt.make_pair(firmware, size, "1.0.0", "1.1.0", reuse=reuse, key=key)

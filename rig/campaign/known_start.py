@@ -5,6 +5,13 @@ or Object 5 state (a client that comes back in Downloading would be blamed in
 the next case for what this one left); and a board that bricked is re-flashed
 here, so one bad case does not end the night. When the device cannot be brought
 to the start state the case is an error of the known start, naming what it read.
+
+What is programmed is the package format's flash form of the base (the MCUboot
+image itself, or what the target's package.flash command made); on a flash that
+holds MCUboot images the slot is read and decoded, on any other it is compared
+byte for byte. A process target's reset_command then clears client state kept
+outside its flash. The running version is read where the target says
+(rig.campaign.version_sources) and compared as it says.
 """
 
 from __future__ import annotations
@@ -12,9 +19,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rig.campaign.reset_command import run_reset_command
 from rig.campaign.session import PlaceSession
+from rig.campaign.version_sources import read_version
 from rig.errors import RigError
 from rig.lwm2m import object5
+from rig.packages.base import CaseImages
+
+__all__ = ["KnownStartError", "known_start", "object5_start", "read_object5", "read_version"]
 
 SCRUB = ("secondary", "scratch", "settings")
 RESET_SETTLE = 1.0  # s allowed for a reset to show in State (a client may answer the Write before applying it)
@@ -26,13 +38,20 @@ class KnownStartError(RigError):
     """The board could not be brought to the known start: the case cannot run (an error, not the device's fail)."""
 
 
-def _program_base(session: PlaceSession, base_image: Path, base_version: str) -> bool:
+def _base_is_there(session: PlaceSession, base_image: Path, base_version: str) -> bool:
+    if session.mcuboot_flash:
+        primary = session.slot_image("primary")
+        return primary.intact and session.versions.same(primary.version, base_version)
+    want = base_image.read_bytes()
+    return session.read_partition("primary")[: len(want)] == want
+
+
+def _program_base(session: PlaceSession, base_image: Path | None, base_version: str) -> bool:
     """Blocking (probe calls): returns True when the primary slot had to be re-flashed."""
     layout = session.layout
     session.probe.halt()
-    primary = session.slot_image("primary")
     reflashed = False
-    if not primary.intact or primary.version != base_version:
+    if base_image is not None and not _base_is_there(session, base_image, base_version):
         part = layout.partition("primary")
         session.probe.erase(layout.base + part.offset, part.size)
         session.probe.program(base_image, layout.base + part.offset)
@@ -44,14 +63,20 @@ def _program_base(session: PlaceSession, base_image: Path, base_version: str) ->
     return reflashed
 
 
-async def known_start(session: PlaceSession, base_image: Path, base_version: str) -> str:
-    """Returns the version the board registered with (read from /3/0/3)."""
+async def known_start(session: PlaceSession, images: CaseImages) -> str:
+    """Returns the version the board registered with (read where the target's [version] table says)."""
+    base_version = images.base_version
     tl = session.timeline
     tl.append("phase", name="known-start")
     resets = getattr(session.probe, "resets_target", True)
     # A file probe (host-process target) programs the "flash" with the process stopped, and a power-on is its reset.
     await asyncio.to_thread(session.power.on if resets else session.power.off)
-    reflashed = await asyncio.to_thread(_program_base, session, base_image, base_version)
+    reflashed = await asyncio.to_thread(_program_base, session, images.flash_form, base_version)
+    if session.reset_command:
+        try:
+            await asyncio.to_thread(run_reset_command, session, images.base)
+        except RigError as exc:
+            raise KnownStartError(f"known start: {exc}") from None
     mark = len(tl)
     await asyncio.to_thread(session.probe.reset if resets else session.power.on)
     tl.append("known-start", reflashed=reflashed)
@@ -63,8 +88,9 @@ async def known_start(session: PlaceSession, base_image: Path, base_version: str
             f"last console line: {session.last_console_line()!r}"
         ) from None
     version = await read_version(session)
-    if version is None or not base_version.startswith(version.split("+")[0]):
-        raise KnownStartError(f"known start: board runs {version!r} after flashing base {base_version}")
+    if not session.versions.same(version, base_version):
+        raise KnownStartError(f"known start: board runs {version!r} (read from {session.versions.describe()}) "
+                              f"after {'flashing' if images.flash_form else 'resetting to'} base {base_version}")
     await object5_start(session)
     return version
 
@@ -134,7 +160,3 @@ async def _settled(session: PlaceSession, within: float) -> tuple[int | None, in
             return state, result
         await asyncio.sleep(POLL)  # polling a remote value with a deadline: no notification is set up yet
 
-
-async def read_version(session: PlaceSession) -> str | None:
-    response = await session.server.read(session.endpoint, "/3/0/3")
-    return str(response.value) if response.ok and response.value is not None else None

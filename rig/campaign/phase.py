@@ -9,7 +9,7 @@ from __future__ import annotations
 from rig.timeline import Event
 
 STATE_NAMES = {0: "idle", 1: "downloading", 2: "downloaded", 3: "updating"}
-PHASES = ("idle", "downloading", "downloaded", "updating", "rebooted")
+PHASES = ("idle", "downloading", "downloaded", "updating", "rebooted", "bootstrapping")
 
 
 def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> str:
@@ -18,11 +18,15 @@ def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> st
     blocks = 0
     done = False
     rebooted = False
+    bootstrapping = False  # a Bootstrap-Request came and neither its Finish nor a registration yet
     for event in events[since:]:
         if event.t > t:
             break
         d = event.data
+        if event.kind in ("bootstrap-request", "bootstrap-finish", "bootstrap-failed") and d.get("endpoint") == endpoint:
+            bootstrapping = event.kind == "bootstrap-request"
         if event.kind == "register" and d.get("endpoint") == endpoint:
+            bootstrapping = False
             rebooted = executed or (rebooted and state is None)
             executed = False
             state = None
@@ -36,6 +40,8 @@ def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> st
             blocks += 1
         elif event.kind == "transfer-done":
             done = True
+    if bootstrapping:
+        return "bootstrapping"  # between its Bootstrap-Request and the Finish: its server account half-written
     if executed:
         return "updating"
     if rebooted and state in (None, 0):

@@ -11,16 +11,16 @@ from pathlib import Path
 
 from rig.campaign import measure
 from rig.campaign.case import CaseImages
-from rig.campaign.images import given_images, make_images
+from rig.campaign.images import run_images
 from rig.campaign.place_runner import PlaceRunner
 from rig.campaign.run_history import HistoryChoice, note_probe, start_history
 from rig.campaign.runner import RunRecord, now_iso
 from rig.campaign.suite import baseline_plans, power_cut_plans
-from rig.config import DEFAULT_TARGETS_DIR
+from rig.config import Place
 from rig.errors import RigError
 from rig.faults import FaultPlan, check_block_cuts
-from rig.flash_layout import FlashLayout
 from rig.history.paths import history_path
+from rig.target_files import find_target, shipped
 from rig.timeline import Timeline
 
 
@@ -39,25 +39,25 @@ class PluginOptions:
     history: Path | None = None  # None: $RIG_HISTORY or the user's data directory
     no_history: bool = False
 
-    def images(self, layout: FlashLayout) -> CaseImages:
-        """The user's signed images when given (real boards boot only real firmware), else generated ones."""
+    def images(self, place: Place) -> CaseImages:
+        """The user's own packages when given (real boards boot only real firmware), else ones made for the
+        target's package format."""
         firmware = self.report_dir / "firmware"
-        if self.base_image is not None or self.new_image is not None:
-            if self.base_image is None or self.new_image is None:
-                raise RigError("give both --rig-base-image and --rig-new-image, or neither")
-            return given_images(self.base_image, self.new_image, firmware, layout)
-        return make_images(firmware, layout, self.image_size)
+        if (self.base_image is None) != (self.new_image is None):
+            raise RigError("give both --rig-base-image and --rig-new-image, or neither")
+        return run_images(place.target, place.target_file, place.layout, firmware, self.image_size,
+                          self.base_image, self.new_image)
 
 
 def open_place_runner(opts: PluginOptions) -> PlaceRunner:
     """The place named by the options, opened like every command opens one (the virtual board starts its own)."""
     from rig.place_session import open_place_session, resolve_place
 
-    target_file = opts.target or (DEFAULT_TARGETS_DIR / "virtual.toml" if opts.place is None else None)
+    target_file = find_target(opts.target) if opts.target else (shipped("virtual") if opts.place is None else None)
     if target_file is not None and not target_file.is_file():
         raise RigError(f"--rig-target {target_file}: no such target file")
     place = resolve_place(opts.place, opts.rig_file, target_file, opts.report_dir)
-    images = opts.images(place.layout)
+    images = opts.images(place)
     params = {"suite": "pytest", "place": place.name, "target_file": str(place.target_file), "mode": opts.mode,
               "block_size": opts.block_size, "image_size": opts.image_size, "defects": list(opts.defects),
               "started": now_iso(), "images": {"base": images.base_version, "new": images.new_version}}

@@ -18,7 +18,7 @@ from typing import AsyncContextManager, Callable, Protocol
 
 from rig.campaign import measure
 from rig.campaign.case import CaseImages
-from rig.campaign.images import given_images, make_images, per_run_test_key
+from rig.campaign.images import per_run_test_key, run_images
 from rig.campaign.run_history import HistoryChoice, note_probe, start_history
 from rig.campaign.runner import RunRecord, now_iso, run_cases
 from rig.campaign.session import PlaceSession
@@ -26,9 +26,10 @@ from rig.campaign.shard import shard_of
 from rig.campaign.spec import CampaignSpec
 from rig.campaign.suite import baseline_plans, merged_points, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
-from rig.config import Place, load_target
+from rig.config import Place, Target, load_target
 from rig.errors import RigError
-from rig.faults import FaultPlan, check_block_cuts
+from rig.faults import FaultPlan, bootstrap_cuts, check_block_cuts
+from rig.lwm2m.device_modes import DeviceModes
 from rig.results import CaseResult
 from rig.timeline import Timeline
 
@@ -76,13 +77,12 @@ async def run_campaign(
     firmware = firmware or report_dir / "firmware"
     source = probes if probes is not None else OnePlan(replay) if replay is not None else None
     reuse = previous is not None or source is not None
-    key = None
-    if spec.base_image and spec.new_image:
-        images = given_images(Path(spec.base_image), Path(spec.new_image), firmware, target.layout)
-    else:
-        # The virtual board started here checks signatures like an MCUboot built with a key: a per-run test key.
-        key = per_run_test_key(firmware) if place is None else None
-        images = await asyncio.to_thread(make_images, firmware, target.layout, spec.image_size, reuse=reuse, key=key)
+    # The virtual board started here checks signatures like an MCUboot built with a key: a per-run test key.
+    key = per_run_test_key(firmware) if place is None and not spec.base_image else None
+    images = await asyncio.to_thread(
+        run_images, target.data, target_file, target.layout, firmware, spec.image_size,
+        Path(spec.base_image) if spec.base_image else None, Path(spec.new_image) if spec.new_image else None,
+        reuse, key)
     params = {**spec.to_params(), "images": {"base": images.base_version, "new": images.new_version},
               "firmware_dir": str(firmware), "started": now_iso(), **(measured or {}), **(extra_params or {})}
     record = RunRecord(place.target_name if place else target.name, report_dir, params, results=list(previous or []))
@@ -98,7 +98,7 @@ async def run_campaign(
     try:
         async with _open(place, target_file, report_dir, firmware, images, timeline, spec, key) as session:
             note_probe(record, session)
-            await _run(session, spec, images, target.layout, firmware, record, progress, key, source, notes)
+            await _run(session, spec, images, target, firmware, record, progress, key, source, notes)
         went_to_end = True
     except (asyncio.CancelledError, KeyboardInterrupt):
         record.stopped = record.stopped or "interrupted"
@@ -112,7 +112,7 @@ async def run_campaign(
     return record
 
 
-async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, layout, firmware: Path,
+async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, target: Target, firmware: Path,
                record: RunRecord, progress: Callable | None, key: Path | None, source: PlanSource | None,
                notes: Callable[[str], None] | None) -> None:
     run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
@@ -140,38 +140,40 @@ async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, la
             record.params["cut_points"] = merged.to_dict()
             if notes is not None:
                 notes(merged.words)
-        plans = select(made, spec.keyword)
+        plans = select(made + (bootstrap_cuts(spec.seed) if session.bootstrap is not None else []), spec.keyword)
         plans = shard_of(spec.shard).take(plans)
         check_block_cuts(plans, blocks, size)
         record.plan([p.name for p in plans], after=baseline[0].name)
         record.expected = len(record.planned)  # every case is known now: fewer than estimated when points merged
         await run(plans)
     if spec.suite in ("standard", "conformance") and not record.halted and shard_of(spec.shard).runs_conformance:
-        await _conformance(session, spec, images, layout, firmware, record, progress, key)
+        await _conformance(session, spec, images, target, firmware, record, progress, key)
 
 
 def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Path, images: CaseImages,
           timeline: Timeline, spec: CampaignSpec, key: Path | None) -> AsyncContextManager[PlaceSession]:
     if place is None:
         return virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects, scheme=spec.scheme,
-                             image_key=key)
+                             image_key=key, queue_mode=spec.sim_queue_mode, bootstrap=spec.sim_bootstrap)
     from rig.place_session import open_place_session
 
     return open_place_session(place, timeline, report_dir, firmware, base_image=images.base, defects=spec.defects,
                               scheme=spec.scheme)
 
 
-async def _conformance(session: PlaceSession, spec: CampaignSpec, images, layout, firmware: Path,
+async def _conformance(session: PlaceSession, spec: CampaignSpec, images, target: Target, firmware: Path,
                        record: RunRecord, progress: Callable | None, key: Path | None) -> None:
-    """The numbered conformance cases with their bad packages (served from firmware/negative); with the key the
-    board trusts, the wrong-key and downgrade packages become cases too."""
-    from rig.campaign.negative_images import make_negative_images
+    """The numbered conformance cases with their bad packages (served from firmware/negative), made for the
+    target's package format; with the key the board trusts, the wrong-key and downgrade packages become cases
+    too. A kind the format cannot make leaves its case a skip that says why."""
+    from rig.campaign.negative_images import run_negatives
     from rig.conformance import ConformanceContext, run_conformance
 
-    negative = await asyncio.to_thread(make_negative_images, firmware / "negative", layout, spec.image_size,
-                                       images.base_version, images.new_version, key=key)
-    ctx = ConformanceContext(images, negative, mode=spec.mode, block_size=spec.block_size,
-                             abilities={"signature-check"} if key is not None else set())
+    negative = await asyncio.to_thread(run_negatives, target.data, target.path, target.layout, firmware / "negative",
+                                       spec.image_size, images.base_version, images.new_version, key)
+    ctx = ConformanceContext(images, negative.made, mode=spec.mode, block_size=spec.block_size,
+                             abilities={"signature-check"} if key is not None else set(),
+                             negative_missing=negative.missing)
     await run_conformance(session, ctx, record, progress, spec.keyword)
 
 
@@ -196,12 +198,19 @@ def _expected_cases(spec: CampaignSpec) -> int:
     if spec.suite in ("standard", "power-cut"):
         plans = power_cut_plans(10**6, spec.points, 1000.0, spec.seed, spec.spread, spec.dense_around,
                                 10**6 if spec.swap_cuts == "flash-op" else None, spec.nested)
+        if spec.sim_bootstrap or _bootstraps(spec.target_file):
+            plans += bootstrap_cuts(spec.seed)
         total += 1 + len(shard.take(select(plans[1:], spec.keyword)))
     if spec.suite in ("standard", "conformance") and shard.runs_conformance:
         from rig.conformance import CASES, select_cases
 
         total += len(select_cases(CASES, spec.keyword))
     return total
+
+
+def _bootstraps(target_file: str) -> bool:
+    """Whether the target's device bootstraps through the rig (its cut plans then include cuts during bootstrap)."""
+    return DeviceModes.from_target(load_target(Path(target_file)).data, target_file).bootstrap
 
 
 def _measure(record: RunRecord, session: PlaceSession, spec: CampaignSpec, images: CaseImages) -> None:

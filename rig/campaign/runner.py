@@ -199,6 +199,7 @@ async def record_case(session: PlaceSession, record: RunRecord, name: str, run: 
         session.case_dir = None
     if session.console is not None:
         result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
+        result.console_dropped = getattr(session.console, "dropped", 0)
     if (case_dir / "flash" / "slots.txt").is_file() and result.flash is not None:
         result.flash_dump = str((case_dir / "flash" / "slots.txt").relative_to(record.report_dir))
     result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from rig.flash_layout import FlashLayout
+from rig.lwm2m.device_modes import DeviceModes
 from rig.lwm2m.profile import Profile
 from rig.lwm2m.server import Lwm2mServer
 from rig.lwm2m.start_state import StartState
 from rig.lwm2m.transmission import CoapTiming
 from rig.mcuboot import ImageInfo, read_image
 from rig.timeline import Timeline
+from rig.version_rule import VersionRule
 
 
 @dataclass
@@ -35,6 +37,18 @@ class PlaceSession:
     timing: CoapTiming = field(default_factory=CoapTiming)  # the target's CoAP transmission parameters ([coap])
     start: StartState = field(default_factory=StartState)  # what Object 5 reads at a known start ([known_start])
     case_dir: Path | None = None  # where the running case keeps its files (set per case by the runner)
+    versions: VersionRule = field(default_factory=VersionRule)  # where the running version is read, how compared
+    mcuboot_flash: bool = True  # the flash holds MCUboot images (the target has [mcuboot]): slots can be decoded
+    reset_command: tuple[str, ...] = ()  # a process target's reset of state kept outside its flash (known start)
+    work_dir: Path | None = None  # the place's working directory (a process target's cwd)
+    modes: DeviceModes = field(default_factory=DeviceModes)  # queue mode, bootstrap ([lwm2m] of the target)
+    bootstrap: Any = None  # the rig's bootstrap server for this place (rig.lwm2m.bootstrap_server), if it bootstraps
+
+    def sleep_allowance(self) -> float:
+        """Extra seconds a wait on the device may take because it sleeps: the lifetime it registered with when that
+        was in queue mode (it must send an Update, and so wake, within it), else 0."""
+        reg = self.server.registry.table.by_name(self.endpoint) if self.server.registry is not None else None
+        return float(reg.lifetime) if reg is not None and reg.queue_mode else 0.0
 
     def read_partition(self, name: str) -> bytes:
         part = self.layout.partition(name)

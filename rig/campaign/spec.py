@@ -41,6 +41,8 @@ class CampaignSpec:
     shard: str | None = None  # "I/N": this run's share of the cut plans (rig.campaign.shard)
     nested: int = 0  # plans that cut the swap, then the recovery boot again
     allow_skips: bool = False  # a run whose conformance cases were all skipped may pass
+    sim_queue_mode: bool = False  # the virtual board registers in queue mode and sleeps between wake-ups
+    sim_bootstrap: bool = False  # the virtual board bootstraps through the rig's bootstrap server at every boot
 
     def to_params(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,6 +70,7 @@ class CampaignSpec:
             seed=args.seed, spread=args.spread, dense_around=args.dense_around, swap_cuts=args.swap_cuts,
             defects=tuple(args.sim_defect), keyword=args.keyword, place=args.place, exitfirst=args.exitfirst,
             shard=getattr(args, "shard", None), nested=args.nested, allow_skips=args.allow_skips,
+            sim_queue_mode=getattr(args, "sim_queue_mode", False), sim_bootstrap=getattr(args, "sim_bootstrap", False),
             base_image=str(args.base_image) if args.base_image else None,
             new_image=str(args.new_image) if args.new_image else None,
         )

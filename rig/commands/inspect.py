@@ -131,7 +131,9 @@ async def _with_server(args: argparse.Namespace, place: Any, work: Path) -> int:
 
     with tempfile.TemporaryDirectory() as firmware_dir:
         async with open_place_session(place, Timeline(), work, Path(firmware_dir), server_host=args.host,
-                                      server_port=args.port, keep_power=True) as session:
+                                      server_port=args.port, keep_power=True,
+                                      bootstrap_port=getattr(args, "bootstrap_port", None),
+                                      bootstrap_lifetime=getattr(args, "bootstrap_lifetime", None)) as session:
             if place.power.backend not in ("manual", "process") and not session.power.is_on():
                 session.power.on()  # a relay-powered board is off while no rig drives it
             read = probe_reader(session.probe, place.layout.base)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from rig.commands.history_options import add_history_options, history_choice
+from rig.commands.place_args import add_psk_option
 from rig.results import CaseResult
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resolution", type=float, default=1.0, metavar="MS",
                    help="timed cuts: stop when the boundary is this narrow (default 1 ms)")
     p.add_argument("--rig", type=Path, help="the rig file of the run's place (default $RIG_FILE or ./rig.toml)")
+    add_psk_option(p)
     add_history_options(p)
     p.set_defaults(func=run)
 
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
         add_probes(run_dir, case, out, [p.result for p in search.ran if p.result is not None], summary())
 
-    place = previous_place(prev, args.rig, out)
+    place = previous_place(prev, args.rig, out, args.psk)
     spec = replace(prev.spec, exitfirst=False, keyword=None)  # a failing probe is what the search looks for
     asyncio.run(run_campaign(spec, out, None, probes=Probing(search, after_probe), firmware=firmware,
                              measured=prev.measured, place=place,

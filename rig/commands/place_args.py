@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rig.config import Place
+from dataclasses import replace
+
+from rig.config import Lwm2mIdentity, Place
 from rig.errors import RigError
+from rig.target_security import parse_psk
 
 DEFAULT_WORK_DIR = Path("rig-work")
 
@@ -21,12 +24,27 @@ def add_place_options(parser: argparse.ArgumentParser, server: bool = False) -> 
                        help="the virtual board run by `rig sim --dir DIR` (virtual targets)")
     group.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, metavar="DIR",
                        help="logs and host-process flash of --target places (default ./rig-work)")
+    add_psk_option(group)
     if server:
         group.add_argument("--host", default="127.0.0.1",
                            help="address the LwM2M server listens on and puts in firmware URIs (default 127.0.0.1)")
         group.add_argument("--port", type=int, metavar="PORT",
                            help="LwM2M server port the device registers with; coaps is PORT+1 "
                                 "(default 5683; a free one for process targets)")
+
+
+def add_psk_option(group: argparse._ActionsContainer) -> None:
+    group.add_argument("--psk", metavar="IDENTITY:HEXKEY",
+                       help="the DTLS PSK of the device (a --target place; a rig-file place has its own in the rig file)")
+
+
+def with_psk(place: Place, text: str | None) -> Place:
+    """The place with the key of --psk IDENTITY:HEXKEY (the server expects it; a process client gets it through
+    {psk_identity}, {psk_key_hex}, {psk_key_file})."""
+    if text is None:
+        return place
+    identity, key = parse_psk(text)
+    return replace(place, lwm2m=Lwm2mIdentity(place.lwm2m.endpoint, identity, key))
 
 
 def place_from_args(args: argparse.Namespace) -> Place:
@@ -42,6 +60,7 @@ def place_from_args(args: argparse.Namespace) -> Place:
     if args.sim_dir is not None:
         place = attach_sim(place, args.sim_dir)
         _server_of_sim(args)
+    place = with_psk(place, getattr(args, "psk", None))
     port = getattr(args, "port", None)
     if port is not None and not 0 < port < 65535:
         raise RigError(f"--port {port}: must be 1..65534 (coaps uses PORT+1)")
@@ -49,21 +68,38 @@ def place_from_args(args: argparse.Namespace) -> Place:
 
 
 def _server_of_sim(args: argparse.Namespace) -> None:
-    """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise."""
-    from urllib.parse import urlsplit
-
+    """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise. A board
+    that bootstraps knows only its bootstrap server: the rig's bootstrap server listens there, and the LwM2M server
+    on --port (default 5683), with the lifetime the board was started with."""
     from rig.place_session import read_board_json
 
-    if not hasattr(args, "port") or args.port is not None:
+    if not hasattr(args, "port"):
         return
+    info = read_board_json(args.sim_dir)
+    found = _host_port(info.get("bootstrap_server"))
+    if found is not None:
+        args.bootstrap_port = found[1]
+        args.bootstrap_lifetime = info.get("lifetime") if isinstance(info.get("lifetime"), int) else None
+        if found[0] and args.host == "127.0.0.1":
+            args.host = found[0]
+        return
+    found = _host_port(info.get("server"))
+    if found is not None and args.port is None:
+        args.host, args.port = found
+
+
+def _host_port(uri: object) -> tuple[str, int] | None:
+    """(host, coap port) of a coap:// or coaps:// URI (coaps: port - 1); None when it is not one."""
+    from urllib.parse import urlsplit
+
     try:
-        parts = urlsplit(str(read_board_json(args.sim_dir).get("server") or ""))
+        parts = urlsplit(str(uri or ""))
         port = parts.port
     except ValueError:
-        return
-    if parts.scheme in ("coap", "coaps") and parts.hostname and port:
-        args.host = parts.hostname
-        args.port = port - 1 if parts.scheme == "coaps" else port
+        return None
+    if parts.scheme not in ("coap", "coaps") or not parts.hostname or not port:
+        return None
+    return parts.hostname, port - 1 if parts.scheme == "coaps" else port
 
 
 def work_dir_of(place: Place, args: argparse.Namespace) -> Path:

@@ -18,8 +18,10 @@ from rig.campaign.spec import DENSE_AROUND, SPREADS, SUITES, CampaignSpec
 from rig.campaign.suite import DEFAULT_POINTS
 from rig.commands.history_options import add_history_options, history_choice
 from rig.commands.run_lab_options import add_lab_options, lab_place_of, lab_params
-from rig.config import DEFAULT_TARGETS_DIR, load_target
+from rig.commands.place_args import add_psk_option, with_psk
+from rig.config import load_target
 from rig.errors import RigError
+from rig.target_files import find_target, shipped
 from rig.results import CaseResult
 
 if TYPE_CHECKING:
@@ -39,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="power cuts and conformance cases on a place (default: the virtual board)")
     p.add_argument("suite", nargs="?", default="standard", choices=SUITES,
                    help="standard (power cuts + conformance, the default), power-cut, or conformance")
-    p.add_argument("--target", type=Path, help="target file (default targets/virtual.toml)")
+    p.add_argument("--target", type=Path, help="target file, or the name of one `rig targets` lists (default virtual)")
     p.add_argument("--place", help="a place of the rig file (hardware or host-process board)")
     p.add_argument("--rig", type=Path, help="the rig file binding places (default $RIG_FILE or ./rig.toml)")
+    add_psk_option(p)
     p.add_argument("--base-image", type=Path, help="your signed MCUboot image to start each case from (hardware)")
     p.add_argument("--new-image", type=Path, help="your signed MCUboot image to update to (hardware)")
     p.add_argument("--points", type=int, default=None, help="number of cut points (default 8)")
@@ -49,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first case that does not pass")
     p.add_argument("-k", dest="keyword", help="only cases whose name contains this (or 'not WORD')")
     p.add_argument("--sim-defect", action="append", default=[], metavar="NAME", help="switch on a virtual-board defect")
+    p.add_argument("--sim-queue-mode", action="store_true",
+                   help="the virtual board registers in queue mode and sleeps between wake-ups (2 s awake, an Update "
+                        "every 4.5 s); the rig holds its requests until it wakes")
+    p.add_argument("--sim-bootstrap", action="store_true",
+                   help="the virtual board bootstraps through the rig's bootstrap server at every boot (adds cuts "
+                        "during the bootstrap after the update's reboot)")
     p.add_argument("--mode", choices=("push", "pull"), default="pull", help="how the package travels (default pull)")
     p.add_argument("--scheme", choices=("coap", "coaps"), default="coap", help="coaps: DTLS with a per-run PSK")
     p.add_argument("--block-size", type=int, default=512, choices=(16, 32, 64, 128, 256, 512, 1024))
@@ -92,8 +101,11 @@ def run(args: argparse.Namespace) -> int:
 
     report_dir = args.report_dir or Path("rig-results")
     with lab_place_of(args, report_dir / "place") as lab_place:  # --lg-tags: reserved for the run, then given back
-        place = lab_place or _place(args.place, args.rig, args.target, report_dir)
-        target = place.target_file if place else (args.target or DEFAULT_TARGETS_DIR / "virtual.toml")
+        place = _keyed(lab_place or _place(args.place, args.rig, args.target, report_dir), args)
+        if place is not None and (args.sim_queue_mode or args.sim_bootstrap):
+            raise RigError("--sim-queue-mode and --sim-bootstrap are for the virtual board; a place's target file says "
+                           "whether its device sleeps or bootstraps ([lwm2m] queue_mode, bootstrap)")
+        target = place.target_file if place else (find_target(args.target) if args.target else shipped("virtual"))
         if not target.is_file():
             raise RigError(f"--target {target}: no such target file")
         if args.swap_cuts is None:
@@ -103,8 +115,25 @@ def run(args: argparse.Namespace) -> int:
                                                  extra_params=lab_params(place), history=history_choice(args))))
 
 
+def _keyed(place, args: argparse.Namespace):
+    """The place with --psk applied, checked for a key when the run is over coaps (before anything starts)."""
+    from rig.place_session import require_key
+
+    if place is None:
+        if getattr(args, "psk", None):
+            raise RigError("--psk: the virtual board makes its own key for each coaps run; --psk is for a "
+                           "--target place (or put the key in the rig file for --place)")
+        return None
+    place = with_psk(place, getattr(args, "psk", None))
+    require_key(place, getattr(args, "scheme", "coap"))
+    return place
+
+
 def _place(name: str | None, rig_file: Path | None, target: Path | None, report_dir: Path):
     """None for the self-started virtual board; else the place (rig file, or a non-virtual target file)."""
+    target = find_target(target) if target is not None else None
+    if target is not None and not target.is_file():
+        raise RigError(f"--target {target}: no such target file (`rig targets` lists the shipped ones)")
     if name is None and rig_file is None and (target is None or load_target(target).kind == "virtual"):
         return None
     from rig.place_session import resolve_place
@@ -112,9 +141,11 @@ def _place(name: str | None, rig_file: Path | None, target: Path | None, report_
     return resolve_place(name, rig_file, target, report_dir / "place")
 
 
-def previous_place(prev, rig_file: Path | None, report_dir: Path):
-    """The place an earlier run ran on: its rig-file place again, or its target file."""
-    return _place(prev.spec.place, rig_file, None if prev.spec.place else Path(prev.spec.target_file), report_dir)
+def previous_place(prev, rig_file: Path | None, report_dir: Path, psk: str | None = None):
+    """The place an earlier run ran on: its rig-file place again, or its target file (with --psk applied, and
+    checked for a key when the run was over coaps)."""
+    place = _place(prev.spec.place, rig_file, None if prev.spec.place else Path(prev.spec.target_file), report_dir)
+    return _keyed(place, argparse.Namespace(psk=psk, scheme=prev.spec.scheme))
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -128,7 +159,7 @@ def _resume(args: argparse.Namespace) -> int:
     if args.allow_skips and not prev.spec.allow_skips:
         prev.spec = replace(prev.spec, allow_skips=True)
     print(f"resuming {args.resume}: {len(prev.results)} cases done, stopped: {prev.params.get('stopped')}")
-    place = previous_place(prev, args.rig, args.resume)
+    place = previous_place(prev, args.rig, args.resume, args.psk)
     history = history_choice(args, resume=prev.params.get("history"))
     record = asyncio.run(run_campaign(prev.spec, args.resume, _progress, previous=prev.results, measured=prev.measured,
                                       extra_params={"resumed_after": prev.params.get("stopped")}, place=place,
@@ -147,7 +178,7 @@ def _replay(args: argparse.Namespace) -> int:
     firmware = Path(prev.params.get("firmware_dir") or source_dir / "firmware")
     if not firmware.is_dir():
         raise RigError(f"--replay: the original run's images are gone ({firmware}); the case cannot be repeated exactly")
-    place = previous_place(prev, args.rig, out)
+    place = previous_place(prev, args.rig, out, args.psk)
     record = asyncio.run(run_campaign(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=prev.measured,
                                       extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}, place=place,
                                       history=history_choice(args, source="replay")))

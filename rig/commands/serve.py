@@ -2,6 +2,9 @@
 
 An endpoint given a key with --psk is served only over coaps with its own
 identity; --allow-nosec names the ones a bench also lets in over plain CoAP.
+--bootstrap adds the rig's bootstrap server (port+100, coaps port+101), which gives
+a device an account on this server; requests to a device that registered in queue
+mode are held until it is awake (--awake-time after each message it sends).
 """
 
 from __future__ import annotations
@@ -25,6 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "update, de-register and Send only over coaps with IDENTITY (repeatable)")
     p.add_argument("--allow-nosec", action="append", default=[], metavar="ENDPOINT",
                    help="let this endpoint (one with a --psk) register over plain CoAP too (repeatable)")
+    p.add_argument("--bootstrap", action="store_true",
+                   help="also run a bootstrap server that writes each device an account on this server (NoSec, or "
+                        "its --psk over coaps)")
+    p.add_argument("--bootstrap-port", type=int, metavar="PORT",
+                   help="bootstrap server's coap port; coaps on PORT+1 (default: --port + 100, i.e. 5783)")
+    p.add_argument("--bootstrap-lifetime", type=int, default=None, metavar="S",
+                   help="registration lifetime written into bootstrapped devices (default 300)")
+    p.add_argument("--awake-time", type=float, default=None, metavar="S",
+                   help="how long a queue-mode device listens after each message it sends: requests wait for it "
+                        "(default 93, CoAP's MAX_TRANSMIT_WAIT)")
     p.add_argument("--timeline", type=Path, metavar="FILE", help="save the timeline as JSON lines on exit")
     p.set_defaults(func=run)
 
@@ -46,6 +59,14 @@ def _print_event(event: Event) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65535:
         raise RigError(f"--port {args.port}: must be 1..65534 (coaps uses port+1)")
+    if (args.bootstrap_port is not None or args.bootstrap_lifetime is not None) and not args.bootstrap:
+        raise RigError("--bootstrap-port and --bootstrap-lifetime are for the bootstrap server: give --bootstrap too")
+    if args.bootstrap_port is not None and not 0 < args.bootstrap_port < 65535:
+        raise RigError(f"--bootstrap-port {args.bootstrap_port}: must be 1..65534 (coaps uses port+1)")
+    if args.bootstrap_lifetime is not None and args.bootstrap_lifetime <= 0:
+        raise RigError(f"--bootstrap-lifetime {args.bootstrap_lifetime}: must be > 0 seconds")
+    if args.awake_time is not None and args.awake_time <= 0:
+        raise RigError(f"--awake-time {args.awake_time}: must be > 0 seconds")
     timeline = Timeline()
     timeline.subscribe(_print_event)
     try:
@@ -62,11 +83,25 @@ async def _serve(args: argparse.Namespace, timeline: Timeline) -> None:
     from rig.lwm2m.server import Lwm2mServer
 
     server = Lwm2mServer(timeline, args.firmware, host=args.host, port=args.port, psk_store=_psk_store(args.psk),
-                         allow_nosec=args.allow_nosec)
+                         allow_nosec=args.allow_nosec, awake_time=args.awake_time)
     await server.start()
-    coaps = f", coaps://{args.host}:{args.port + 1}" if args.psk else ""
-    print(f"serving LwM2M on coap://{args.host}:{args.port}{coaps}, firmware from {server.store.directory}", flush=True)
+    bootstrap = None
     try:
+        coaps = f", coaps://{args.host}:{args.port + 1}" if args.psk else ""
+        print(f"serving LwM2M on coap://{args.host}:{args.port}{coaps}, firmware from {server.store.directory}", flush=True)
+        if args.bootstrap:
+            from rig.lwm2m.bootstrap_account import DEFAULT_LIFETIME
+            from rig.lwm2m.bootstrap_server import BootstrapServer, rig_account
+
+            port = args.bootstrap_port or args.port + 100
+            accounts = rig_account(args.host, args.port, server.psk_store, args.bootstrap_lifetime or DEFAULT_LIFETIME)
+            bootstrap = BootstrapServer(timeline, accounts, host=args.host, port=port, psk_store=server.psk_store,
+                                        binding=server.binding)
+            await bootstrap.start()
+            coaps = f", coaps://{args.host}:{port + 1}" if args.psk else ""
+            print(f"bootstrap server on coap://{args.host}:{port}{coaps}", flush=True)
         await asyncio.Event().wait()
     finally:
+        if bootstrap is not None:
+            await bootstrap.stop()
         await server.stop()

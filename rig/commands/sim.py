@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 from rig.errors import RigError
+from rig.target_files import shipped
 
-DEFAULT_TARGET = Path(__file__).resolve().parents[2] / "targets" / "virtual.toml"
+DEFAULT_TARGET = shipped("virtual")
 
 
 def parse_size(text: str) -> int:

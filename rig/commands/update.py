@@ -30,7 +30,8 @@ BLOCK_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("update", help="update a place's firmware through LwM2M Object 5", description=__doc__)
-    p.add_argument("image", type=Path, help="the signed MCUboot image to install")
+    p.add_argument("image", type=Path, help="the package to install (a signed MCUboot image, or what the target's "
+                                              "[package] format takes)")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--push", action="store_true", help="write the package into /5/0/0 (Block1)")
     how.add_argument("--pull", choices=("coap", "coaps"), nargs="?", const="coap", default=None,
@@ -60,6 +61,9 @@ class Watcher:
                 and str(d.get("path", "")).startswith("/5/0"):
             answer = d.get("code") or f"no answer ({d.get('error') or 'timeout'})"
             print(f"{d['op'].capitalize()} {d['path']}: {answer}", flush=True)
+        elif event.kind == "request-held" and d.get("endpoint") == self.endpoint and d.get("asleep"):
+            print(f"the device sleeps (queue mode): {d.get('op')} {d.get('path')} waits for its next wake-up",
+                  flush=True)
         elif event.kind == "push-ended" and d.get("endpoint", self.endpoint) == self.endpoint:
             print(f"push ended at {d.get('offset', '?')} bytes: the device answered {d.get('code') or 'nothing'}",
                   flush=True)
@@ -81,23 +85,25 @@ class Watcher:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.campaign.images import accept_image
+    from rig.packages import package_format
+    from rig.place_session import require_key
 
     if not args.image.is_file():
         raise RigError(f"image {args.image}: no such file")
     if args.wait <= 0:
         raise RigError(f"--wait {args.wait}: must be > 0 seconds")
     place = place_from_args(args)
-    checked = accept_image(args.image, place.layout, "image", "secondary", intact=False)  # as the device stores it
-    if checked.info.state != "intact":
-        print(f"note: {args.image} is {checked.info.state}; a correct device refuses it", flush=True)
+    require_key(place, args.pull or "coap")  # a coaps pull without a key is the rig's mistake: say so now
+    checked = package_format(place.target, place.target_file, place.layout).accept(args.image, "image")
+    if checked.note:
+        print(f"note: {checked.note}", flush=True)
     return asyncio.run(_update(args, place, checked.version))
 
 
 async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
     from rig.campaign.driver import UpdateDriver
     from rig.campaign.update_flow import full_update
-    from rig.campaign.versions import same
+    from rig.campaign.version_sources import read_version
     from rig.place_session import open_place_session
 
     mode = "push" if args.push else "pull"
@@ -108,13 +114,19 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
         package = Path(firmware_dir) / args.image.name
         shutil.copyfile(args.image, package)
         async with open_place_session(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
-                                      server_host=args.host, server_port=args.port, keep_power=True) as session:
+                                      server_host=args.host, server_port=args.port, keep_power=True,
+                                      bootstrap_port=getattr(args, "bootstrap_port", None),
+                                      bootstrap_lifetime=getattr(args, "bootstrap_lifetime", None)) as session:
             if args.cycle:
                 session.power.cycle(1.0)
             elif place.power.backend != "manual" and not session.power.is_on():
                 session.power.on()
-            print(f"waiting up to {args.wait:g} s for {session.endpoint} to register at "
-                  f"coap://{session.server.host}:{session.server.port}", flush=True)
+            where = f"coap://{session.server.host}:{session.server.port}"
+            if scheme == "coaps":
+                where += f" or coaps://{session.server.host}:{session.server.port + 1}"
+            if session.bootstrap is not None:
+                where += f" (through the bootstrap server {session.bootstrap.uri})"
+            print(f"waiting up to {args.wait:g} s for {session.endpoint} to register at {where}", flush=True)
             exited = _exit_of(session.power)
             try:
                 await _unless_exited(session.server.wait_registration(session.endpoint, args.wait, after=0), exited)
@@ -142,9 +154,9 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
                 return 1
             await driver.observe()
             state, result = await driver.read_state()
-            running = await session.server.read(session.endpoint, "/3/0/3")
-            now = running.value if running.ok else None
-    ok = result == 1 and same(str(now), version)
+            now = await read_version(session)  # where the target says (/3/0/3 unless its [version] table differs)
+            same = session.versions.same
+    ok = result == 1 and same(now, version)
     print(f"{'updated' if ok else 'FAILED'}: running {now!r} (wanted {version}), {_object5(state, result)}",
           file=sys.stdout, flush=True)
     return 0 if ok else 1

@@ -76,6 +76,16 @@ async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tupl
         why["object5-1.1"] = (f"the device registers Object 5 version {version} (Cancel, Severity, Last State Change "
                               f"Time, Maximum Defer Period and deferral are 1.1)")
         why.update({name: why["object5-1.1"] for name in (*OPTIONAL_V11, "deferral")})
+    if reg is not None and reg.queue_mode:
+        have.add("queue-mode")
+    else:
+        why["queue-mode"] = ("the device did not register in queue mode (no Q, no b=UQ): nothing is held for it"
+                             + ("; its target file says lwm2m.queue_mode = true" if session.modes.queue_mode else ""))
+    if session.bootstrap is not None:
+        have.add("bootstrap")
+    else:
+        why["bootstrap"] = ("the device does not bootstrap through the rig (its target has no lwm2m.bootstrap = true; "
+                            "the virtual board: rig run --sim-bootstrap)")
     if session.profile.persists_state:
         have.add("persists_state")
     else:
@@ -85,6 +95,7 @@ async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tupl
     else:
         why["resumes_download"] = "the target's profile says resumes_download = false"
     have.update(f"negative:{name}" for name in ctx.negative)
+    why.update({f"negative:{name}": reason for name, reason in ctx.negative_missing.items()})
     if "signature-check" not in have:
         why["signature-check"] = ("the rig does not hold the key this target's bootloader trusts, so a wrong-key or "
                                   "downgrade package proves nothing")
@@ -99,7 +110,7 @@ def missing(case: ConformanceCase, have: set[str], why: dict[str, str]) -> str |
     """Why `case` cannot run here (None: it can)."""
     for need in sorted(case.needs - have):
         if need.startswith("negative:"):
-            return f"no {need.split(':', 1)[1]!r} package was made for this target"
+            return why.get(need) or f"no {need.split(':', 1)[1]!r} package was made for this target"
         return why.get(need, f"the target lacks {need!r}")
     return None
 

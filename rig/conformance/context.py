@@ -22,7 +22,8 @@ MODES = ("push", "pull")
 
 @dataclass
 class ConformanceContext:
-    """images: base/new; negative: make_negative_images' dict; mode: the transfer mode for cases
+    """images: base/new; negative: the bad packages made for the target, by kind (rig.packages), and
+    negative_missing: why each kind that was not made is missing; mode: the transfer mode for cases
     that work either way; abilities: what the target can exercise, filled by run_conformance
     from the device (delivery method, object version) and its profile."""
 
@@ -31,6 +32,7 @@ class ConformanceContext:
     mode: str = "push"
     block_size: int = 512
     abilities: set[str] = field(default_factory=set)
+    negative_missing: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -19,11 +19,15 @@ UNSUPPORTED_CANDIDATES = {2: "http", 3: "https", 4: "coap+tcp", 5: "coaps+tcp", 
 
 
 async def _bad_package(session: PlaceSession, ctx: ConformanceContext, checks: Checks, names: tuple[str, ...]) -> CaseResult:
-    """Each named negative package in turn, in the run's mode: Idle with its expected result."""
+    """Each named negative package that was made for the target, in turn, in the run's mode: Idle with its
+    expected result (a missing one is noted; the case's needs name those that must be there)."""
     first = len(session.timeline)
     driver = await fresh(session, ctx)
     state = result = None
     for name in names:
+        if name not in ctx.negative:
+            checks.note(f"no {name} package: {ctx.negative_missing.get(name, 'not made for this target')}")
+            continue
         bad = ctx.negative[name]
         code, state, result = await download(driver, bad.path, ctx.mode, ctx.block_size)
         checks.expect((state, result) == (0, bad.expected_result), f"result-{bad.expected_result}",
@@ -41,12 +45,12 @@ async def case_773(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
 
 async def case_776(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
     checks = Checks("776")
-    return await _bad_package(session, ctx, checks, ("corrupt-hash", "truncated"))
+    return await _bad_package(session, ctx, checks, ("corrupt", "truncated"))
 
 
 async def case_777(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
     checks = Checks("777")
-    return await _bad_package(session, ctx, checks, ("not-mcuboot",))
+    return await _bad_package(session, ctx, checks, ("wrong-type",))
 
 
 async def case_774(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:

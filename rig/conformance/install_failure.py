@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from typing import Awaitable, Callable
 
-from rig.campaign import versions
 from rig.campaign.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, fresh, oracle, reregistered
@@ -34,7 +33,8 @@ async def _failed_install(session: PlaceSession, ctx: ConformanceContext, checks
     wait = session.update_timeout + session.boot_timeout
     version = await reregistered(driver, mark, wait)
     judged = [(first, None)]
-    if version is not None and versions.same(version, bad.version or "") and not versions.same(version, ctx.images.base_version):
+    same = session.versions.same
+    if version is not None and same(version, bad.version) and not same(version, ctx.images.base_version):
         state, result = await driver.read_state()
         checks.note(f"{name} ran as {version} reporting {object5.describe(state, result)}; the rig reset the board once")
         # What the deliberately broken image itself reports is not the client's conformance:
@@ -50,7 +50,7 @@ async def _failed_install(session: PlaceSession, ctx: ConformanceContext, checks
                          f"after installing {name} the device did not re-register within {wait:g} s"):
         return checks.result()
     expected_state = 2 if session.profile.failure_returns_to == "downloaded" else 0
-    reverted = versions.same(version, ctx.images.base_version)
+    reverted = same(version, ctx.images.base_version)
     if reverted:  # the outcome may follow the registration; a device still on the bad image has none to wait for
         await driver.wait_state({expected_state}, session.update_timeout)
     state, result = await driver.read_state()

@@ -29,8 +29,10 @@ async def case_resume(session: PlaceSession, ctx: ConformanceContext) -> CaseRes
         return inner
     checks.add(inner.violations)
     events = session.timeline.events(since=first)
-    on = next((i for i, e in enumerate(events) if e.kind == "power" and e.data.get("action") == "on"
-               and any(p.kind == "power" and p.data.get("action") == "off" for p in events[:i])), None)
+    # the first power-on after the cut (a process target's known start switches it off and on before)
+    cut = next((i for i, e in enumerate(events) if e.kind == "cut"), None)
+    on = next((i for i, e in enumerate(events) if cut is not None and i > cut and e.kind == "power"
+               and e.data.get("action") == "on"), None)
     after = [e.data["num"] for e in events[on:] if e.kind == "block2"] if on is not None else []
     if checks.expect(inner.phase == "downloading", "cut-in-download",
                      f"the cut at block {block} hit phase {inner.phase!r}, not Downloading"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rig.campaign import versions
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.known_start import known_start, read_version
 from rig.campaign.session import PlaceSession
@@ -26,7 +25,7 @@ from rig.verdict.v11_rules import check_v11_rules
 
 async def fresh(session: PlaceSession, ctx: ConformanceContext) -> UpdateDriver:
     """Base image, registered, State and Update Result observed: every case starts here."""
-    await known_start(session, ctx.images.base, ctx.images.base_version)
+    await known_start(session, ctx.images)
     driver = UpdateDriver(session)
     await driver.observe()
     return driver
@@ -78,7 +77,7 @@ async def update_completes(session: PlaceSession, ctx: ConformanceContext, drive
     version = await reregistered(driver, mark, session.update_timeout + session.boot_timeout)
     await driver.wait_state({0}, session.update_timeout)
     state, result = await driver.read_state()
-    checks.expect(versions.same(version, ctx.images.new_version) and (state, result) == (0, 1), "update-completes",
+    checks.expect(session.versions.same(version, ctx.images.new_version) and (state, result) == (0, 1), "update-completes",
                   f"{how} the device runs {version!r} with {object5.describe(state, result)}; "
                   f"expected {ctx.images.new_version} with Idle / 1")
     final(checks, state, result, version)
@@ -109,7 +108,7 @@ def oracle(session: PlaceSession, ctx: ConformanceContext, first: int, end: int 
     reg = session.server.registry.table.by_name(session.endpoint) if session.server.registry else None
     versions = {ctx.images.new.name: ctx.images.new_version, ctx.images.base.name: ctx.images.base_version}
     events = session.timeline.events(since=first)[: None if end is None else end - first]
-    items = timeline_to_items(events, session.endpoint, versions)
+    items = timeline_to_items(events, session.endpoint, versions, session.versions)
     found = check_all(items, session.profile, reg.object_version(5) if reg else None, initial=None)
     return [Violation(v.rule, v.detail) for v in found] + check_v11_rules(events, session.endpoint, session.profile)
 

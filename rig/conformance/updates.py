@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rig.campaign import versions
+from rig.campaign.driver import UpdateDriver
 from rig.campaign.session import PlaceSession
 from rig.campaign.update_flow import install
 from rig.conformance.context import Checks, ConformanceContext
@@ -19,7 +19,12 @@ from rig.results import CaseResult
 
 async def _update(session: PlaceSession, ctx: ConformanceContext, checks: Checks, mode: str) -> None:
     """Download, Execute, re-registration; checks the end state (the caller adds the oracle)."""
-    driver = await fresh(session, ctx)
+    await update_after_fresh(session, ctx, checks, mode, await fresh(session, ctx))
+
+
+async def update_after_fresh(session: PlaceSession, ctx: ConformanceContext, checks: Checks, mode: str,
+                             driver: UpdateDriver) -> None:
+    """`_update` from a known start already made (State and Update Result observed through `driver`)."""
     code, state, result = await download(driver, ctx.images.new, mode, ctx.block_size)
     if not checks.expect(state == 2, "downloaded", f"{mode} answered {code}, then {object5.describe(state, result)}"):
         final(checks, state, result)
@@ -31,7 +36,7 @@ async def _update(session: PlaceSession, ctx: ConformanceContext, checks: Checks
     version = await reregistered(driver, mark, 1.0)
     state = await driver.wait_state({0}, session.update_timeout)
     state, result = await driver.read_state()
-    checks.expect(versions.same(version, ctx.images.new_version), "new-version",
+    checks.expect(session.versions.same(version, ctx.images.new_version), "new-version",
                   f"the device re-registered running {version!r}, not {ctx.images.new_version}")
     checks.expect((state, result) == (0, 1), "success-result",
                   f"after the update: {object5.describe(state, result)}, not Idle / 1 success")

@@ -4,6 +4,11 @@ Backends only move bytes (a reader thread calls `_feed`, or `_fail` when the
 port is gone). Everything a verdict or a failure message needs is here, so a
 serial port, a TCP socket and a process's stdout all produce the same "console"
 events and the same errors.
+
+A log is bounded: after `log_cap` bytes (per log file, so per case; the target's
+console.log_cap) the log gets one note and further lines are counted in `dropped`
+instead of written to it or to the timeline. A client that prints without end
+then costs the rig CPU, never its memory or disk, and the run still finishes.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from rig.errors import RigError
 from rig.timeline import Timeline
 
 QUOTED_LINES = 8
+DEFAULT_LOG_CAP = 32 * 1024 * 1024  # bytes of console per case: far above any boot log, far below trouble
 
 
 class ConsoleError(RigError):
@@ -84,6 +90,9 @@ class ConsoleBase:
         self._closed = False
         self._log: IO[str] | None = None
         self.log_path: Path | None = None
+        self.log_cap = DEFAULT_LOG_CAP
+        self._logged = 0  # bytes of lines kept since the current log began
+        self.dropped = 0  # lines past the cap since the current log began
         if log_path is not None:
             self.new_log(log_path)
 
@@ -100,8 +109,25 @@ class ConsoleBase:
         if rest:
             self._emit(rest.decode(self.encoding, errors="replace"), stream)
 
+    def _over_cap(self, size: int) -> bool:
+        """Count a line against the cap (under the lock); True when it must not be kept (after the note)."""
+        if self._logged + size <= self.log_cap:
+            self._logged += size
+            return False
+        if not self.dropped and self._log is not None:
+            self._log.write(f"--- console log cap of {self.log_cap} bytes reached: further lines are dropped "
+                            "(the count is in the report)\n")
+            self._log.flush()
+        self.dropped += 1
+        return True
+
     def _emit(self, text: str, stream: str) -> None:
-        if self.timeline is not None:
+        with self._cond:
+            capped = self._over_cap(len(text) + len(stream) + 20)  # + the timestamp and stream tag of a log line
+            first_drop = capped and self.dropped == 1
+        if first_drop and self.timeline is not None:
+            self.timeline.append("console-capped", place=self.name, cap=self.log_cap)
+        if self.timeline is not None and not capped:
             data = {"place": self.name, "line": text}
             if stream:
                 data["stream"] = stream
@@ -110,9 +136,9 @@ class ConsoleBase:
             t = time.monotonic()
         line = Line(t, text, stream)
         with self._cond:
-            self._lines.append(line)
+            self._lines.append(line)  # kept for expect() either way: the deque is bounded
             self._count += 1
-            if self._log is not None:
+            if self._log is not None and not capped:
                 self._log.write(f"{t:.6f} {'[' + stream + '] ' if stream else ''}{text}\n")
                 self._log.flush()  # a killed run must still leave its log
             self._cond.notify_all()
@@ -144,6 +170,7 @@ class ConsoleBase:
                 self._log.close()
             self._log = path.open("a", encoding="utf-8")
             self.log_path = path
+            self._logged, self.dropped = 0, 0
 
     def mark(self) -> None:
         """Make the next `expect` look only at lines that arrive from now on."""

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from rig.console.base import ConsoleBase
+from rig.console.base import ConsoleBase, ConsoleError
 from rig.timeline import Timeline
 
 
@@ -31,6 +31,7 @@ class ProcessConsole(ConsoleBase):
     ) -> None:
         super().__init__(describe="process stdout/stderr", name=name, timeline=timeline, log_path=log_path, encoding=encoding)
         self._threads: list[threading.Thread] = []
+        self._proc: subprocess.Popen | None = None
         add = getattr(power, "add_start_listener", None)
         if power is not None and add is None:
             raise TypeError("the process console needs the place's process power (power.backend = \"process\")")
@@ -39,6 +40,7 @@ class ProcessConsole(ConsoleBase):
 
     def attach(self, proc: subprocess.Popen) -> None:
         """Read this process's output until it exits."""
+        self._proc = proc
         for stream_name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
             if stream is None:
                 continue
@@ -57,6 +59,18 @@ class ProcessConsole(ConsoleBase):
         finally:
             self._flush_partial(stream_name)
             stream.close()
+
+    def write(self, data: bytes | str) -> None:
+        """Type into the process's stdin (a target with process.stdin = "pipe")."""
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.poll() is not None:
+            super().write(data)  # "cannot be written to": no process, or its stdin is /dev/null
+        raw = data.encode(self.encoding) if isinstance(data, str) else data
+        try:
+            proc.stdin.write(raw)
+            proc.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError) as exc:
+            raise ConsoleError(f"{self._who()}: stdin closed ({exc})") from None
 
     def close(self) -> None:
         for thread in self._threads:

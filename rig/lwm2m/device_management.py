@@ -3,21 +3,26 @@ Write-Attributes, Discover, Observe.
 
 Requests go from the server's own socket to the address the client last
 registered from (its DTLS session over coaps), as the spec requires; every
-request and answer is a timeline event.
+request and answer is a timeline event. A client in queue mode gets them one at
+a time when it is awake (rig.lwm2m.held_requests): the registration is looked up
+when the request goes out, and its timeout counts from then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import aiocoap
 from aiocoap import Code
 
 from rig.lwm2m.codecs import CodecError, decode, encode, parse_path
+from rig.lwm2m.coap_exchanges import abandon_exchanges
 from rig.lwm2m.dm_response import DmResponse
 from rig.lwm2m.endpoints import Registration
+from rig.lwm2m.held_requests import HeldRequestExpired, HeldRequests, Ticket
 from rig.lwm2m.observe_release import release, single_resource
 from rig.timeline import Timeline
 
@@ -50,7 +55,7 @@ class Observation:
         if self._cancelled:
             return
         self._cancelled = True
-        observation = self._request.observation
+        observation = self._request.observation if self._request is not None else None
         if observation is not None and not observation.cancelled:
             observation.cancel()
             release(self._request)  # no notification may ever come again (a power cut): free it now
@@ -69,25 +74,57 @@ class Observation:
 
 
 class DeviceManagement:
-    def __init__(self, context: aiocoap.Context, timeline: Timeline, request_timeout: float = 30.0) -> None:
+    def __init__(self, context: aiocoap.Context, timeline: Timeline, request_timeout: float = 30.0,
+                 held: HeldRequests | None = None) -> None:
         self.context = context
         self.timeline = timeline
         self.request_timeout = request_timeout
+        self.held = held
         self.observations: list[Observation] = []
 
     def _message(self, reg: Registration, code: Code, path: str, **options: Any) -> aiocoap.Message:
-        msg = aiocoap.Message(code=code, uri_path=_segments(path) if path != "/" else (), **options)
-        msg.remote = reg.remote
-        return msg
+        """The request without its destination: `_exchange` addresses it when it goes out."""
+        return aiocoap.Message(code=code, uri_path=_segments(path) if path != "/" else (), **options)
+
+    async def _exchange(self, reg: Registration, op: str, path: str, msg: aiocoap.Message,
+                        blockwise: bool = True) -> "_Exchange":
+        """Send `msg` (held first for a queue-mode endpoint) and wait for its answer, the timeout counted from
+        sending; an unanswered one is sent again at the device's next wake-up. `blockwise` False: a plain aiocoap
+        request (an observed single resource, rig.lwm2m.observe_release)."""
+        if self.held is None:
+            return await self._once(_Exchange(), msg, reg.remote, blockwise)
+        ticket = self.held.ticket(reg.endpoint, op, path)
+        done = _Exchange(ticket=ticket)
+        again = False
+        while True:
+            try:
+                async with self.held.turn(ticket, again) as current:
+                    await self._once(done, msg, current.remote, blockwise)
+                    if done.answer is not None or not self.held.requeue(ticket, done.error or "no answer"):
+                        return done
+                    _cancel(done.request)
+                    abandon_exchanges(self.context, current.remote)  # its retransmissions must not block the retry
+            except HeldRequestExpired as exc:
+                done.error = str(exc)
+                return done
+            again = True
+
+    async def _once(self, done: "_Exchange", msg: aiocoap.Message, remote: Any, blockwise: bool = True) -> "_Exchange":
+        done.sent = self.timeline.now()
+        done.request = self.context.request(_addressed(msg, remote), handle_blockwise=blockwise)
+        try:
+            done.answer, done.error = await asyncio.wait_for(done.request.response, self.request_timeout), None
+        except (aiocoap.error.Error, asyncio.TimeoutError, OSError) as exc:
+            done.answer, done.error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+        return done
 
     async def _send(self, reg: Registration, op: str, path: str, msg: aiocoap.Message, value: Any = None) -> DmResponse:
-        sent = self.timeline.now()
-        try:
-            response = await asyncio.wait_for(self.context.request(msg).response, self.request_timeout)
-        except (aiocoap.error.Error, asyncio.TimeoutError, OSError) as exc:
-            reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            self.timeline.append("request", endpoint=reg.endpoint, op=op, path=path, code=None, error=reason, sent=sent, value=value)
-            return DmResponse(op, path, None, error=reason)
+        done = await self._exchange(reg, op, path, msg)
+        response, queued = done.answer, done.queued()
+        if response is None:
+            self.timeline.append("request", endpoint=reg.endpoint, op=op, path=path, code=None, error=done.error,
+                                 sent=done.sent, value=value, **queued)
+            return DmResponse(op, path, None, error=done.error)
         result = DmResponse(op, path, response.code, payload=bytes(response.payload), content_format=response.opt.content_format)
         if response.code.is_successful() and response.payload and op in ("read", "observe"):
             try:
@@ -103,8 +140,9 @@ class DeviceManagement:
             code=result.code_text,
             values={"/".join(map(str, k)): _jsonable(v) for k, v in result.values.items()},
             error=result.error,
-            sent=sent,
+            sent=done.sent,
             value=value,
+            **queued,
         )
         return result
 
@@ -159,22 +197,20 @@ class DeviceManagement:
         msg = self._message(reg, Code.GET, path, observe=0)
         if accept is not None:
             msg.opt.accept = accept
-        request = self.context.request(msg, handle_blockwise=not single_resource(_segments(path)))
-        first = await self._first(reg, path, request)
-        task = asyncio.get_running_loop().create_task(self._follow(reg, path, request))
-        obs = Observation(reg.endpoint, path, request, task)
+        done = await self._exchange(reg, "observe", path, msg, blockwise=not single_resource(_segments(path)))
+        if done.answer is None:
+            self.timeline.append("request", endpoint=reg.endpoint, op="observe", path=path, code=None, error=done.error,
+                                 **done.queued())
+            first = DmResponse("observe", path, None, error=done.error)
+        else:
+            first = self._notification(reg, path, done.answer, first=True, **done.queued())
+        task = asyncio.get_running_loop().create_task(self._follow(reg, path, done.request))
+        obs = Observation(reg.endpoint, path, done.request, task)
         self.observations.append(obs)
         return first, obs
 
-    async def _first(self, reg: Registration, path: str, request: Any) -> DmResponse:
-        try:
-            response = await asyncio.wait_for(request.response, self.request_timeout)
-        except (aiocoap.error.Error, asyncio.TimeoutError, OSError) as exc:
-            self.timeline.append("request", endpoint=reg.endpoint, op="observe", path=path, code=None, error=str(exc))
-            return DmResponse("observe", path, None, error=str(exc))
-        return self._notification(reg, path, response, first=True)
-
-    def _notification(self, reg: Registration, path: str, response: aiocoap.Message, first: bool = False) -> DmResponse:
+    def _notification(self, reg: Registration, path: str, response: aiocoap.Message, first: bool = False,
+                      **queued: Any) -> DmResponse:
         result = DmResponse("observe", path, response.code, payload=bytes(response.payload), content_format=response.opt.content_format)
         if response.code.is_successful() and response.payload:
             try:
@@ -189,11 +225,12 @@ class DeviceManagement:
             first=first,
             values={"/".join(map(str, k)): _jsonable(v) for k, v in result.values.items()},
             error=result.error,
+            **queued,
         )
         return result
 
     async def _follow(self, reg: Registration, path: str, request: Any) -> None:
-        if request.observation is None:
+        if request is None or request.observation is None:
             return
         try:
             async for response in request.observation:
@@ -205,6 +242,41 @@ class DeviceManagement:
         for obs in self.observations:
             obs.cancel()
         self.observations.clear()
+
+
+@dataclass
+class _Exchange:
+    """One request's way out: the aiocoap request, its answer or error, when it was (last) sent, its ticket."""
+
+    request: Any = None
+    answer: aiocoap.Message | None = None
+    error: str | None = None
+    sent: float | None = None
+    ticket: Ticket | None = None
+
+    def queued(self) -> dict[str, Any]:
+        """What an event says about holding: seconds held and sends made, only when it was held or sent again."""
+        t = self.ticket
+        if t is None or (t.attempts <= 1 and not t.was_held):
+            return {}
+        return {"held": round(t.held_for, 3), "attempts": t.attempts}
+
+
+def _addressed(msg: aiocoap.Message, remote: Any) -> aiocoap.Message:
+    """A fresh copy of `msg` for one send (a retry must not reuse the message id or token of the last one)."""
+    out = msg.copy()
+    out.remote = remote
+    return out
+
+
+def _cancel(request: Any) -> None:
+    """Stop an unanswered request (and its observation) before it is sent again."""
+    observation = getattr(request, "observation", None)
+    if observation is not None and not observation.cancelled:
+        observation.cancel()
+    response = getattr(request, "response", None)
+    if response is not None and not response.done():
+        response.cancel()
 
 
 def _jsonable(value: Any) -> Any:

@@ -28,6 +28,7 @@ class Registration:
     instances: dict[int, set[int]]
     links: bytes
     psk_identity: bytes | None = None
+    queue_mode: bool = False  # `Q` in the query (1.1) or in the binding (`b=UQ`, 1.0): reachable only when awake
     registered_at: float = field(default_factory=time.monotonic)
     updated_at: float = field(default_factory=time.monotonic)
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from rig.errors import RigError
 from rig.lwm2m.deferral_profile import DeferralProfile
+from rig.lwm2m.device_modes import KEYS as MODE_KEYS
 from rig.lwm2m.object5 import OBJECT_VERSIONS
 
 
@@ -47,6 +48,9 @@ class Profile:
       (Extension of the shared [lwm2m] schema.)
     deferral: whether and how the rig can make the device defer an update (the
       [lwm2m.deferral] table, rig.lwm2m.deferral_profile).
+    max_package_size: the largest package the client stores, in bytes (a larger one must give
+      Update Result 2, case 773); "none": it has no such limit (773 is skipped); None (not
+      given): an MCUboot target's slot, unknown for any other package format.
     """
 
     object5_version: str = "1.1"
@@ -57,6 +61,7 @@ class Profile:
     keeps_real_time: bool = False
     persists_state: bool = True
     deferral: DeferralProfile = field(default_factory=DeferralProfile)
+    max_package_size: int | str | None = None
 
     def __post_init__(self) -> None:
         for key, choices in _STRING_CHOICES.items():
@@ -84,12 +89,18 @@ class Profile:
         known = {f.name for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in table.items():
+            if key in MODE_KEYS:
+                continue  # how the device is deployed, not an Object 5 choice: rig.lwm2m.device_modes
             if key not in known:
                 raise ProfileError(
-                    f"{source}: unknown key lwm2m.{key}; known keys: {', '.join(sorted(known))}"
+                    f"{source}: unknown key lwm2m.{key}; known keys: {', '.join(sorted(known | set(MODE_KEYS)))}"
                 )
             if key == "deferral":
                 value = DeferralProfile.from_table(value, source)
+            elif key == "max_package_size":
+                if value != "none" and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                    raise ProfileError(f"{source}: lwm2m.max_package_size must be bytes > 0 or \"none\" (no limit), "
+                                       f"not {value!r}")
             elif key in _BOOL_KEYS:
                 if not isinstance(value, bool):
                     raise ProfileError(f"{source}: lwm2m.{key} must be true or false, not {value!r}")

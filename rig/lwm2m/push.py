@@ -3,7 +3,9 @@
 Blocks are sent one by one (not through aiocoap's block-wise helper) so that each
 is a timeline event, a hook can hold or drop block N, and a smaller block size
 the device asks for in its 2.31 answers is honoured. Whatever the device answers
-(2.04, 4.13, 4.00, silence) is its outcome, recorded, never a rig failure.
+(2.04, 4.13, 4.00, silence) is its outcome, recorded, never a rig failure. To a
+queue-mode device each block waits for its turn while the device is awake
+(rig.lwm2m.held_requests); its timeout counts from sending.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from aiocoap.optiontypes import BlockOption
 
 from rig.lwm2m.blocks import BlockAction, BlockEvent, BlockHooks
 from rig.lwm2m.endpoints import Registration
+from rig.lwm2m.held_requests import HeldRequestExpired, HeldRequests
 from rig.timeline import Timeline
 
 SIZES = {16: 0, 32: 1, 64: 2, 128: 3, 256: 4, 512: 5, 1024: 6}
@@ -50,6 +53,7 @@ async def push_package(
     hooks: BlockHooks | None = None,
     timeline: Timeline,
     request_timeout: float = 60.0,
+    held: HeldRequests | None = None,
 ) -> PushResult:
     szx = size_exponent(block_size)
     offset = 0
@@ -72,13 +76,13 @@ async def push_package(
         msg.opt.block1 = BlockOption.BlockwiseTuple(num, more, szx)
         if num == 0:
             msg.opt.size1 = total
-        msg.remote = reg.remote
-        timeline.append("block1", endpoint=reg.endpoint, num=num, offset=offset, size=size, total=total, more=more, peer=reg.peer)
-        sent += 1
         try:
-            response = await asyncio.wait_for(context.request(msg, handle_blockwise=False).response, request_timeout)
-        except (aiocoap.error.Error, asyncio.TimeoutError, OSError) as exc:
-            return _finish(timeline, reg, PushResult(None, False, sent, offset, size, f"{type(exc).__name__}: {exc}"))
+            response = await _send_block(context, reg, msg, timeline, held, request_timeout,
+                                         dict(num=num, offset=offset, size=size, total=total, more=more))
+        except (aiocoap.error.Error, asyncio.TimeoutError, OSError, HeldRequestExpired) as exc:
+            tried = sent if isinstance(exc, HeldRequestExpired) else sent + 1
+            return _finish(timeline, reg, PushResult(None, False, tried, offset, size, f"{type(exc).__name__}: {exc}"))
+        sent += 1
         code = response.code.dotted
         if response.code == Code.CONTINUE and more:
             offset += len(chunk)
@@ -92,6 +96,22 @@ async def push_package(
             # Success before the last block: the device gave up on block-wise; record it.
             return _finish(timeline, reg, PushResult(code, False, sent, offset + len(chunk), size, "device answered success before the last block"))
         return _finish(timeline, reg, PushResult(code, True, sent, total, size))
+
+
+async def _send_block(context: aiocoap.Context, reg: Registration, msg: aiocoap.Message, timeline: Timeline,
+                      held: HeldRequests | None, timeout: float, block: dict) -> aiocoap.Message:
+    """One block out (when a queue-mode device is awake and it is this block's turn); its answer."""
+    if held is None:
+        msg.remote = reg.remote
+        timeline.append("block1", endpoint=reg.endpoint, peer=reg.peer, **block)
+        return await asyncio.wait_for(context.request(msg, handle_blockwise=False).response, timeout)
+    ticket = held.ticket(reg.endpoint, "write", "/5/0/0")
+    async with held.turn(ticket) as current:
+        msg.remote = current.remote
+        timeline.append("block1", endpoint=reg.endpoint, peer=current.peer, **block)
+        answer = await asyncio.wait_for(context.request(msg, handle_blockwise=False).response, timeout)
+        held.presence.heard(reg.endpoint, "block answer")  # each answer keeps a queue-mode device awake
+        return answer
 
 
 def _finish(timeline: Timeline, reg: Registration, result: PushResult) -> PushResult:

@@ -160,6 +160,7 @@ class RegistrationRegistry:
             instances={oid: set(info.instances) for oid, info in links.objects.items()},
             links=bytes(request.payload),
             psk_identity=getattr(request.remote, "psk_identity", None),
+            queue_mode=params.queue_mode,
         )
         try:
             old = self.table.add(reg)
@@ -183,6 +184,7 @@ class RegistrationRegistry:
             lifetime=reg.lifetime,
             objects={str(k): v for k, v in sorted(reg.objects.items())},
             replaced=old is not None,
+            **({"queue_mode": True} if reg.queue_mode else {}),
         )
         await self._notify()
         return aiocoap.Message(code=Code.CREATED, location_path=("rd", reg.location))
@@ -212,6 +214,10 @@ class RegistrationRegistry:
             reg.lifetime = params.lifetime
         if params.binding is not None:
             reg.binding = params.binding
+            if reg.lwm2m_version == "1.0":  # 1.0 says queue mode in the binding: a new one says it again
+                reg.queue_mode = params.queue_mode
+        if params.queue_mode:
+            reg.queue_mode = True
         if not same_remote(reg.remote, request.remote):
             self._keep_session(reg.remote, None)
         reg.remote = request.remote

@@ -79,7 +79,8 @@ def parse_query(items: tuple[str, ...] | list[str], *, register: bool) -> Regist
     if binding is not None and not _BINDINGS.fullmatch(binding):
         raise RegistrationQueryError(f"binding 'b' is not a valid binding mode: {binding!r}")
 
-    queue_mode = "Q" in seen and seen["Q"] is None
+    # 1.1 says queue mode with a bare `Q` parameter; 1.0 with a Q in the binding (`b=UQ`).
+    queue_mode = ("Q" in seen and seen["Q"] is None) or (binding is not None and "Q" in binding)
     return RegistrationParams(
         endpoint=endpoint,
         lifetime=lifetime,

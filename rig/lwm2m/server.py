@@ -4,14 +4,17 @@ One socket (coap on `port`, coaps on `port + 1` when keys are given) serves
 registration and firmware downloads and sends device-management requests, so a
 device sees exactly one peer, as it would with a production server. An endpoint
 with a key registers only over coaps with its own identity, unless it is named
-in `allow_nosec` (see `endpoint_binding`).
+in `allow_nosec` (see `endpoint_binding`). Requests to an endpoint that registered
+in queue mode are held until it is awake (`presence`, `held_requests`); `awake_time`
+is how long such a device listens after each message it sends (a number, or a
+function of the endpoint; 93 s, CoAP's MAX_TRANSMIT_WAIT, by default).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import aiocoap
 
@@ -26,9 +29,12 @@ from rig.lwm2m.fast_block2 import FastBlock2
 from rig.lwm2m.limits import MAX_ENDPOINTS
 from rig.lwm2m.firmware_files import FirmwareStore
 from rig.lwm2m.firmware_server import FirmwareResource, FirmwareSite
+from rig.lwm2m.held_requests import HeldRequests
+from rig.lwm2m.presence import Presence
 from rig.lwm2m.push import PushResult, push_package
 from rig.lwm2m.registration import RegisterResource, RegistrationLocations, RegistrationRegistry
 from rig.lwm2m.send import SendResource
+from rig.lwm2m.transmission import CoapTiming
 from rig.timeline import Timeline
 
 log = logging.getLogger("rig.lwm2m.server")
@@ -45,6 +51,7 @@ class Lwm2mServer:
         max_endpoints: int = MAX_ENDPOINTS,
         request_timeout: float = 30.0,
         allow_nosec: Iterable[str] = (),
+        awake_time: float | Callable[[str], float] | None = None,
     ) -> None:
         self.timeline = timeline
         self.host = host
@@ -60,6 +67,10 @@ class Lwm2mServer:
         self.fast_block2: FastBlock2 | None = None  # firmware blocks answered at the message layer (both sockets)
         self.registry: RegistrationRegistry | None = None
         self.dm: DeviceManagement | None = None
+        awake = CoapTiming().max_transmit_wait if awake_time is None else awake_time
+        self.awake_time: Callable[[str], float] = awake if callable(awake) else (lambda _endpoint: float(awake))
+        self.presence: Presence | None = None
+        self.held: HeldRequests | None = None
 
     async def start(self) -> None:
         self.registry = RegistrationRegistry(self.timeline, self.binding, self._max_endpoints, self._keep_session)
@@ -83,12 +94,23 @@ class Lwm2mServer:
                 await self.context.shutdown()
                 raise RigError(f"cannot listen on coaps://{self.host}:{self.port + 1}: {exc.strerror or exc}") from None
         self.fast_block2.install_on(self.context)
-        self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout)
+        self.presence = Presence(self.timeline, self.awake_time, self.registry.table.by_name, self._queue_mode_peer)
+        self.presence.start()
+        self.held = HeldRequests(self.timeline, self.presence, self.registry.table.by_name)
+        self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout, self.held)
         self.timeline.append("server-start", host=self.host, port=self.port, coaps=self.psk_store is not None)
+
+    def _queue_mode_peer(self, peer: str) -> str | None:
+        """The queue-mode endpoint registered from `peer` ("host:port"), if any: its firmware fetches keep it awake."""
+        if self.registry is None:
+            return None
+        return next((r.endpoint for r in self.registry.table.all() if r.queue_mode and r.peer == peer), None)
 
     async def stop(self) -> None:
         if self.dm is not None:
             self.dm.cancel_all()
+        if self.presence is not None:
+            self.presence.close()
         if self.registry is not None:
             self.registry.close()
         if self._coaps is not None:
@@ -132,7 +154,7 @@ class Lwm2mServer:
             self._coaps = await attach_coaps(self.context, self.host, self.port + 1, self.psk_store, self.timeline)
         if self.fast_block2 is not None:
             self.fast_block2.install_on(self.context)
-        self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout)
+        self.dm = DeviceManagement(self.context, self.timeline, self._request_timeout, self.held)
         self.timeline.append("server-start", host=self.host, port=self.port, coaps=self.psk_store is not None, restart=True)
 
     async def __aenter__(self) -> "Lwm2mServer":
@@ -214,4 +236,5 @@ class Lwm2mServer:
         return await push_package(
             self.context, self.registration(endpoint), data,
             block_size=block_size, hooks=self.hooks, timeline=self.timeline, request_timeout=request_timeout,
+            held=self.held,
         )

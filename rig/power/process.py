@@ -4,6 +4,9 @@ The process's working directory plays the part of flash: it survives every cut,
 so whatever the client had written before the kill is what it finds at the next start.
 Listeners (the process console) are told about each new process to read its output.
 The process dies with the rig (a parent-death signal), even when the rig is SIGKILLed.
+Its stdin is /dev/null, or (stdin = "pipe") a pipe the rig keeps open and never closes
+while the process lives: a client that reads commands from stdin and busy-loops on EOF
+waits instead, and the console can type into it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class ProcessPower(PowerBase):
         cwd: Path,
         *,
         env: dict[str, str] | None = None,
+        stdin: str = "null",
         name: str = "",
         safe_state: str = "off",
         timeline: Timeline | None = None,
@@ -42,6 +46,9 @@ class ProcessPower(PowerBase):
         self.argv = [str(a) for a in argv]
         self.cwd = Path(cwd)
         self.env = env
+        if stdin not in ("null", "pipe"):
+            raise PowerError(f"process power of place {name or '?'}: stdin must be \"null\" or \"pipe\", got {stdin!r}")
+        self.stdin = stdin
         self.proc: subprocess.Popen | None = None
         self._listeners: list[StartListener] = []
         super().__init__(name=name, safe_state=safe_state, timeline=timeline)
@@ -63,7 +70,8 @@ class ProcessPower(PowerBase):
             try:
                 self.proc = subprocess.Popen(
                     self.argv, cwd=self.cwd, env=env, start_new_session=True,
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=out, preexec_fn=dies_with_this_process(),
+                    stdin=subprocess.PIPE if self.stdin == "pipe" else subprocess.DEVNULL, stdout=out, stderr=out,
+                    preexec_fn=dies_with_this_process(),
                 )
             except OSError as exc:
                 raise PowerError(f"cannot start {self.argv[0]!r} for place {self.name or '?'}: {exc}") from exc
@@ -81,6 +89,8 @@ class ProcessPower(PowerBase):
         except ProcessLookupError:
             pass
         proc.wait()  # the listeners' readers see EOF on the pipes and close them
+        if proc.stdin is not None:
+            proc.stdin.close()
 
     def _read(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

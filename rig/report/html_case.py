@@ -19,6 +19,8 @@ def _links(result: dict[str, Any]) -> str:
         value = result.get(key)
         if value:
             items.append(f'<a href="{escape(str(value), quote=True)}">{label}</a>')
+    if result.get("console_dropped"):
+        items.append(f"console capped: {int(result['console_dropped'])} lines dropped")
     return " · ".join(items)
 
 

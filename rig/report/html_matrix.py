@@ -64,6 +64,8 @@ def describe_cut(cut: Any) -> str:
         return f"flash op {cut.get('flash_op')}" + (" (torn)" if cut.get("torn") else "")
     if kind == "after-power-on":
         return f"{cut.get('delay_ms')} ms after power-on"
+    if kind == "bootstrap":
+        return f"bootstrap, before its {cut.get('step')}"
     return str(kind)
 
 

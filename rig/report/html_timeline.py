@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 
 from rig.report import html_style as style
+from rig.report.html_queue import legend as queue_legend, queue_marks
 from rig.timeline import Event
 
 STATE_LABELS = {0: "0 idle", 1: "1 downloading", 2: "2 downloaded", 3: "3 updating"}
@@ -150,6 +151,7 @@ def timeline_svg(events: list[Event]) -> str:
         y = _state_y(state)
         out.append(f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="#ececec"/>')
         out.append(_text(LEFT - 6, y + 4, label, "end"))
+    out.extend(queue_marks(events, scale.x, REG_Y, t1, t0))  # queue mode: awake windows, held requests
     out.append(_text(LEFT - 6, REG_Y + 4, "register", "end"))
     out.append(_text(LEFT - 6, BLOCK_Y + 4, "blocks", "end"))
     out.extend(_axis(scale, t1))
@@ -245,6 +247,6 @@ def legend_html() -> str:
     items = [(style.STATE_LINE, "State (/5/0/3)"), (style.BLOCK_TICK, "block served"),
              (style.CUT_LINE, "power cut / held block"), (style.POWER_ON_LINE, "power on"),
              (style.POWER_OFF_FILL, "power off"), (style.REGISTER_MARK, "registration"),
-             (style.RESULT_TEXT, "Rn: Update Result (/5/0/5) changes")]
+             (style.RESULT_TEXT, "Rn: Update Result (/5/0/5) changes"), *queue_legend()]
     return '<div class="legend">' + "".join(
         f'<span><i style="background:{c}"></i>{escape(label)}</span>' for c, label in items) + "</div>"

@@ -49,6 +49,21 @@ def print_ready(sup: Supervisor) -> None:
     sys.stdout.flush()
 
 
+def seconds(text: str) -> float:
+    """'10', '10s', '1.5s', '2m' -> seconds (argparse type)."""
+    import argparse
+
+    t = text.strip().lower()
+    scale = 60.0 if t.endswith("m") else 1.0
+    try:
+        value = float(t.rstrip("sm")) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time like 10s or 2m") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 s")
+    return value
+
+
 def add_board_options(parser: Any) -> None:
     """The `rig sim` board options (also `python -m rig.sim.supervisor`)."""
     parser.add_argument("--server", help="LwM2M server URI the client registers with (coap://HOST:PORT)")
@@ -62,7 +77,19 @@ def add_board_options(parser: Any) -> None:
     parser.add_argument("--control-port", type=int, default=0, help="control/debug TCP port (default: any free)")
     parser.add_argument("--block-size", type=int, default=512, help="Block2 size of pull downloads (16..1024)")
     parser.add_argument("--erase-ms", type=float, default=0.0, help="simulated sector erase time in ms (default 0)")
-    parser.add_argument("--lifetime", type=int, default=60, help="registration lifetime in seconds")
+    parser.add_argument("--lifetime", type=seconds, default=60, metavar="S",
+                        help="registration lifetime (default 60s); the board sends an Update after 3/4 of it")
+    parser.add_argument("--queue-mode", action="store_true",
+                        help="register in queue mode (Q): the radio sleeps between wake-ups and drops what arrives "
+                             "then; it wakes at each registration Update")
+    parser.add_argument("--awake", type=seconds, default=None, metavar="S",
+                        help="queue mode: how long the radio listens after each message sent (default: the target's "
+                             "MAX_TRANSMIT_WAIT, 3.5 s for targets/virtual.toml)")
+    parser.add_argument("--bootstrap-server", metavar="URI",
+                        help="bootstrap first (coap:// or coaps:// with --psk), at every boot, and register with the "
+                             "server account it writes (instead of --server)")
+    parser.add_argument("--bootstrap-format", choices=("tlv", "senml-cbor"), default="tlv",
+                        help="the format the Bootstrap-Request asks the writes in (default tlv; senml-cbor: pct=112)")
     parser.add_argument("--image-key", type=Path, metavar="PEM",
                         help="the bootloader boots and swaps in only images signed with this key (public or private PEM)")
     parser.add_argument("--downgrade-prevention", action="store_true",
@@ -80,8 +107,9 @@ def add_board_options(parser: Any) -> None:
 
 
 def default_target() -> Path:
-    here = Path(__file__).resolve().parents[2] / "targets" / "virtual.toml"
-    return here if here.exists() else Path("targets/virtual.toml")
+    from rig.target_files import shipped
+
+    return shipped("virtual")  # the checkout's targets/, or the wheel's rig.targets
 
 
 def config_from_args(args: Any) -> BoardConfig:
@@ -99,18 +127,31 @@ def config_from_args(args: Any) -> BoardConfig:
             raise RigError(f"--psk {args.psk!r} must be IDENTITY:HEXKEY")
     if args.server is not None and not args.server.startswith(("coap://", "coaps://")):
         raise RigError(f"--server {args.server!r} must be a coap:// or coaps:// URI")
+    if args.bootstrap_server is not None:
+        if not args.bootstrap_server.startswith(("coap://", "coaps://")):
+            raise RigError(f"--bootstrap-server {args.bootstrap_server!r} must be a coap:// or coaps:// URI")
+        if args.server is not None:
+            raise RigError("give --server or --bootstrap-server, not both (the bootstrap server names the server)")
+        if args.bootstrap_server.startswith("coaps://") and args.psk is None:
+            raise RigError(f"--bootstrap-server {args.bootstrap_server}: coaps needs --psk IDENTITY:HEXKEY")
+    if args.awake is not None and not args.queue_mode:
+        raise RigError("--awake is the awake time of queue mode: give --queue-mode too")
     if args.image_key is not None and not args.image_key.is_file():
         raise RigError(f"--image-key {args.image_key}: no such file")
     if args.image is not None and not args.image.is_file():
         raise RigError(f"--image {args.image}: no such file")
-    target = args.target or default_target()
+    from rig.target_files import find_target
+
+    target = find_target(args.target) if args.target else default_target()
     if not target.is_file():
         raise RigError(f"target file {target} not found (use --target)")
     return BoardConfig(
         directory=args.dir or Path("virtual-board"), target_path=target, server=args.server,
         endpoint=args.endpoint, psk=args.psk, defects=defects.validate(args.defect),
         console_port=args.console_port, control_port=args.control_port, image=args.image,
-        zygote=not args.no_zygote, power_on=not args.off, lifetime=args.lifetime, block_size=args.block_size,
+        zygote=not args.no_zygote, power_on=not args.off, lifetime=max(1, round(args.lifetime)),
+        block_size=args.block_size, queue_mode=args.queue_mode, awake=args.awake,
+        bootstrap_server=args.bootstrap_server, bootstrap_format=args.bootstrap_format,
         erase_ms=args.erase_ms, fetch_timeout=args.fetch_timeout,
         image_key=args.image_key.resolve() if args.image_key else None, downgrade_prevention=args.downgrade_prevention,
         deferral=args.deferral,

@@ -32,3 +32,7 @@ class BoardConfig:
     image_key: Path | None = None  # the bootloader accepts only images signed with this key (PEM)
     downgrade_prevention: bool = False
     deferral: str = "optional"  # which updates the board's user defers (rig.sim.app.deferral.POLICIES)
+    queue_mode: bool = False  # register with Q; the radio sleeps between wake-ups (rig.sim.app.radio)
+    awake: float | None = None  # s awake after each message sent in queue mode (None: the target's MAX_TRANSMIT_WAIT)
+    bootstrap_server: str | None = None  # bootstrap first, at every boot (rig.sim.app.bootstrap); `server` is unused
+    bootstrap_format: str = "tlv"  # what the Bootstrap-Request asks the writes in: "tlv" or "senml-cbor" (pct=112)

@@ -13,6 +13,13 @@ from typing import Any
 RFC_DEFAULTS = {"ack_timeout": 2.0, "ack_random_factor": 1.5, "max_retransmit": 4, "max_latency": 100.0}
 
 
+def max_transmit_wait(target: dict[str, Any]) -> float:
+    """ACK_TIMEOUT * (2 ** (MAX_RETRANSMIT + 1) - 1) * ACK_RANDOM_FACTOR: how long a queue-mode client stays awake
+    after its last message by default (LwM2M Transport, Queue Mode)."""
+    table = {**RFC_DEFAULTS, **(target.get("coap") or {})}
+    return float(table["ack_timeout"]) * (2 ** (int(table["max_retransmit"]) + 1) - 1) * float(table["ack_random_factor"])
+
+
 def exchange_lifetime(target: dict[str, Any]) -> float:
     """MAX_TRANSMIT_SPAN + 2 * MAX_LATENCY + PROCESSING_DELAY of the target's [coap] table."""
     table = {**RFC_DEFAULTS, **(target.get("coap") or {})}

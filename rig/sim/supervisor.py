@@ -102,7 +102,8 @@ class Supervisor:
             "lifetime": c.lifetime, "block_size": c.block_size, "unique_id": self.unique_id,
             "erase_ms": c.erase_ms, "fetch_timeout": c.fetch_timeout,
             "image_key": str(c.image_key) if c.image_key else None, "downgrade_prevention": c.downgrade_prevention,
-            "deferral": c.deferral,
+            "deferral": c.deferral, "queue_mode": c.queue_mode, "awake": c.awake,
+            "bootstrap_server": c.bootstrap_server, "bootstrap_format": c.bootstrap_format,
         }
 
     # --- lifecycle -------------------------------------------------------
@@ -127,6 +128,8 @@ class Supervisor:
             "console": f"socket://127.0.0.1:{self.console_port}", "control_port": self.control_port,
             "unique_id": self.unique_id, "pid": os.getpid(), "server": self.config.server,
             "endpoint": self.config.endpoint, "target_file": str(Path(self.config.target_path).resolve()),
+            "bootstrap_server": self.config.bootstrap_server, "queue_mode": self.config.queue_mode,
+            "lifetime": self.config.lifetime, "awake": self.config.awake,
         }) + "\n")
         os.replace(tmp, board)
         self._registry_entry = probe_registry.register_board(

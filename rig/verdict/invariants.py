@@ -24,13 +24,17 @@ def check_invariants(f: CaseFacts, boot_timeout: float, last_console: str | None
     if f.flash_state is not None and f.flash_state != "intact":
         out.append(Violation("image-not-intact", f"primary slot is {f.flash_state}: {f.flash_problem or 'no detail'}"))
     elif f.final_version is not None and f.flash_version is not None and not versions.same(f.final_version, f.flash_version):
-        out.append(Violation(
+        out.append(Violation(  # the header's version is numbers: compared as numbers whatever the target's rule
             "reported-version-not-in-flash",
-            f"/3/0/3 reports {f.final_version} but the primary slot holds {f.flash_version}",
+            f"the device reports {f.final_version} but the primary slot holds {f.flash_version}",
         ))
-    if f.final_version is not None and not (versions.same(f.final_version, f.base_version) or versions.same(f.final_version, f.new_version)):
+
+    def same(a: str | None, b: str | None) -> bool:
+        return versions.same(a, b, f.version_compare)
+
+    if f.final_version is not None and not (same(f.final_version, f.base_version) or same(f.final_version, f.new_version)):
         out.append(Violation("unknown-image-runs", f"runs {f.final_version}, neither the old {f.base_version} nor the new {f.new_version}"))
-    if versions.same(f.final_version, f.new_version) and f.final_state == 0 and f.final_result not in (None, 1):
+    if same(f.final_version, f.new_version) and f.final_state == 0 and f.final_result not in (None, 1):
         out.append(Violation(
             "new-image-without-success",
             f"the new image {f.new_version} runs but Update Result is {f.final_result}, not 1 (success)",

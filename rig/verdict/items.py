@@ -2,17 +2,18 @@
 
 Only the timeline is read: observations come from notifications and reads of
 /5/0/3 and /5/0/5 (with /5/0/12 when the sample carries it); causes from the rig's own requests (writes, executes, cancels),
-pushes, power events and registrations (with the version read from /3/0/3 after
-them). Nothing else keeps a private history.
+pushes, power events and registrations (with the version the rig read after them:
+a "version" event from wherever the target reports it, or a read of /3/0/3 in an
+older timeline). Nothing else keeps a private history.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rig.campaign.versions import base as version_base
 from rig.lwm2m import oracle_items as oi
 from rig.timeline import Event
+from rig.version_rule import VersionRule
 
 STATE, RESULT, VERSION, LSCT = "5/0/3", "5/0/5", "3/0/3", "5/0/12"
 
@@ -32,19 +33,28 @@ def _observation(event: Event, source: str) -> oi.Observation | None:
 
 
 def _version_after(events: list[Event], index: int, endpoint: str) -> str | None:
-    """The /3/0/3 the rig read after the registration at `index`, before the next registration."""
+    """The version the rig read after the registration at `index`, before the next registration: its
+    "version" event, else (a timeline without one) a read of /3/0/3."""
+    fallback = None
     for event in events[index + 1 :]:
-        if event.kind == "register" and event.data.get("endpoint") == endpoint:
-            return None
-        if event.kind == "request" and event.data.get("path") in ("/3/0/3", "/3/0") and event.data.get("code", "").startswith("2."):
+        if event.data.get("endpoint") != endpoint:
+            continue
+        if event.kind == "register":
+            break
+        if event.kind == "version" and event.data.get("version") is not None:
+            return str(event.data["version"])
+        if fallback is None and event.kind == "request" and event.data.get("path") in ("/3/0/3", "/3/0") \
+                and event.data.get("code", "").startswith("2."):
             version = (event.data.get("values") or {}).get(VERSION)
-            if version is not None:
-                return str(version)
-    return None
+            fallback = None if version is None else str(version)
+    return fallback
 
 
-def timeline_to_items(events: list[Event], endpoint: str, image_versions: dict[str, str] | None = None) -> list[Any]:
-    """Oracle items for `endpoint`, in timeline order. `image_versions` maps firmware file names to versions."""
+def timeline_to_items(events: list[Event], endpoint: str, image_versions: dict[str, str] | None = None,
+                      version_rule: VersionRule | None = None) -> list[Any]:
+    """Oracle items for `endpoint`, in timeline order. `image_versions` maps firmware file names to versions;
+    versions are compared in the target's way (`version_rule`: "1.0" is "1.0.0" unless it says exact)."""
+    version_base = (version_rule or VersionRule()).canonical
     versions = {name: version_base(v) for name, v in (image_versions or {}).items()}
     items: list[Any] = []
     for index, event in enumerate(events):

@@ -7,6 +7,7 @@ from rig.lwm2m.oracle import check_all
 from rig.lwm2m.profile import Profile
 from rig.results import Violation
 from rig.timeline import Event
+from rig.version_rule import VersionRule
 from rig.verdict.invariants import check_invariants
 from rig.verdict.items import timeline_to_items
 from rig.verdict.package_rules import check_good_package_results
@@ -22,8 +23,9 @@ def judge(
     object_version: str | None,
     image_versions: dict[str, str],
     last_console: str | None,
+    version_rule: VersionRule | None = None,
 ) -> list[Violation]:
-    items = timeline_to_items(events, endpoint, image_versions)
+    items = timeline_to_items(events, endpoint, image_versions, version_rule)
     found = [Violation(v.rule, v.detail) for v in check_all(items, profile, object_version, initial=None)]
     found.extend(check_invariants(facts, boot_timeout, last_console))
     found.extend(check_good_package_results(events, endpoint, set(image_versions)))

@@ -4,7 +4,9 @@ One aiocoap context bound to one UDP socket both sends (registration, Block2 GET
 of a pull) and serves (the rig's DM requests), as a device's single socket does;
 for a coaps:// server that socket speaks DTLS with the board's PSK (`links.py`).
 `run` returns when the application wants a reboot; the MCU process then exits and
-the supervisor starts the next boot.
+the supervisor starts the next boot. In queue mode (`queue_mode`, `awake`) the
+board registers with `Q` and its radio (`radio.py`) sleeps between the messages
+it sends: it wakes at its registration Update timer.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import aiocoap
 from aiocoap import Code, Message
 from aiocoap.optiontypes import BlockOption
 
-from rig.sim.coap_timers import exchange_lifetime
+from rig.sim.coap_timers import exchange_lifetime, max_transmit_wait
 from rig.sim.app import firmware as fw
 from rig.sim.app import image, wire
+from rig.sim.app.bootstrap import obtain_account
 from rig.sim.app.deferral import DEFAULT_POLICY, Deferral
 from rig.sim.app.links import LinkError, Links, parse_psk
 from rig.sim.app.objects import DeviceState, device_object, firmware_object, server_object
+from rig.sim.app.radio import Radio
 from rig.sim.app.settings import SettingsStore
 from rig.sim.app.tree import DeviceTree
 
@@ -69,8 +73,9 @@ def make_fetcher(context_for: Callable[[str], Awaitable[aiocoap.Context]], timeo
 class Registrar:
     """Register, keep the registration alive, re-register when the server forgot us."""
 
-    def __init__(self, ctx: aiocoap.Context, dev: DeviceState, console: Console) -> None:
+    def __init__(self, ctx: aiocoap.Context, dev: DeviceState, console: Console, queue_mode: bool = False) -> None:
         self.ctx, self.dev, self.console = ctx, dev, console
+        self.queue_mode = queue_mode
         self.location: tuple[str, ...] | None = None
         self.kick = asyncio.Event()
         self.registered = asyncio.Event()
@@ -81,6 +86,8 @@ class Registrar:
 
     async def _register(self) -> bool:
         query = f"?ep={self.dev.endpoint}&lt={self.dev.lifetime}&lwm2m=1.1&b={self.dev.binding}"
+        if self.queue_mode:
+            query += "&Q"  # LwM2M 1.1: queue mode is its own parameter (1.0 said b=UQ)
         request = Message(code=Code.POST, uri=self._uri("/rd") + query, payload=wire.link_format(REGISTRATION_LINKS),
                           content_format=wire.LINK_FORMAT)
         response = await asyncio.wait_for(self.ctx.request(request).response, 30)
@@ -132,7 +139,8 @@ async def run(config: dict[str, Any], flash: Any, layout: Any, target: dict[str,
     store = SettingsStore(flash, settings.offset, settings.size, layout.sector_size, layout.write_size,
                           layout.erased_value)
     profile = fw.Profile.from_target(target, int(config.get("block_size") or 512))
-    firmware = fw.FirmwareUpdate(flash, layout, store, profile, defects, running, console)
+    firmware = fw.FirmwareUpdate(flash, layout, store, profile, defects, running, console,
+                                 package_mode=str(config.get("package") or "mcuboot"))
     firmware.deferral = Deferral(str(config.get("deferral") or DEFAULT_POLICY))
     dev = DeviceState(config.get("server"), str(config.get("endpoint") or "rig-virtual"),
                       str(config.get("unique_id") or ""), int(config.get("lifetime") or 60))
@@ -156,14 +164,22 @@ async def run(config: dict[str, Any], flash: Any, layout: Any, target: dict[str,
         3: device_object(dev, firmware, request_reboot),
         5: firmware_object(firmware),
     }
-    tree = DeviceTree(tables, firmware, lambda: (dev.pmin, dev.pmax), console)
+    awake = config.get("awake") or max_transmit_wait(target)  # LwM2M's default awake time: MAX_TRANSMIT_WAIT
+    radio = Radio(float(awake) if config.get("queue_mode") else None, console)
+    radio.start()
+    tree = DeviceTree(tables, firmware, lambda: (dev.pmin, dev.pmax), console, radio)
     firmware.listeners.append(tree.changed)
     try:
         psk = parse_psk(config.get("psk"))
     except LinkError as exc:
         console(f"[app] {exc}: coaps disabled")
         psk = None
-    links = Links(tree, psk, console)
+    if config.get("bootstrap_server"):
+        account = await obtain_account(str(config["bootstrap_server"]), dev.endpoint, psk, radio, console,
+                                       exchange_lifetime(target), config.get("bootstrap_format") == "senml-cbor")
+        dev.server_uri, psk = account.uri, account.psk or psk
+        dev.lifetime = account.lifetime or dev.lifetime
+    links = Links(tree, psk, console, radio)
     firmware.pull_schemes = links.schemes
     scheme = urlsplit(dev.server_uri).scheme if dev.server_uri else "coap"
     tasks = []
@@ -174,7 +190,7 @@ async def run(config: dict[str, Any], flash: Any, layout: Any, target: dict[str,
         ctx = await links.context("coap", serve=True)
     else:
         if dev.server_uri:
-            registrar = Registrar(ctx, dev, console)
+            registrar = Registrar(ctx, dev, console, radio.queue_mode)
             tasks.append(asyncio.get_running_loop().create_task(registrar.run()))
     firmware.fetcher = make_fetcher(links.context, float(config.get("fetch_timeout") or exchange_lifetime(target)))
     if resume:

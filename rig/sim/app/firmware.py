@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from rig.sim.app import image
 from rig.sim.app.deferral import Deferral, check_period, check_severity
+from rig.sim.app.package_sink import make_sink
 from rig.sim.app.slot_writer import SlotFull, SlotWriter
 
 IDLE, DOWNLOADING, DOWNLOADED, UPDATING = 0, 1, 2, 3
@@ -29,7 +30,7 @@ KNOWN_SCHEMES = tuple(PROTOCOL_IDS)
 DEFAULTS: dict[str, Any] = {
     "state": IDLE, "result": R_INITIAL, "uri": "", "etag": None, "received": 0, "mode": None,
     "pending_hash": None, "pending_version": None, "severity": 1, "defer": 0, "lsct": 0,
-    "first_version": None,
+    "first_version": None, "pkg_header": None,
 }  # a deferral adds "deferred_at" (wall-clock seconds) while it lasts
 
 
@@ -85,12 +86,14 @@ class Profile:
 
 class FirmwareUpdate:
     def __init__(self, flash: Any, layout: Any, store: Any, profile: Profile, defects: set[str],
-                 running: image.RunningImage, log: Callable[[str], None]) -> None:
+                 running: image.RunningImage, log: Callable[[str], None], package_mode: str = "mcuboot") -> None:
         self.flash, self.layout, self.store = flash, layout, store
         self.profile, self.defects, self.running, self.log = profile, defects, running, log
         persisted = {} if "state-not-persisted" in defects else dict(store.values)
         self.v: dict[str, Any] = {**DEFAULTS, **persisted}
-        self.writer = SlotWriter(flash, layout, trailer_size=image.trailer_size(layout, "secondary"))
+        writer = SlotWriter(flash, layout, trailer_size=image.trailer_size(layout, "secondary"))
+        self.sink = make_sink(package_mode, flash, layout, writer, self.v)  # "mcuboot" or "vendor" packages
+        self.package_mode = package_mode
         self.fetcher: Fetcher | None = None
         self.pull_schemes: frozenset[str] = frozenset({"coap"})  # the client adds coaps when the board has a PSK
         self.listeners: list[Callable[[], None]] = []
@@ -205,7 +208,7 @@ class FirmwareUpdate:
         elif self.state != DOWNLOADING or self.v["mode"] != "push" or num * size != self.v["received"]:
             raise Refused("4.08", f"block {num} out of sequence (have {self.v['received']} bytes)")
         try:
-            self.writer.write(num * size, payload)
+            self.sink.write(num * size, payload)
         except SlotFull:
             self._set(IDLE, R_NO_FLASH)
             raise Refused("4.13", "package too large for the slot") from None
@@ -217,7 +220,7 @@ class FirmwareUpdate:
         return "2.04"
 
     def _begin(self, at: int) -> None:
-        self.writer.begin(at)
+        self.sink.begin(at)
         if at == 0 and "magic-before-data" in self.defects:
             image.mark_pending(self.flash, self.layout, permanent=False, log=self.log)
 
@@ -260,14 +263,14 @@ class FirmwareUpdate:
         size = self.profile.block_size
         szx = size.bit_length() - 5
         uri = str(self.v["uri"])
-        sector = self.layout.sector_size
-        first = ((int(self.v["received"]) // sector) * sector) // size if resume else 0
-        base = first * size  # byte offset of block `first` in the slot
+        start = self.sink.resume_at(int(self.v["received"])) if resume else 0  # a package offset
+        first, skip = divmod(start, size)
+        base = first * size  # package offset of block `first`
         if resume and "resume-from-zero-keeping-bytes" in self.defects:
-            first, base = 0, int(self.v["received"])
-            self.writer.pos = base
+            first, base, skip = 0, int(self.v["received"]), 0
+            self.sink.keep_position(base)
         else:
-            self._begin(base)
+            self._begin(start)
         etag = self.v["etag"] if resume else None
         num = first
         try:
@@ -276,15 +279,17 @@ class FirmwareUpdate:
                 reply_etag = reply.etag.hex() if reply.etag is not None else None
                 if num == first and base and (etag is None or reply_etag != etag):
                     self.log("[fw] package changed on the server (ETag): restarting from block 0")
-                    first = base = num = 0
+                    first = base = num = skip = 0
                     self._begin(0)
                     continue
                 if etag is None:
                     etag = reply_etag
                     self.v["etag"] = etag
-                offset = base + (num - first) * size
-                self.writer.write(offset, reply.payload)
-                self.v["received"] = offset + len(reply.payload)
+                offset, payload = base + (num - first) * size, reply.payload
+                if num == first and skip:  # a resume inside this block: its first bytes are stored already
+                    offset, payload = offset + skip, payload[skip:]
+                self.sink.write(offset, payload)
+                self.v["received"] = offset + len(payload)
                 self._persist()
                 if not reply.more:
                     break
@@ -304,19 +309,13 @@ class FirmwareUpdate:
     # --- common ends ---------------------------------------------------------
 
     def _downloaded(self) -> None:
-        length = self.writer.finish()
-        info = image.slot_image(self.flash, self.layout, "secondary")
-        if info is None and "integrity-skipped" not in self.defects:
-            self.log(f"[fw] {length} bytes are not an MCUboot image (no header magic): unsupported package type")
-            self._set(IDLE, R_UNSUPPORTED_TYPE)
+        stored = self.sink.finish(skip_checks="integrity-skipped" in self.defects)
+        if stored.result is not None:
+            self.log(f"[fw] {stored.length} bytes refused: {stored.reason} (result {stored.result})")
+            self._set(IDLE, stored.result)
             return
-        if "integrity-skipped" not in self.defects and not info.valid:
-            self.log(f"[fw] integrity check failed on {length} bytes")
-            self._set(IDLE, R_INTEGRITY)
-            return
-        self.log(f"[fw] downloaded {length} bytes, image {info.version if info else '?'}")
-        self._set(DOWNLOADED, R_INITIAL, pending_hash=info.hash if info else None,
-                  pending_version=info.version if info else None)
+        self.log(f"[fw] downloaded {stored.length} bytes, package {stored.version or '?'}")
+        self._set(DOWNLOADED, R_INITIAL, pending_hash=stored.hash, pending_version=stored.version)
 
     def reset(self) -> None:
         if self.state == DOWNLOADING and self.profile.reset_in_downloading == "ignored":

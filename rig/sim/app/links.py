@@ -5,6 +5,7 @@ device-side DTLS transport for coaps:// (one socket that registers, serves the
 server's requests over the same session and downloads). A Package URI of the
 other scheme gets its own socket on first use, as a device opens a download
 connection; coaps needs the board's PSK ("identity:hexkey", `rig sim --psk`).
+Every context goes through the board's radio (`radio.py`): in queue mode it sleeps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import aiocoap
 
 from rig.lwm2m.dtls import DtlsEvent, peer_text
 from rig.lwm2m.dtls.client_transport import create_coaps_client_context
+from rig.sim.app.radio import Radio
 
 Console = Callable[[str], None]
 BIND = ("127.0.0.1", 0)
@@ -41,10 +43,11 @@ def parse_psk(spec: str | None) -> tuple[bytes, bytes] | None:
 class Links:
     """aiocoap contexts per scheme; the first one asked for with a site is the one the server talks to."""
 
-    def __init__(self, site: Any, psk: tuple[bytes, bytes] | None, console: Console) -> None:
+    def __init__(self, site: Any, psk: tuple[bytes, bytes] | None, console: Console, radio: Radio | None = None) -> None:
         self._site = site
         self._psk = psk
         self._console = console
+        self._radio = radio
         self._contexts: dict[str, aiocoap.Context] = {}
 
     @property
@@ -67,6 +70,8 @@ class Links:
             ctx, _interface = await create_coaps_client_context(site, identity, key, bind=BIND, on_event=self._on_event)
         else:
             raise LinkError(f"unsupported scheme {scheme!r}")
+        if self._radio is not None:
+            self._radio.attach(ctx)
         self._contexts[scheme] = ctx
         return ctx
 

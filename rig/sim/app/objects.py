@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rig.sim.app import firmware as fw
+from rig.sim.app import vendor_package
 from rig.sim.app.wire import Value
 
 
@@ -57,12 +58,20 @@ def server_object(dev: DeviceState, on_lifetime: Callable[[], None], on_update: 
     }
 
 
+def running_versions(firmware: fw.FirmwareUpdate) -> tuple[Callable[[], str], Callable[[], str]]:
+    """Getters of /3/0/3 and /5/0/7. MCUboot mode: the image's version, and the stored package's. Vendor mode, like
+    the third-party clients it stands for: the client library's version, and the running package's ("1.0")."""
+    if firmware.package_mode == "vendor":
+        return (lambda: vendor_package.LIBRARY_VERSION), (lambda: vendor_package.vendor_version(firmware.firmware_version()))
+    return firmware.firmware_version, (lambda: firmware.v["pending_version"] or "")
+
+
 def device_object(dev: DeviceState, firmware: fw.FirmwareUpdate, reboot: Callable[[], None]) -> dict[int, Res]:
     return {
         0: Res("R", "str", get=lambda: "rig"),
         1: Res("R", "str", get=lambda: "virtual-board"),
         2: Res("R", "str", get=lambda: dev.serial),
-        3: Res("R", "str", get=firmware.firmware_version),
+        3: Res("R", "str", get=running_versions(firmware)[0]),
         4: Res("E", "none", run=lambda args: reboot()),
         11: Res("R", "int", get=lambda: {0: 0}, multiple=True),
         13: Res("R", "time", get=lambda: int(time.time())),
@@ -79,7 +88,7 @@ def firmware_object(f: fw.FirmwareUpdate) -> dict[int, Res]:
         3: Res("R", "int", get=lambda: f.state),
         5: Res("R", "int", get=lambda: f.result),
         6: Res("R", "str", get=lambda: "firmware"),
-        7: Res("R", "str", get=lambda: f.v["pending_version"] or ""),
+        7: Res("R", "str", get=running_versions(f)[1]),
         8: Res("R", "int", get=f.protocol_support, multiple=True),
         9: Res("R", "int", get=lambda: 2),
         10: Res("E", "none", run=lambda args: f.cancel()),

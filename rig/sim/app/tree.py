@@ -2,7 +2,9 @@
 
 It answers the rig's Read/Write/Execute/Write-Attributes/Observe on the client's own
 socket, handles Block1 package writes itself (each block goes to flash as it
-arrives, as on a device with little RAM), and sends notifications under pmin/pmax.
+arrives, as on a device with little RAM), and sends notifications under pmin/pmax;
+in queue mode a notification due while the radio sleeps goes out when it wakes
+(observations survive the sleep).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aiocoap.resource import PathCapable, Resource
 from rig.sim.app import firmware as fw
 from rig.sim.app import wire
 from rig.sim.app.objects import Res, readable
+from rig.sim.app.radio import Radio
 
 Tables = dict[int, dict[int, Res]]
 
@@ -52,8 +55,9 @@ class Watch:
 
 class DeviceTree(Resource, ObservableResource, PathCapable):
     def __init__(self, tables: Tables, firmware: fw.FirmwareUpdate, defaults: Callable[[], tuple[int, int]],
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], radio: Radio | None = None) -> None:
         super().__init__()
+        self.radio = radio
         self.tables = tables
         self.firmware = firmware
         self.defaults = defaults  # (pmin, pmax) of the Server object
@@ -269,6 +273,8 @@ class DeviceTree(Resource, ObservableResource, PathCapable):
                 continue
             if now - last_sent < pmin:
                 await asyncio.sleep(last_sent + pmin - now)  # device-side rate limit, as pmin demands
+            if self.radio is not None:
+                await self.radio.awake()  # asleep: the notification waits for the next wake-up
             watch.servobs.trigger()
             last = self.value_of(watch.path, accept)[0]
             last_sent = loop.time()

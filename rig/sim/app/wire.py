@@ -1,4 +1,4 @@
-"""The virtual board's own LwM2M payload encoding: TLV, plain text, opaque, SenML JSON, link format.
+"""The virtual board's own LwM2M payload encoding: TLV, plain text, opaque, SenML JSON and CBOR, link format.
 
 Deliberately independent of rig.lwm2m.codecs: if the server and the device shared one
 codec, a bug in it would encode and decode symmetrically and never show up in a test.
@@ -15,7 +15,10 @@ TEXT = 0
 LINK_FORMAT = 40
 OPAQUE = 42
 SENML_JSON = 110
+SENML_CBOR = 112
 TLV = 11542
+# SenML CBOR labels (RFC 8428 section 6) the board reads: base name, name, value, string, boolean, data.
+_CBOR_LABELS = {-2: "bn", 0: "n", 2: "v", 3: "vs", 4: "vb", 8: "vd"}
 
 Value = Union[int, str, bytes, bool, float]
 
@@ -157,13 +160,29 @@ def senml_decode(data: bytes) -> dict[str, Value]:
         records = json.loads(data)
     except ValueError as exc:
         raise WireError(f"SenML JSON does not parse: {exc}") from None
+    return _senml_values(records, "SenML JSON", lambda record: record)
+
+
+def senml_cbor_decode(data: bytes) -> dict[str, Value]:
+    """Full names to values from SenML CBOR (cbor2 parses the CBOR; the SenML reading is the board's own)."""
+    import cbor2
+
+    try:
+        records = cbor2.loads(data)
+    except Exception as exc:  # cbor2 raises its own errors and ValueError/TypeError on hostile input
+        raise WireError(f"SenML CBOR does not parse: {exc}") from None
+    return _senml_values(records, "SenML CBOR", lambda raw: {_CBOR_LABELS.get(k, k): v for k, v in raw.items()})
+
+
+def _senml_values(records: object, what: str, labelled) -> dict[str, Value]:
     if not isinstance(records, list):
-        raise WireError("SenML JSON must be an array of records")
+        raise WireError(f"{what} must be an array of records")
     out: dict[str, Value] = {}
     base = ""
-    for record in records:
-        if not isinstance(record, dict):
-            raise WireError("SenML record is not an object")
+    for raw in records:
+        if not isinstance(raw, dict):
+            raise WireError(f"{what} record is not a map")
+        record = labelled(raw)
         base = record.get("bn", base)
         name = base + record.get("n", "")
         if "v" in record:
@@ -173,11 +192,17 @@ def senml_decode(data: bytes) -> dict[str, Value]:
         elif "vb" in record:
             out[name] = bool(record["vb"])
         elif "vd" in record:
-            import base64
-
-            text = record["vd"]
-            out[name] = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            out[name] = _data(record["vd"])
     return out
+
+
+def _data(value: object) -> bytes:
+    """A "vd" value: base64url text in SenML JSON, a byte string in SenML CBOR."""
+    if isinstance(value, str):
+        import base64
+
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    return bytes(value)  # type: ignore[arg-type]
 
 
 def link_format(links: list[tuple[str, dict[str, str]]]) -> bytes:
