@@ -61,7 +61,7 @@ class Board(VirtualBoard):
 
 def start_board(directory: Path, *args: str, image: Path | None = None, use_cli: bool = False,
                 timeout: float = 15.0) -> Board:
-    """`python -m rig.sim.supervisor` (or `rig sim`) as a real subprocess; returns once it printed its ports."""
+    """`python -m rig.sim.board_cli` (or `rig sim`) as a real subprocess; returns once it printed its ports."""
     board = start_virtual_board(directory, TARGET, image=image, extra=args, timeout=timeout, via_cli=use_cli)
     return Board(**{f.name: getattr(board, f.name) for f in fields(VirtualBoard)})
 

@@ -102,7 +102,7 @@ def test_sim_bad_options_are_one_line_errors(tmp_path):
     for args, message in ((["--defect", "no-such"], "unknown defect 'no-such'"),
                           (["--psk", "nokey"], "IDENTITY:HEXKEY"),
                           (["--server", "http://x"], "coap:// or coaps://")):
-        out = subprocess.run([sys.executable, "-m", "rig.sim.supervisor", "--dir", str(tmp_path), "--target",
+        out = subprocess.run([sys.executable, "-m", "rig.sim.board_cli", "--dir", str(tmp_path), "--target",
                               str(TARGET), *args], capture_output=True, text=True, cwd=ROOT, timeout=30)
         assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
 

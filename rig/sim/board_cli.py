@@ -1,4 +1,4 @@
-"""Command line of the virtual board (`rig sim`, `python -m rig.sim.supervisor`): options -> BoardConfig -> run.
+"""Command line of the virtual board (`rig sim`, `python -m rig.sim.board_cli`): options -> BoardConfig -> run.
 
 Kept apart from the supervisor so that file holds only what outlives a power cut.
 """
@@ -65,7 +65,7 @@ def seconds(text: str) -> float:
 
 
 def add_board_options(parser: Any) -> None:
-    """The `rig sim` board options (also `python -m rig.sim.supervisor`)."""
+    """The `rig sim` board options (also `python -m rig.sim.board_cli`)."""
     parser.add_argument("--server", help="LwM2M server URI the client registers with (coap://HOST:PORT)")
     parser.add_argument("--endpoint", default="rig-virtual", help="LwM2M endpoint name (default rig-virtual)")
     parser.add_argument("--psk", metavar="IDENTITY:HEXKEY", help="DTLS PSK for a coaps server")
@@ -174,7 +174,7 @@ def run_board(args: Any) -> int:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m rig.sim.supervisor", description="The virtual board: supervisor of a simulated MCU with MCUboot and an LwM2M client")
+    parser = argparse.ArgumentParser(prog="python -m rig.sim.board_cli", description="The virtual board: supervisor of a simulated MCU with MCUboot and an LwM2M client")
     add_board_options(parser)
     args = parser.parse_args(argv)
     try:
@@ -182,3 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     except RigError as exc:
         print(f"virtual board: error: {exc}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":  # `python -m rig.sim.board_cli`: the same options as `rig sim`
+    sys.exit(main())

@@ -68,10 +68,10 @@ def start_virtual_board(
     timeout: float = 20.0,
     via_cli: bool = False,
 ) -> VirtualBoard:
-    """`python -m rig.sim.supervisor` (or `rig sim` with `via_cli`) as a subprocess, once it printed its ports."""
+    """`python -m rig.sim.board_cli` (or `rig sim` with `via_cli`) as a subprocess, once it printed its ports."""
     directory.mkdir(parents=True, exist_ok=True)
     took_over = take_over(directory)
-    entry = ["-m", "rig.cli", "sim"] if via_cli else ["-m", "rig.sim.supervisor"]
+    entry = ["-m", "rig.cli", "sim"] if via_cli else ["-m", "rig.sim.board_cli"]
     cmd = [sys.executable, *entry, "--dir", str(directory), "--target", str(target)]
     if endpoint:
         cmd += ["--endpoint", endpoint]
@@ -149,7 +149,8 @@ def _supervises(pid: int, directory: Path) -> bool:
         cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
     except OSError:
         return False
-    if not any(a in ("rig.sim.supervisor", "sim") for a in args) or "--dir" not in args[:-1]:
+    # rig.sim.supervisor: how an earlier rig started its boards (one may still be running)
+    if not any(a in ("rig.sim.board_cli", "rig.sim.supervisor", "sim") for a in args) or "--dir" not in args[:-1]:
         return False
     given = Path(args[args.index("--dir") + 1])
     return (given if given.is_absolute() else cwd / given).resolve() == directory.resolve()

@@ -25,9 +25,7 @@ from rig.sim import control
 from rig.sim.cortex_m_model import CortexM4, DebugAccessError
 from rig.sim.debug_port import BusMemoryInterface, DebugPort
 from rig.sim.probe_registry import BoardEntry, check_board, list_boards
-
-TARGET_TYPE = "rig_virtual"
-PROBE_TYPE = "rigsim"
+from rig.sim.pyocd_names import PROBE_TYPE, TARGET_TYPE
 
 
 class EventFeed:
@@ -259,8 +257,6 @@ def install() -> None:
     register_target_type()
 
 
-# The entry point object lives in rig.sim.pyocd_entry (loadable while pyocd is importing); kept here by name too.
-from rig.sim.pyocd_entry import RigSimProbePlugin  # noqa: E402,F401
-
+# The entry point object lives in rig.sim.pyocd_entry (loadable while pyocd is importing).
 if "pyocd.target" in sys.modules or "pyocd.probe.aggregator" in sys.modules:
     register_target_type()  # when this module started pyocd's import, the plugin could not do it yet

@@ -17,8 +17,7 @@ from typing import Any, Sequence
 from pyocd.core.plugin import Plugin
 from pyocd.probe.debug_probe import DebugProbe
 
-PROBE_TYPE = "rigsim"
-IMPLEMENTATION = "rig.sim.probe_plugin"
+from rig.sim.pyocd_names import IMPLEMENTATION, PROBE_TYPE
 
 
 class DeferredRigSimProbe(DebugProbe):
@@ -26,7 +25,7 @@ class DeferredRigSimProbe(DebugProbe):
 
     @classmethod
     def _real(cls) -> Any:
-        from rig.sim.probe_plugin import RigSimProbe
+        from rig.sim.probe_plugin import RigSimProbe  # import order: pyocd may be importing, see the module docstring
 
         return RigSimProbe
 
@@ -46,7 +45,7 @@ class RigSimProbePlugin(Plugin):
         half_done = sys.modules.get(IMPLEMENTATION)
         if half_done is not None and not hasattr(half_done, "RigSimProbe"):
             return DeferredRigSimProbe  # rig.sim.probe_plugin registers the target type when it finishes
-        from rig.sim.probe_plugin import RigSimProbe, register_target_type
+        from rig.sim.probe_plugin import RigSimProbe, register_target_type  # import order: see the module docstring
 
         register_target_type()
         return RigSimProbe

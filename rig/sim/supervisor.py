@@ -380,7 +380,5 @@ def _wait_stopped(pid: int, timeout: float = 1.0) -> None:
         time.sleep(0.001)
 
 
-if __name__ == "__main__":  # `python -m rig.sim.supervisor`: the same options as `rig sim`
-    from rig.sim.board_cli import main
-
-    sys.exit(main())
+if __name__ == "__main__":  # the board's command line is rig.sim.board_cli (which imports this module)
+    sys.exit("python -m rig.sim.supervisor: run the virtual board with `rig sim` or `python -m rig.sim.board_cli`")
