@@ -87,8 +87,8 @@ def rss_mb() -> float:
 
 
 def in_process(args: argparse.Namespace, out: Path) -> tuple[float, float]:
-    from rig.campaign.run_campaign import run_campaign
-    from rig.campaign.run_history import HistoryChoice
+    from rig.run.campaign import run_campaign
+    from rig.run.history import HistoryChoice
     from rig.campaign.spec import CampaignSpec
 
     spec = CampaignSpec(suite="power-cut", target_file=str(ROOT / "targets" / "virtual.toml"), image_size=8 * 1024,

@@ -52,7 +52,7 @@ def expect_pass(result: Any) -> None:
 @pytest.fixture(scope="session")
 def rig_campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The place, open for the whole session: `rig_campaign.run(plan) -> CaseResult`; closed (power safe) at the end."""
-    from rig.campaign.pytest_place import PluginOptions, open_place_runner
+    from rig.run.pytest_place import PluginOptions, open_place_runner
     from rig.errors import RigError
 
     get = request.config.getoption

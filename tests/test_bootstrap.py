@@ -12,8 +12,8 @@ import pytest
 from aiocoap import Code
 
 from cmd_helpers import make_image, rig, rig_background, sim_board
-from rig.campaign.run_campaign import run_campaign
 from rig.campaign.spec import CampaignSpec
+from rig.run.campaign import run_campaign
 from rig.lwm2m.bootstrap_account import ServerAccount
 from rig.lwm2m.bootstrap_server import BootstrapServer, rig_account
 from rig.lwm2m.dtls.psk import PskStore

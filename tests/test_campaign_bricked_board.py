@@ -12,8 +12,9 @@ import asyncio
 import dataclasses
 
 from rig.campaign.images import make_images
-from rig.campaign.runner import RunRecord, run_cases
 from rig.campaign.virtual_place import virtual_place
+from rig.run.cut_plans import run_cut_plans
+from rig.run.record import RunRecord
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.faults import FaultPlan
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image
@@ -34,8 +35,8 @@ def test_bricked_board_is_a_fail_with_flash_evidence_and_the_next_case_recovers_
     async def sweep() -> None:
         async with virtual_place(TARGET, tmp_path, good.base.parent, good.base, Timeline(), ("no-revert",)) as session:
             session.boot_timeout, session.update_timeout = 5.0, 3.0
-            await run_cases(session, [FaultPlan("crash-image")], bricking, record, "pull", 512)
-            await run_cases(session, [FaultPlan("good-image")], good, record, "pull", 512)
+            await run_cut_plans(session, [FaultPlan("crash-image")], bricking, record, "pull", 512)
+            await run_cut_plans(session, [FaultPlan("good-image")], good, record, "pull", 512)
 
     asyncio.run(asyncio.wait_for(sweep(), 150))
     bricked, recovered = record.results

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.campaign.case import run_case
+from rig.campaign.case import CutPlanCase
 from rig.campaign.cutter import Cutter
 from rig.campaign.images import make_images
 from rig.campaign.measure import swap_flash_ops
@@ -21,6 +21,7 @@ from rig.campaign.virtual_place import virtual_place
 from rig.config import load_target
 from rig.errors import RigError
 from rig.faults import Cut, FaultPlan, flash_op_cuts, nested_cuts
+from rig.run.case import run_case
 from rig.timeline import Timeline
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
@@ -73,7 +74,7 @@ async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_point
         if boot_timeout is not None:
             session.boot_timeout = boot_timeout  # a bricked board is waited for twice: keep that short
         first = len(timeline)
-        baseline = await asyncio.wait_for(run_case(session, FaultPlan("baseline-no-cut"), images, "pull", 512), CASE_TIMEOUT)
+        baseline = await asyncio.wait_for(run_case(session, CutPlanCase(FaultPlan("baseline-no-cut"), images, "pull", 512)), CASE_TIMEOUT)
         total = swap_flash_ops(timeline.events()[first:], session.endpoint)
         assert total is not None and total > 20, f"no swap op count in the baseline's timeline ({total})"
         plans = flash_op_cuts(total, points, seed=1) + flash_op_cuts(total, torn_points, seed=2, torn=True)
@@ -81,7 +82,7 @@ async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_point
         results = []
         for plan in plans:
             mark = len(timeline)
-            result = await asyncio.wait_for(run_case(session, plan, images, "pull", 512), CASE_TIMEOUT)
+            result = await asyncio.wait_for(run_case(session, CutPlanCase(plan, images, "pull", 512)), CASE_TIMEOUT)
             cuts = [e for e in timeline.events()[mark:] if e.kind == "cut"]
             results.append((plan, result, cuts))
         return baseline, total, results, timeline

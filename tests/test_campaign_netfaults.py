@@ -19,7 +19,7 @@ from aiocoap import Code
 from aiocoap.optiontypes import BlockOption
 
 from dtls_test_client import ClientError, DtlsTestClient, UdpLink
-from rig.campaign.case import run_case
+from rig.campaign.case import CutPlanCase
 from rig.campaign.cutter import Cutter
 from rig.campaign.images import make_images
 from rig.campaign.virtual_place import virtual_place
@@ -27,6 +27,7 @@ from rig.config import load_target
 from rig.faults import FaultPlan, NetworkFault
 from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.server import Lwm2mServer
+from rig.run.case import run_case
 from rig.timeline import Timeline
 from server_harness import run, running_server
 
@@ -44,7 +45,7 @@ def test_restart_server_mid_download_lets_the_case_finish(tmp_path, mode):
         plan = FaultPlan("restart-server-block-10", None, network=(NetworkFault("restart-server", 10),))
         async with virtual_place(TARGET, tmp_path, firmware, images.base, timeline, board_args=()) as session:
             port = session.server.port
-            result = await run_case(session, plan, images, mode, 512)
+            result = await run_case(session, CutPlanCase(plan, images, mode, 512))
             assert session.server.port == port
         return result, timeline.events()
 

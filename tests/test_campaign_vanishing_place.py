@@ -13,8 +13,9 @@ import time
 
 from proc_helpers import all_gone, descendants
 from rig.campaign.images import make_images
-from rig.campaign.runner import RunRecord, run_cases
 from rig.campaign.virtual_place import virtual_place
+from rig.run.cut_plans import run_cut_plans
+from rig.run.record import RunRecord
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.faults import Cut, FaultPlan
 from rig.timeline import Timeline
@@ -32,12 +33,12 @@ def test_unplugged_board_ends_later_cases_as_errors_and_the_sweep_goes_on(tmp_pa
 
     async def sweep() -> float:
         async with virtual_place(TARGET, tmp_path, images.base.parent, images.base, Timeline()) as session:
-            await run_cases(session, plans[:1], images, record, "pull", 512)
+            await run_cut_plans(session, plans[:1], images, record, "pull", 512)
             tree.update(descendants(session.board.proc.pid))
             os.killpg(session.board.proc.pid, signal.SIGKILL)
             session.board.proc.wait(timeout=10)
             t0 = time.monotonic()
-            await run_cases(session, plans[1:], images, record, "pull", 512)
+            await run_cut_plans(session, plans[1:], images, record, "pull", 512)
             return time.monotonic() - t0
 
     took = asyncio.run(asyncio.wait_for(sweep(), 120))

@@ -13,10 +13,11 @@ import pytest
 
 from rig.campaign.images import make_images
 from rig.campaign.negative_images import make_negative_images
-from rig.campaign.runner import RunRecord
 from rig.campaign.virtual_place import virtual_place
 from rig.config import load_target
-from rig.conformance import CASES, ConformanceContext, run_conformance
+from rig.conformance import CASES, ConformanceContext
+from rig.run.conformance import run_conformance
+from rig.run.record import RunRecord
 from rig.timeline import Timeline
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"

@@ -14,11 +14,12 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
-from rig.campaign.case import run_case
+from rig.campaign.case import CutPlanCase
 from rig.campaign.images import make_images
 from rig.campaign.virtual_place import virtual_place
 from rig.config import load_target
 from rig.faults import Cut, FaultPlan
+from rig.run.case import run_case
 from rig.timeline import Timeline
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
@@ -34,9 +35,9 @@ def test_a_client_left_in_downloading_is_reset_at_the_next_known_start(tmp_path)
         async with virtual_place(TARGET, tmp_path, images.base.parent, images.base, timeline,
                                  ("stuck-downloading-after-cut",)) as session:
             session.layout, session.download_timeout = rigs_view, 2.0
-            stuck = await run_case(session, FaultPlan("download-block-00005", Cut("block", block=5)), images, "pull", 512)
+            stuck = await run_case(session, CutPlanCase(FaultPlan("download-block-00005", Cut("block", block=5)), images, "pull", 512))
             mark = len(timeline)
-            clean = await run_case(session, FaultPlan("baseline-no-cut"), images, "pull", 512)
+            clean = await run_case(session, CutPlanCase(FaultPlan("baseline-no-cut"), images, "pull", 512))
             return stuck, clean, [e for e in timeline.events()[mark:] if e.kind == "known-start-object5"]
 
     stuck, clean, resets = asyncio.run(asyncio.wait_for(main(), 120))
@@ -52,7 +53,7 @@ def test_a_device_not_in_the_declared_start_state_after_every_reset_is_an_error_
 
     async def main():
         async with virtual_place(target, tmp_path, images.base.parent, images.base, Timeline()) as session:
-            return await run_case(session, FaultPlan("baseline-no-cut"), images, "pull", 512)
+            return await run_case(session, CutPlanCase(FaultPlan("baseline-no-cut"), images, "pull", 512))
 
     result = asyncio.run(asyncio.wait_for(main(), 120))
     assert result.outcome == "error", result

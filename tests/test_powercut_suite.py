@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from rig.campaign.pytest_place import suite_plans
+from rig.run.pytest_place import suite_plans
 from rig.faults import Cut, FaultPlan
 from rig.pytest_plugin import expect_pass
 

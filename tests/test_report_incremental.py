@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import threading
 
-from rig.campaign import runner
-from rig.campaign.runner import RunRecord
+from rig.run import record as runner
+from rig.run.record import RunRecord
 from rig.report.html import render_report, write_html_report
 from rig.report.html_sections import SECTION_FILE, PageCache
 from rig.report.json_report import JsonReportWriter, write_json_report

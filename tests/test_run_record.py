@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from rig.campaign.runner import RunRecord
+from rig.run.record import RunRecord
 from rig.commands.run import exit_code
 from rig.results import CaseResult, Violation
 

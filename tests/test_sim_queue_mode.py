@@ -16,8 +16,8 @@ from pathlib import Path
 import aiocoap
 from aiocoap import Code
 
-from rig.campaign.run_campaign import run_campaign
 from rig.campaign.spec import CampaignSpec
+from rig.run.campaign import run_campaign
 from rig.lwm2m.server import Lwm2mServer
 from rig.netutil import free_port
 from rig.timeline import Timeline

@@ -1,6 +1,7 @@
-"""One case: known start, an update with a fault plan, recovery, completion, verdict.
+"""A cut plan's case: known start, an update with a fault plan, recovery, completion, verdict.
 
-Whatever happens (a brick, a hang, a bug in the device, a probe that gives up),
+This is the body of the case; rig.run.case.run_case wraps it (case-start and
+case-end, timing, a RigError that escapes) like every other case. Whatever happens (a brick, a hang, a bug in the device, a probe that gives up),
 the case ends with a CaseResult and the power in a known state; only the rig's
 own bugs propagate. The outcome comes from rig.verdict.outcome.decide; a case
 that does not pass gets its flash read, saved and decoded (rig.campaign.flash_evidence),
@@ -11,8 +12,8 @@ rig itself worked.
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from rig.campaign.case_words import case_message
 from rig.campaign.cutter import Cutter
@@ -32,7 +33,7 @@ from rig.verdict.judge import judge
 from rig.verdict.outcome import Observed, RigFault, decide
 
 
-__all__ = ["CaseImages", "evidence_of", "run_case"]
+__all__ = ["CaseImages", "CutPlanCase", "evidence_of", "update_with_cut"]
 
 
 async def _complete(s: PlaceSession, driver: UpdateDriver, images: CaseImages, mode: str, block_size: int, facts: CaseFacts) -> None:
@@ -127,10 +128,29 @@ async def evidence_of(s: PlaceSession) -> tuple[FlashEvidence | None, str | None
         return None, str(exc)
 
 
-async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: str, block_size: int) -> CaseResult:
-    started = time.monotonic()
+@dataclass(frozen=True)
+class CutPlanCase:
+    """A cut plan as a case of the one case wrapper (rig.run.case.Case)."""
+
+    plan: FaultPlan
+    images: CaseImages
+    mode: str
+    block_size: int
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    def start_fields(self) -> dict[str, Any]:
+        return {"plan": self.plan.to_dict(), "mode": self.mode, "block_size": self.block_size}
+
+    async def run(self, s: PlaceSession) -> CaseResult:
+        return await update_with_cut(s, self.plan, self.images, self.mode, self.block_size)
+
+
+async def update_with_cut(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: str, block_size: int) -> CaseResult:
+    """The update with `plan`'s fault and its verdict; the device's faults are a fail, the rig's an error."""
     first = len(s.timeline)
-    s.timeline.append("case-start", name=plan.name, plan=plan.to_dict(), mode=mode, block_size=block_size)
     facts = CaseFacts(images.base_version, images.new_version, version_compare=s.versions.compare)
     result = CaseResult(name=plan.name, outcome="pass", plan=plan.to_dict(), cut=asdict(plan.cut) if plan.cut else None)
     cutter = Cutter(s, plan, first)
@@ -171,7 +191,5 @@ async def run_case(s: PlaceSession, plan: FaultPlan, images: CaseImages, mode: s
         None if facts.flash_state is None else f"{facts.flash_state} {facts.flash_version or ''}".strip())
     result.flash = evidence.summary if evidence else None
     result.recover_time = facts.recover_time
-    result.duration = time.monotonic() - started
     result.message = case_message(plan, facts, cutter.blocks_total, decision, evidence)
-    s.timeline.append("case-end", name=plan.name, outcome=result.outcome)
     return result

@@ -59,10 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rig.campaign.narrow import start_search
-    from rig.campaign.narrow_report import add_probes
+    from rig.run.narrow_report import add_probes
     from rig.campaign.narrow_words import boundary_words
     from rig.campaign.previous_run import load_previous_run, parse_replay_ref
-    from rig.campaign.run_campaign import run_campaign
+    from rig.run.campaign import run_campaign
     from rig.commands.run import previous_place
     from rig.config import load_target
     from rig.errors import RigError

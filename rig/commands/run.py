@@ -25,7 +25,7 @@ from rig.target_files import find_target, shipped
 from rig.results import CaseResult
 
 if TYPE_CHECKING:
-    from rig.campaign.runner import RunRecord
+    from rig.run.record import RunRecord
 
 
 def _size(text: str) -> int:
@@ -92,7 +92,7 @@ def _progress(done: int, total: int, result: CaseResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.campaign.run_campaign import run_campaign
+    from rig.run.campaign import run_campaign
 
     if args.resume is not None:
         return _resume(args)
@@ -150,7 +150,7 @@ def previous_place(prev, rig_file: Path | None, report_dir: Path, psk: str | Non
 
 def _resume(args: argparse.Namespace) -> int:
     from rig.campaign.previous_run import load_previous_run
-    from rig.campaign.run_campaign import run_campaign
+    from rig.run.campaign import run_campaign
 
     prev = load_previous_run(args.resume)
     if prev.params.get("complete"):
@@ -169,7 +169,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from rig.campaign.previous_run import load_previous_run, parse_replay_ref
-    from rig.campaign.run_campaign import run_campaign
+    from rig.run.campaign import run_campaign
 
     source_dir, case = parse_replay_ref(args.replay)
     prev = load_previous_run(source_dir)

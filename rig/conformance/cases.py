@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rig.conformance import cancel, download_errors, install_failure, reads, resets, resume, updates
 from rig.conformance import bootstrap, deferral, deferral_cut, lsct, queue_mode, v11_settings
+from rig.campaign.suite import select
 from rig.conformance.context import ConformanceCase
 
 
@@ -74,3 +75,8 @@ CASES: list[ConformanceCase] = [
     _case("bootstrap", "then-update", "Bootstrap through the rig's bootstrap server, then an update",
           {"bootstrap", "mode"}, bootstrap.case_bootstrap_update),
 ]
+
+
+def select_cases(cases: list[ConformanceCase], keyword: str | None) -> list[ConformanceCase]:
+    """pytest-style -k on the case name, as for cut plans."""
+    return select(cases, keyword)

@@ -24,7 +24,7 @@ MODES = ("push", "pull")
 class ConformanceContext:
     """images: base/new; negative: the bad packages made for the target, by kind (rig.packages), and
     negative_missing: why each kind that was not made is missing; mode: the transfer mode for cases
-    that work either way; abilities: what the target can exercise, filled by run_conformance
+    that work either way; abilities: what the target can exercise, filled by rig.run.conformance.run_conformance
     from the device (delivery method, object version) and its profile."""
 
     images: CaseImages

@@ -1,13 +1,13 @@
 """Resumption: a pull download cut by a power loss continues after boot (only where the target claims it).
 
-The cut is the campaign's own exact block cut (rig.campaign.case.run_case), so the
+The cut is the campaign's own exact block cut (rig.campaign.case.update_with_cut), so the
 verdict includes the oracle and the hard invariants; on top, the first block the
 device asks for after power-on must not be block 0.
 """
 
 from __future__ import annotations
 
-from rig.campaign.case import run_case
+from rig.campaign.case import update_with_cut
 from rig.campaign.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.faults import Cut, FaultPlan
@@ -24,7 +24,7 @@ async def case_resume(session: PlaceSession, ctx: ConformanceContext) -> CaseRes
     first = len(session.timeline)
     block = cut_block(ctx.images.new.stat().st_size)
     plan = FaultPlan("conf-resume", Cut(kind="block", block=block))
-    inner = await run_case(session, plan, ctx.images, "pull", ctx.block_size)
+    inner = await update_with_cut(session, plan, ctx.images, "pull", ctx.block_size)
     if inner.outcome == "error":  # the rig could not carry out the cut (or the known start): not the device's fail
         return inner
     checks.add(inner.violations)

@@ -17,20 +17,24 @@ from pathlib import Path
 from typing import AsyncContextManager, Callable, Protocol
 
 from rig.campaign import measure
-from rig.campaign.case import CaseImages
 from rig.campaign.images import per_run_test_key, run_images
-from rig.campaign.run_history import HistoryChoice, note_probe, start_history
-from rig.campaign.runner import RunRecord, now_iso, run_cases
+from rig.campaign.negative_images import run_negatives
 from rig.campaign.session import PlaceSession
 from rig.campaign.shard import shard_of
 from rig.campaign.spec import CampaignSpec
 from rig.campaign.suite import baseline_plans, merged_points, power_cut_plans, select
 from rig.campaign.virtual_place import virtual_place
 from rig.config import Place, Target, load_target
+from rig.conformance import CASES, ConformanceContext, select_cases
 from rig.errors import RigError
 from rig.faults import FaultPlan, bootstrap_cuts, check_block_cuts
 from rig.lwm2m.device_modes import DeviceModes
+from rig.packages.base import CaseImages
 from rig.results import CaseResult
+from rig.run.conformance import run_conformance
+from rig.run.cut_plans import run_cut_plans
+from rig.run.history import HistoryChoice, note_probe, start_history
+from rig.run.record import RunRecord, now_iso
 from rig.timeline import Timeline
 
 
@@ -115,7 +119,7 @@ async def run_campaign(
 async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, target: Target, firmware: Path,
                record: RunRecord, progress: Callable | None, key: Path | None, source: PlanSource | None,
                notes: Callable[[str], None] | None) -> None:
-    run = lambda plans: run_cases(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
+    run = lambda plans: run_cut_plans(session, plans, images, record, spec.mode, spec.block_size, progress)  # noqa: E731
     if source is not None:
         while not record.halted and (plan := source.next()) is not None:
             if "download_block_size" in record.params:
@@ -166,9 +170,6 @@ async def _conformance(session: PlaceSession, spec: CampaignSpec, images, target
     """The numbered conformance cases with their bad packages (served from firmware/negative), made for the
     target's package format; with the key the board trusts, the wrong-key and downgrade packages become cases
     too. A kind the format cannot make leaves its case a skip that says why."""
-    from rig.campaign.negative_images import run_negatives
-    from rig.conformance import ConformanceContext, run_conformance
-
     negative = await asyncio.to_thread(run_negatives, target.data, target.path, target.layout, firmware / "negative",
                                        spec.image_size, images.base_version, images.new_version, key)
     ctx = ConformanceContext(images, negative.made, mode=spec.mode, block_size=spec.block_size,
@@ -185,8 +186,6 @@ def _names_known_now(spec: CampaignSpec) -> list[str]:
         baseline = baseline_plans(spec.seed)
         names += [p.name for p in (select(baseline, spec.keyword) or baseline)]
     if spec.suite in ("standard", "conformance") and shard_of(spec.shard).runs_conformance:
-        from rig.conformance import CASES, select_cases
-
         names += [c.name for c in select_cases(CASES, spec.keyword)]
     return names
 
@@ -202,8 +201,6 @@ def _expected_cases(spec: CampaignSpec) -> int:
             plans += bootstrap_cuts(spec.seed)
         total += 1 + len(shard.take(select(plans[1:], spec.keyword)))
     if spec.suite in ("standard", "conformance") and shard.runs_conformance:
-        from rig.conformance import CASES, select_cases
-
         total += len(select_cases(CASES, spec.keyword))
     return total
 

@@ -1,4 +1,4 @@
-"""Run the conformance cases on one place, like rig.campaign.runner.run_cases runs cut plans.
+"""Run the conformance cases on one place, each in the one case wrapper (rig.run.case), like cut plans.
 
 Each case gets its console log and timeline slice under report_dir/cases/NAME and
 report.json/junit.xml are rewritten after every case, so an interrupted run still
@@ -9,24 +9,34 @@ case the rig could not do is an "error" naming the part of the rig that failed.
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from rig.campaign.rig_faults import fault_of
-from rig.campaign.runner import RunRecord, pending, record_case
 from rig.campaign.session import PlaceSession
-from rig.campaign.suite import select
 from rig.conformance.abilities import find_abilities, missing
-from rig.conformance.cases import CASES
+from rig.conformance.cases import CASES, select_cases
 from rig.conformance.context import ConformanceCase, ConformanceContext, skipped
-from rig.errors import RigError
-from rig.results import CaseResult, Violation
-from rig.verdict.outcome import Observed, decide
+from rig.results import CaseResult
+from rig.run.case import record_case, run_case
+from rig.run.record import RunRecord, pending
 
 
-def select_cases(cases: list[ConformanceCase], keyword: str | None) -> list[ConformanceCase]:
-    """pytest-style -k on the case name, as for cut plans."""
-    return select(cases, keyword)
+@dataclass(frozen=True)
+class BoundCase:
+    """A conformance case with its context, as a case of the one wrapper (rig.run.case.Case)."""
+
+    case: ConformanceCase
+    ctx: ConformanceContext
+
+    @property
+    def name(self) -> str:
+        return self.case.name
+
+    def start_fields(self) -> dict[str, Any]:
+        return {"conformance": self.case.id}
+
+    async def run(self, session: PlaceSession) -> CaseResult:
+        return await self.case.run(session, self.ctx)
 
 
 async def _run_one(session: PlaceSession, ctx: ConformanceContext, case: ConformanceCase,
@@ -34,22 +44,8 @@ async def _run_one(session: PlaceSession, ctx: ConformanceContext, case: Conform
     reason = missing(case, have, why)
     if reason is not None:
         return skipped(case, reason)
-    started = time.monotonic()
-    session.timeline.append("case-start", name=case.name, conformance=case.id)
-    try:
-        result = await case.run(session, ctx)
-    except RigError as exc:
-        fault = fault_of(exc)
-        decision = decide(Observed(faults=(fault,)))
-        result = CaseResult(name=case.name, outcome=decision.outcome, error=decision.reason,
-                            violations=[Violation("case-error", fault.describe())], message=decision.reason)
-    finally:
-        if session.server.dm is not None:
-            session.server.dm.cancel_all()
-    result.name = case.name
+    result = await run_case(session, BoundCase(case, ctx))
     result.plan = {**(result.plan or {}), "conformance": case.id, "title": case.title}
-    result.duration = time.monotonic() - started
-    session.timeline.append("case-end", name=case.name, outcome=result.outcome)
     return result
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import rig
-from rig.campaign.case import CaseImages
-from rig.campaign.runner import RunRecord
 from rig.errors import RigError
 from rig.history.writer import ImageRecord, RunHistory, RunInfo
+from rig.packages.base import CaseImages
+from rig.run.record import RunRecord
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ import threading
 from pathlib import Path
 from typing import Any, AsyncContextManager, Callable, Coroutine, TypeVar
 
-from rig.campaign.case import CaseImages
-from rig.campaign.runner import RunRecord, run_cases
 from rig.campaign.session import PlaceSession
 from rig.errors import RigError
 from rig.faults import FaultPlan
+from rig.packages.base import CaseImages
 from rig.results import CaseResult
+from rig.run.cut_plans import run_cut_plans
+from rig.run.record import RunRecord
 
 T = TypeVar("T")
 
@@ -53,7 +54,7 @@ class PlaceRunner:
         if self.session is None:
             raise RigError("the place is not open")
         self.record.results = [r for r in self.record.results if r.name != plan.name]
-        self.call(run_cases(self.session, [plan], self.images, self.record, self.mode, self.block_size), timeout)
+        self.call(run_cut_plans(self.session, [plan], self.images, self.record, self.mode, self.block_size), timeout)
         return self.record.results[-1]
 
     def close(self, timeout: float = 60.0) -> None:

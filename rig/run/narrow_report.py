@@ -16,8 +16,8 @@ from typing import Any
 
 from rig.campaign.merge import FILE_KEYS
 from rig.campaign.previous_run import load_previous_run
-from rig.campaign.runner import RunRecord
 from rig.results import CaseResult
+from rig.run.record import RunRecord
 
 COMPUTED = ("rig_version", "stopped", "complete", "expected", "not_run", "not_planned_yet")
 

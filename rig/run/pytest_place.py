@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.campaign import measure
-from rig.campaign.case import CaseImages
 from rig.campaign.images import run_images
-from rig.campaign.place_runner import PlaceRunner
-from rig.campaign.run_history import HistoryChoice, note_probe, start_history
-from rig.campaign.runner import RunRecord, now_iso
 from rig.campaign.suite import baseline_plans, power_cut_plans
 from rig.config import Place
 from rig.errors import RigError
 from rig.faults import FaultPlan, check_block_cuts
 from rig.history.paths import history_path
+from rig.packages.base import CaseImages
+from rig.run.history import HistoryChoice, note_probe, start_history
+from rig.run.in_thread import PlaceRunner
+from rig.run.record import RunRecord, now_iso
 from rig.target_files import find_target, shipped
 from rig.timeline import Timeline
 

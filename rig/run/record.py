@@ -1,34 +1,26 @@
-"""Run a list of cases on one place and write the results after every case.
+"""The record of one run: its results, and report.json/junit.xml/report.html rewritten after every case.
 
-Ctrl-C or SIGTERM stops between (or inside) cases; the power goes to the
-place's safe state, logs are saved and report.json/junit.xml say where the run
-stopped, so a weekend campaign is never lost. A run is complete only when its
-last write says so: until then report.json carries "complete": false, the
-expected count and the cases not yet run, and junit.xml lists those as skipped
-plus one error testcase, so a run killed half-way (SIGKILL, an OOM kill, a CI
-hard timeout) never reads green.
+A run is complete only when its last write says so: until then report.json
+carries "complete": false, the expected count and the cases not yet run, and
+junit.xml lists those as skipped plus one error testcase, so a run killed
+half-way (SIGKILL, an OOM kill, a CI hard timeout) never reads green.
 
 A night has hundreds to thousands of cases, and the thousandth must cost what
 the first did: report.json and junit.xml are rewritten after every case (each
 case encoded once), report.html every HTML_EVERY_CASES cases or HTML_EVERY_S
-seconds and at the end (each case drawn once), the history gets one short
-transaction per case, and the timeline keeps only the running case in memory
-(the rest is streamed to the run's timeline.jsonl).
+seconds and at the end (each case drawn once), and the history gets one short
+transaction per case.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Callable
 
 import rig
-from rig.campaign.case import CaseImages, evidence_of, run_case
-from rig.campaign.session import PlaceSession
-from rig.faults import FaultPlan
 from rig.errors import RigError
 from rig.history.writer import RunHistory
 from rig.report.html import write_html_report
@@ -149,12 +141,6 @@ class RunRecord:
         return NotRun(names, skip.reason, f"the run is not complete: {len(self.results)} of {expected} cases ran; {why}")
 
 
-def case_dir_for(report_dir: Path, name: str) -> Path:
-    path = report_dir / "cases" / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 Progress = Callable[[int, int, CaseResult], None]
 
 
@@ -166,74 +152,6 @@ def pending(record: RunRecord, names: list[str]) -> tuple[list[str], int]:
     return todo, max(len(record.results) + len(todo), record.expected or 0)
 
 
-async def _flash_of(session: PlaceSession, result: CaseResult) -> None:
-    """Every fail and error carries the flash (a cut case reads it itself, for its verdict; others here)."""
-    if result.outcome not in ("fail", "error") or result.flash is not None:
-        return
-    evidence, problem = await evidence_of(session)
-    if evidence is None:
-        result.message = f"{result.message or result.outcome}; flash not read: {problem}"
-        return
-    result.flash, result.flash_verdict = evidence.summary, evidence.verdict
-    result.message = f"{result.message or result.outcome}; flash: {evidence.words}"
-
-
-async def record_case(session: PlaceSession, record: RunRecord, name: str, run: Callable[[], Awaitable[CaseResult]],
-                      total: int, progress: Progress | None = None) -> None:
-    """One case with its own console log and timeline slice; report.json/junit.xml (and, when due, the page)
-    rewritten before returning."""
-    case_dir = case_dir_for(record.report_dir, name)
-    if session.console is not None:
-        session.console.new_log(case_dir / "console.log")
-    first = len(session.timeline)
-    session.timeline.forget_before(first)  # earlier cases are in their files (and the run's timeline.jsonl)
-    session.case_dir = case_dir
-    try:
-        result = await run()
-        await _flash_of(session, result)
-    except asyncio.CancelledError:
-        record.stopped = f"interrupted during case {name!r}"
-        save_case_timeline(session, case_dir, first)
-        raise
-    finally:
-        session.case_dir = None
-    if session.console is not None:
-        result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
-        result.console_dropped = getattr(session.console, "dropped", 0)
-    if (case_dir / "flash" / "slots.txt").is_file() and result.flash is not None:
-        result.flash_dump = str((case_dir / "flash" / "slots.txt").relative_to(record.report_dir))
-    result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))
-    record.add(result)
-    record.write(page=record.page_due())
-    if progress:
-        progress(len(record.results), total, result)
-
-
-async def run_cases(
-    session: PlaceSession,
-    plans: list[FaultPlan],
-    images: CaseImages,
-    record: RunRecord,
-    mode: str,
-    block_size: int,
-    progress: Progress | None = None,
-) -> None:
-    by_name = {p.name: p for p in plans}
-    todo, total = pending(record, list(by_name))
-    for name in todo:
-        if record.halted:
-            break
-        plan = by_name[name]
-        await record_case(session, record, name, lambda: run_case(session, plan, images, mode, block_size), total, progress)
-
-
-def save_case_timeline(session: PlaceSession, case_dir: Path, first: int) -> Path:
-    path = case_dir / "timeline.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for event in session.timeline.events(since=first):
-            out.write(event.to_json() + "\n")
-    return path
-
-
 def now_iso() -> str:
+    """The run's start time as report.json records it."""
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
