@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from rig.errors import RigError
 from rig.netutil import free_port, free_udp_pair
 from rig.timeline import Timeline
 
@@ -52,8 +53,7 @@ def expect_pass(result: Any) -> None:
 @pytest.fixture(scope="session")
 def rig_campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The place, open for the whole session: `rig_campaign.run(plan) -> CaseResult`; closed (power safe) at the end."""
-    from rig.run.pytest_place import PluginOptions, open_place_runner
-    from rig.errors import RigError
+    from rig.run.pytest_place import PluginOptions, open_place_runner  # start-up cost: pytest loads this plugin everywhere
 
     get = request.config.getoption
     opts = PluginOptions(

@@ -16,15 +16,18 @@ import asyncio
 import shutil
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
+from rig.campaign.narrow import Search, start_search
+from rig.campaign.narrow_words import boundary_words
+from rig.campaign.previous_run import load_previous_run, parse_replay_ref
 from rig.commands.history_options import add_history_options, history_choice
 from rig.commands.place_args import add_psk_option
+from rig.commands.run import previous_place
+from rig.config import load_target
+from rig.errors import RigError
+from rig.faults import FaultPlan
 from rig.results import CaseResult
-
-if TYPE_CHECKING:
-    from rig.campaign.narrow import Search
-    from rig.faults import FaultPlan
 
 DEFAULT_MAX_CASES = 10
 
@@ -32,11 +35,11 @@ DEFAULT_MAX_CASES = 10
 class Probing:
     """The search as run_campaign's plan source, with something done after each probe."""
 
-    def __init__(self, search: "Search", after: Callable[[CaseResult], None]) -> None:
+    def __init__(self, search: Search, after: Callable[[CaseResult], None]) -> None:
         self.search, self.after = search, after
         self.narrow_of = search.narrow_of
 
-    def next(self) -> "FaultPlan | None":
+    def next(self) -> FaultPlan | None:
         return self.search.next()
 
     def seen(self, result: CaseResult) -> None:
@@ -58,14 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.campaign.narrow import start_search
-    from rig.run.narrow_report import add_probes
-    from rig.campaign.narrow_words import boundary_words
-    from rig.campaign.previous_run import load_previous_run, parse_replay_ref
-    from rig.run.campaign import run_campaign
-    from rig.commands.run import previous_place
-    from rig.config import load_target
-    from rig.errors import RigError
+    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
+    from rig.run.narrow_report import add_probes  # start-up cost, as above: the report writers
 
     if not args.ref.partition("#")[2]:
         raise RigError(f"{args.ref!r}: name the failing case after '#', e.g. rig-results/report.json#swap-op-00040")

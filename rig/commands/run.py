@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rig.campaign.previous_run import load_previous_run, parse_replay_ref
 from rig.campaign.spec import DENSE_AROUND, SPREADS, SUITES, CampaignSpec
 from rig.campaign.suite import DEFAULT_POINTS
 from rig.commands.history_options import add_history_options, history_choice
@@ -92,7 +93,7 @@ def _progress(done: int, total: int, result: CaseResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.run.campaign import run_campaign
+    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
 
     if args.resume is not None:
         return _resume(args)
@@ -149,8 +150,7 @@ def previous_place(prev, rig_file: Path | None, report_dir: Path, psk: str | Non
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from rig.campaign.previous_run import load_previous_run
-    from rig.run.campaign import run_campaign
+    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
 
     prev = load_previous_run(args.resume)
     if prev.params.get("complete"):
@@ -168,8 +168,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from rig.campaign.previous_run import load_previous_run, parse_replay_ref
-    from rig.run.campaign import run_campaign
+    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
 
     source_dir, case = parse_replay_ref(args.replay)
     prev = load_previous_run(source_dir)
