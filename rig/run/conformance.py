@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from rig.campaign.session import PlaceSession
 from rig.conformance.abilities import find_abilities, missing
@@ -18,7 +18,7 @@ from rig.conformance.cases import CASES, select_cases
 from rig.conformance.context import ConformanceCase, ConformanceContext, skipped
 from rig.results import CaseResult
 from rig.run.case import record_case, run_case
-from rig.run.record import RunRecord, pending
+from rig.run.record import Progress, RunRecord, pending
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ async def run_conformance(
     session: PlaceSession,
     ctx: ConformanceContext,
     record: RunRecord,
-    progress: Callable[[int, int, CaseResult], None] | None = None,
+    progress: Progress | None = None,
     keyword: str | None = None,
 ) -> None:
     """Run the selected cases in order, appending to record.results (already present names are kept)."""
