@@ -5,6 +5,7 @@ Kept apart from the supervisor so that file holds only what outlives a power cut
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
 import sys
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
+from rig.sim import defects
 from rig.sim.app.deferral import DEFAULT_POLICY, POLICIES
 from rig.sim.board_config import BoardConfig
 from rig.sim.supervisor import Supervisor
+from rig.target_files import find_target, shipped
 
 
 def ready_lines(sup: Supervisor) -> list[str]:
@@ -51,8 +54,6 @@ def print_ready(sup: Supervisor) -> None:
 
 def seconds(text: str) -> float:
     """'10', '10s', '1.5s', '2m' -> seconds (argparse type)."""
-    import argparse
-
     t = text.strip().lower()
     scale = 60.0 if t.endswith("m") else 1.0
     try:
@@ -107,14 +108,10 @@ def add_board_options(parser: Any) -> None:
 
 
 def default_target() -> Path:
-    from rig.target_files import shipped
-
     return shipped("virtual")  # the checkout's targets/, or the wheel's rig.targets
 
 
 def config_from_args(args: Any) -> BoardConfig:
-    from rig.sim import defects
-
     if args.block_size not in (16, 32, 64, 128, 256, 512, 1024):
         raise RigError(f"--block-size {args.block_size} must be a power of two from 16 to 1024")
     if args.psk is not None:
@@ -140,8 +137,6 @@ def config_from_args(args: Any) -> BoardConfig:
         raise RigError(f"--image-key {args.image_key}: no such file")
     if args.image is not None and not args.image.is_file():
         raise RigError(f"--image {args.image}: no such file")
-    from rig.target_files import find_target
-
     target = find_target(args.target) if args.target else default_target()
     if not target.is_file():
         raise RigError(f"target file {target} not found (use --target)")
@@ -160,8 +155,6 @@ def config_from_args(args: Any) -> BoardConfig:
 
 def run_board(args: Any) -> int:
     """`rig sim`: list defects, or run one virtual board until interrupted."""
-    from rig.sim import defects
-
     if args.list_defects:
         for line in defects.describe():
             print(line)
@@ -172,8 +165,6 @@ def run_board(args: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m rig.sim.board_cli", description="The virtual board: supervisor of a simulated MCU with MCUboot and an LwM2M client")
     add_board_options(parser)
     args = parser.parse_args(argv)

@@ -17,13 +17,16 @@ import os
 import secrets
 import signal
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
+from rig.flash_layout import FlashLayout
 from rig.sim import control, memory_ops, probe_registry
 from rig.sim.board_config import BoardConfig
+from rig.sim.flash import Flash
 from rig.sim.power_loss import parse_cut_line
 from rig.sim.spawn import FreshSpawner, McuProcess, ZygoteSpawner
 
@@ -32,8 +35,6 @@ REBOOT_LINE = b"[app] reboot"  # the firmware's last words before a reboot it as
 
 def load_target(path: Path) -> tuple[dict[str, Any], Any]:
     """The parsed target file and its FlashLayout; errors name the file."""
-    from rig.flash_layout import FlashLayout
-
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -75,8 +76,6 @@ class Supervisor:
         return id_file.read_text().strip()
 
     def _flash(self) -> Any:
-        from rig.sim.flash import Flash
-
         return Flash(self.layout, path=self.flash_path)
 
     def _prepare_flash(self) -> None:
@@ -367,8 +366,6 @@ class Supervisor:
 
 def _wait_stopped(pid: int, timeout: float = 1.0) -> None:
     """A probe's halt returns once the core has halted: wait for the kernel to stop the process."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
