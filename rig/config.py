@@ -97,6 +97,43 @@ class Place:
     server_port: int | None = None  # the LwM2M port the board registers with, when not 5683
     reset_command: tuple[str, ...] = ()  # a process target's [process] reset_command, static placeholders filled
 
+    # What the kind of place means for opening it, decided here once (the place layer reads these, never the kind).
+    @property
+    def starts_own_board(self) -> bool:
+        """A virtual place no `rig sim` board is attached to: opening it starts a board of its own."""
+        return self.kind == "virtual" and "control_port" not in self.power.options
+
+    @property
+    def device_on_this_host(self) -> bool:
+        """The device is a process the rig starts here (a process target): the server listens on 127.0.0.1, on any
+        free port, since the device is told where; a board comes over the bench LAN to the well-known port."""
+        return self.kind == "process"
+
+    @property
+    def server_host_default(self) -> str:
+        return "127.0.0.1" if self.device_on_this_host else "0.0.0.0"
+
+    @property
+    def fills_server_into_command(self) -> bool:
+        """The power starts the device from a command whose placeholders take the server's address and key."""
+        return self.power.backend == "process"
+
+    def console_options(self) -> dict[str, Any]:
+        """The console's options; an RTT console takes the probe id and target type from the place's pyocd probe
+        (and its target's debug table) when its own table does not name them. Read when the place is opened, after
+        a labgrid place got its backends."""
+        assert self.console is not None
+        opts = dict(self.console.options)
+        if self.console.backend != "rtt":
+            return opts
+        probe = self.probe.options if self.probe is not None and self.probe.backend == "pyocd" else {}
+        opts.setdefault("unique_id", probe.get("unique_id"))
+        opts.setdefault("target_type", probe.get("target_type") or self.target.get("debug", {}).get("pyocd_target"))
+        if not opts["unique_id"] or not opts["target_type"]:
+            raise RigError(f"{self.source}: places.{self.name}.console: rtt needs unique_id and target_type "
+                           "(or a pyocd probe to take them from)")
+        return opts
+
 
 @dataclass(frozen=True)
 class Target:

@@ -13,7 +13,7 @@ import dataclasses
 
 from rig.campaign.images import make_images
 from rig.campaign.runner import RunRecord, run_cases
-from rig.campaign.virtual_place import virtual_place
+from rig.place.virtual import virtual_place
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.faults import FaultPlan
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image

@@ -9,6 +9,7 @@ brick, with what the flash holds). A nested plan cuts the recovery boot again.
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,11 @@ from rig.campaign.case import run_case
 from rig.campaign.cutter import Cutter
 from rig.campaign.images import make_images
 from rig.campaign.measure import swap_flash_ops
-from rig.campaign.virtual_place import virtual_place
+from rig.place.virtual import virtual_place
 from rig.config import load_target
 from rig.errors import RigError
 from rig.faults import Cut, FaultPlan, flash_op_cuts, nested_cuts
+from rig.power.manual import ManualPower
 from rig.timeline import Timeline
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
@@ -50,17 +52,22 @@ def test_swap_flash_ops_reads_the_boot_after_execute():
 
 
 def test_flash_op_cut_needs_the_virtual_board():
-    class RelayPower:
-        def off(self) -> None: ...
+    """A power backend without the FlashCut capability (here a person's switch) is refused by name, before any case."""
+    power = ManualPower(tty_in=io.StringIO(), tty_out=io.StringIO(), name="bench")
 
     class Session:
-        name, power, endpoint = "bench", RelayPower(), "ep"
+        name, endpoint = "bench", "ep"
+
+    Session.power = power  # type: ignore[attr-defined]
 
     async def arm() -> None:
         Cutter(Session(), FaultPlan("swap-op-00001", Cut("flash-op", flash_op=1)), 0).arm()  # type: ignore[arg-type]
 
-    with pytest.raises(RigError, match="flash-op cuts need the virtual board"):
-        asyncio.run(arm())
+    try:
+        with pytest.raises(RigError, match="flash-op cuts need the virtual board .*ManualPower power"):
+            asyncio.run(arm())
+    finally:
+        power.detach()
 
 
 async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_points: int, boot_timeout: float | None = None,

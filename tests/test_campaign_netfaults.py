@@ -22,7 +22,7 @@ from dtls_test_client import ClientError, DtlsTestClient, UdpLink
 from rig.campaign.case import run_case
 from rig.campaign.cutter import Cutter
 from rig.campaign.images import make_images
-from rig.campaign.virtual_place import virtual_place
+from rig.place.virtual import virtual_place
 from rig.config import load_target
 from rig.faults import FaultPlan, NetworkFault
 from rig.lwm2m.dtls.psk import PskStore

@@ -14,7 +14,7 @@ import time
 from proc_helpers import all_gone, descendants
 from rig.campaign.images import make_images
 from rig.campaign.runner import RunRecord, run_cases
-from rig.campaign.virtual_place import virtual_place
+from rig.place.virtual import virtual_place
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.faults import Cut, FaultPlan
 from rig.timeline import Timeline

@@ -14,7 +14,7 @@ import pytest
 from rig.campaign.images import make_images
 from rig.campaign.negative_images import make_negative_images
 from rig.campaign.runner import RunRecord
-from rig.campaign.virtual_place import virtual_place
+from rig.place.virtual import virtual_place
 from rig.config import load_target
 from rig.conformance import CASES, ConformanceContext, run_conformance
 from rig.timeline import Timeline

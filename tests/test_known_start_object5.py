@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rig.campaign.case import run_case
 from rig.campaign.images import make_images
-from rig.campaign.virtual_place import virtual_place
+from rig.place.virtual import virtual_place
 from rig.config import load_target
 from rig.faults import Cut, FaultPlan
 from rig.timeline import Timeline

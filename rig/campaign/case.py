@@ -22,7 +22,7 @@ from rig.campaign.flash_evidence import FlashEvidence, capture_flash
 from rig.campaign.known_start import known_start, read_version
 from rig.campaign.recovery import recover
 from rig.campaign.rig_faults import fault_of
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.campaign.update_flow import full_update, install
 from rig.errors import RigError
 from rig.faults import FaultPlan

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 
 STATE_PATH, RESULT_PATH = "/5/0/3", "/5/0/5"
 

@@ -20,7 +20,7 @@ import asyncio
 from pathlib import Path
 
 from rig.campaign.reset_command import run_reset_command
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.campaign.version_sources import read_version
 from rig.errors import RigError
 from rig.lwm2m import object5
@@ -68,7 +68,7 @@ async def known_start(session: PlaceSession, images: CaseImages) -> str:
     base_version = images.base_version
     tl = session.timeline
     tl.append("phase", name="known-start")
-    resets = getattr(session.probe, "resets_target", True)
+    resets = session.probe.resets_target
     # A file probe (host-process target) programs the "flash" with the process stopped, and a power-on is its reset.
     await asyncio.to_thread(session.power.on if resets else session.power.off)
     reflashed = await asyncio.to_thread(_program_base, session, images.flash_form, base_version)

@@ -16,7 +16,7 @@ from typing import Any, AsyncContextManager, Callable, Coroutine, TypeVar
 
 from rig.campaign.case import CaseImages
 from rig.campaign.runner import RunRecord, run_cases
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.errors import RigError
 from rig.faults import FaultPlan
 from rig.results import CaseResult

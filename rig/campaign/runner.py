@@ -27,7 +27,7 @@ from typing import Awaitable, Callable
 
 import rig
 from rig.campaign.case import CaseImages, evidence_of, run_case
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.faults import FaultPlan
 from rig.errors import RigError
 from rig.history.writer import RunHistory
@@ -199,7 +199,7 @@ async def record_case(session: PlaceSession, record: RunRecord, name: str, run: 
         session.case_dir = None
     if session.console is not None:
         result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
-        result.console_dropped = getattr(session.console, "dropped", 0)
+        result.console_dropped = session.console_dropped
     if (case_dir / "flash" / "slots.txt").is_file() and result.flash is not None:
         result.flash_dump = str((case_dir / "flash" / "slots.txt").relative_to(record.report_dir))
     result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))

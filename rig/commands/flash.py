@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rig.campaign.images import accept_image
     from rig.mcuboot.image_file import FLASH
-    from rig.place_session import open_bench
+    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
     from rig.probe.base import image_format
 
     if not args.image.is_file():

@@ -51,7 +51,7 @@ def release(args: argparse.Namespace) -> int:
         LabgridClient().release(args.place, kick=args.kick)
         print(f"released {args.place}")
         return 0
-    from rig.lab.stale import release_stale
+    from rig.place.lab_stale import release_stale
 
     outcomes = release_stale()
     for o in outcomes:

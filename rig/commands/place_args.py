@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from rig.config import Lwm2mIdentity, Place
 from rig.errors import RigError
+from rig.place.resolve import attach_sim, read_board_json, resolve_place
 from rig.target_security import parse_psk
 
 DEFAULT_WORK_DIR = Path("rig-work")
@@ -25,12 +26,20 @@ def add_place_options(parser: argparse.ArgumentParser, server: bool = False) -> 
     group.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, metavar="DIR",
                        help="logs and host-process flash of --target places (default ./rig-work)")
     add_psk_option(group)
+    # A `rig sim` board that bootstraps fills these in (_server_of_sim); commands without a server have neither.
+    parser.set_defaults(serves=server, bootstrap_port=None, bootstrap_lifetime=None, host=None, port=None)
     if server:
-        group.add_argument("--host", default="127.0.0.1",
-                           help="address the LwM2M server listens on and puts in firmware URIs (default 127.0.0.1)")
-        group.add_argument("--port", type=int, metavar="PORT",
-                           help="LwM2M server port the device registers with; coaps is PORT+1 "
-                                "(default 5683; a free one for process targets)")
+        add_server_options(group)
+
+
+def add_server_options(group: argparse._ActionsContainer, host: str | None = "127.0.0.1") -> None:
+    """--host and --port of the rig's LwM2M server (`host` None: the place decides, see Place.server_host_default)."""
+    group.add_argument("--host", default=host,
+                       help="address the LwM2M server listens on and puts in firmware URIs (default "
+                            f"{host or '127.0.0.1 for a host process, 0.0.0.0 for a board'})")
+    group.add_argument("--port", type=int, metavar="PORT",
+                       help="LwM2M server port the device registers with; coaps is PORT+1 "
+                            "(default 5683; a free one for process targets)")
 
 
 def add_psk_option(group: argparse._ActionsContainer) -> None:
@@ -48,22 +57,17 @@ def with_psk(place: Place, text: str | None) -> Place:
 
 
 def place_from_args(args: argparse.Namespace) -> Place:
-    from rig.place_session import attach_sim, resolve_place
-
     target = args.target
     if args.sim_dir is not None and target is None and args.place is None:
-        from rig.place_session import read_board_json
-
         target = read_board_json(args.sim_dir).get("target_file")  # the board's own target (virtual.toml if none)
         target = Path(target) if target else None
     place = resolve_place(args.place, args.rig, target, args.work_dir)
     if args.sim_dir is not None:
         place = attach_sim(place, args.sim_dir)
         _server_of_sim(args)
-    place = with_psk(place, getattr(args, "psk", None))
-    port = getattr(args, "port", None)
-    if port is not None and not 0 < port < 65535:
-        raise RigError(f"--port {port}: must be 1..65534 (coaps uses PORT+1)")
+    place = with_psk(place, args.psk)
+    if args.port is not None and not 0 < args.port < 65535:
+        raise RigError(f"--port {args.port}: must be 1..65534 (coaps uses PORT+1)")
     return place
 
 
@@ -71,9 +75,7 @@ def _server_of_sim(args: argparse.Namespace) -> None:
     """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise. A board
     that bootstraps knows only its bootstrap server: the rig's bootstrap server listens there, and the LwM2M server
     on --port (default 5683), with the lifetime the board was started with."""
-    from rig.place_session import read_board_json
-
-    if not hasattr(args, "port"):
+    if not args.serves:
         return
     info = read_board_json(args.sim_dir)
     found = _host_port(info.get("bootstrap_server"))

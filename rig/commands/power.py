@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.place_session import PERSISTENT_POWER, open_bench
+    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
+    from rig.place.power_policy import stays_on_after
 
     if args.off_time < 0:
         raise RigError(f"--off-time {args.off_time}: must be >= 0 seconds")
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             power.cycle(args.off_time)
         print(f"{place.name}: power {'on' if power.is_on() else 'off'} ({power.backend})", flush=True)
         if args.action != "off":
-            if power.backend in PERSISTENT_POWER:
+            if stays_on_after(power):
                 bench.keep_power = True
             else:
                 print(f"{place.name}: {power.backend} power holds only while rig runs; "

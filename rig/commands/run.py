@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _keyed(place, args: argparse.Namespace):
     """The place with --psk applied, checked for a key when the run is over coaps (before anything starts)."""
-    from rig.place_session import require_key
+    from rig.place.server_values import require_key
 
     if place is None:
         if getattr(args, "psk", None):
@@ -136,7 +136,7 @@ def _place(name: str | None, rig_file: Path | None, target: Path | None, report_
         raise RigError(f"--target {target}: no such target file (`rig targets` lists the shipped ones)")
     if name is None and rig_file is None and (target is None or load_target(target).kind == "virtual"):
         return None
-    from rig.place_session import resolve_place
+    from rig.place.resolve import resolve_place
 
     return resolve_place(name, rig_file, target, report_dir / "place")
 

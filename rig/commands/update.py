@@ -86,7 +86,7 @@ class Watcher:
 
 def run(args: argparse.Namespace) -> int:
     from rig.packages import package_format
-    from rig.place_session import require_key
+    from rig.place.server_values import require_key
 
     if not args.image.is_file():
         raise RigError(f"image {args.image}: no such file")
@@ -104,7 +104,8 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
     from rig.campaign.driver import UpdateDriver
     from rig.campaign.update_flow import full_update
     from rig.campaign.version_sources import read_version
-    from rig.place_session import open_place_session
+    from rig.place.open import open_place  # start-up cost: aiocoap loads only for commands that serve
+    from rig.place.power_policy import power_for_server
 
     mode = "push" if args.push else "pull"
     scheme = args.pull or "coap"
@@ -113,14 +114,14 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
     with tempfile.TemporaryDirectory() as firmware_dir:
         package = Path(firmware_dir) / args.image.name
         shutil.copyfile(args.image, package)
-        async with open_place_session(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
-                                      server_host=args.host, server_port=args.port, keep_power=True,
-                                      bootstrap_port=getattr(args, "bootstrap_port", None),
-                                      bootstrap_lifetime=getattr(args, "bootstrap_lifetime", None)) as session:
+        async with open_place(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
+                              server_host=args.host, server_port=args.port, keep_power=True,
+                              bootstrap_port=args.bootstrap_port,
+                              bootstrap_lifetime=args.bootstrap_lifetime) as session:
             if args.cycle:
                 session.power.cycle(1.0)
-            elif place.power.backend != "manual" and not session.power.is_on():
-                session.power.on()
+            else:
+                power_for_server(session.power)
             where = f"coap://{session.server.host}:{session.server.port}"
             if scheme == "coaps":
                 where += f" or coaps://{session.server.host}:{session.server.port + 1}"

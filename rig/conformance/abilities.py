@@ -6,7 +6,7 @@ says "pull: the device's Delivery Method is push only" rather than failing it.
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import ConformanceCase, ConformanceContext
 from rig.lwm2m.codecs.errors import CodecError
 from rig.lwm2m.codecs.linkformat import parse_links

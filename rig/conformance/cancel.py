@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import BlockGate, download, final, fresh, oracle, start_download, update_completes
 from rig.lwm2m import object5

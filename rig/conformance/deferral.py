@@ -16,7 +16,7 @@ rule (rig.verdict.deferral) judges.
 from __future__ import annotations
 
 from rig.campaign.driver import UpdateDriver
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, fresh, oracle, update_completes
 from rig.conformance.v11_steps import PERIOD, SEVERITY, make_defer, read_instance, read_value, undo_defer, write

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, firmware_uri, fresh, oracle, settle
 from rig.lwm2m import object5

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Awaitable, Callable
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, fresh, oracle, reregistered
 from rig.lwm2m import object5

@@ -11,7 +11,7 @@ survive sleep: the State change the held request caused is notified on it).
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import fresh, oracle
 from rig.conformance.updates import update_after_fresh

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import final, fresh, oracle
 from rig.lwm2m import object5

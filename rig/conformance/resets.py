@@ -6,7 +6,7 @@ from Downloaded back to Idle with Update Result 0 (OBJECT5.md transitions).
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, fresh, oracle
 from rig.lwm2m import object5

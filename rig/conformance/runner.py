@@ -14,7 +14,7 @@ from typing import Callable
 
 from rig.campaign.rig_faults import fault_of
 from rig.campaign.runner import RunRecord, pending, record_case
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.campaign.suite import select
 from rig.conformance.abilities import find_abilities, missing
 from rig.conformance.cases import CASES

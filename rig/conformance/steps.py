@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.known_start import known_start, read_version
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.errors import RigError
 from rig.lwm2m import object5
