@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rig import placeholders
-from rig.config_schema import SCHEMA, byte_size
+from rig.config_schema import SCHEMA
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
 from rig.lwm2m.profile import Profile
@@ -28,6 +28,7 @@ from rig.package_spec import PackageSpec
 from rig.placeholders import fill
 from rig.target_files import targets_dir
 from rig.target_security import Security, per_run_key, read_psk
+from rig.target_tables import console_table, process_table
 from rig.version_rule import VersionRule
 
 KINDS = ("virtual", "board", "process")
@@ -44,7 +45,6 @@ DEFAULT_BACKENDS = {  # backends a place gets when the rig file does not say (or
     "virtual": {"power": "sim", "console": "sim", "probe": "sim"},
 }
 DEFAULT_TARGETS_DIR = targets_dir()  # the checkout's targets/, or rig.targets in a wheel (rig.target_files)
-PROCESS_KEYS = ("command", "flash_file", "env", "stdin", "reset_command")
 
 
 @dataclass(frozen=True)
@@ -181,51 +181,11 @@ def load_target(path: Path) -> Target:
     PackageSpec.from_target(data, src)
     VersionRule.from_target(data, src)
     Security.from_target(data, src, Path(path).parent, read_key=False)
-    _console_table(data.get("console", {}), src)
+    console_table(data.get("console", {}), src)
     DeviceModes.from_target(data, src)
     if kind == "process":
-        _process_table(data.get("process"), src)
+        process_table(data.get("process"), src)
     return Target(str(meta.get("name") or Path(path).stem), Path(path), kind, data, layout, profile, float(timeout))
-
-
-def _process_table(table: Any, src: str) -> None:
-    """[process]: the client's argv and what it may take (placeholders checked now, filled later)."""
-    if not isinstance(table, dict):
-        raise RigError(f"{src}: [process] missing; a process target needs process.command (the client's argv)")
-    for key in table:
-        if key not in PROCESS_KEYS:
-            raise RigError(f"{src}: process.{key}: unknown key; known: {', '.join(PROCESS_KEYS)}")
-    for key in ("command", "reset_command"):
-        argv = table.get(key)
-        if argv is None and key == "reset_command":
-            continue
-        if not (isinstance(argv, list) and argv and all(isinstance(c, str) for c in argv)):
-            raise RigError(f"{src}: process.{key}: must be a command as a list of strings, got {argv!r}")
-        placeholders.check(argv, placeholders.RESET if key == "reset_command" else placeholders.PROCESS,
-                           f"process.{key}", src)
-    env = table.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise RigError(f"{src}: process.env: must be a table of strings, got {env!r}")
-    placeholders.check(env.values(), placeholders.PROCESS, "process.env", src)
-    if table.get("stdin", "null") not in ("null", "pipe"):
-        raise RigError(f"{src}: process.stdin: must be \"null\" (/dev/null) or \"pipe\" (kept open), "
-                       f"got {table['stdin']!r}")
-    flash_file = table.get("flash_file", "flash.bin")
-    if not isinstance(flash_file, str) or not flash_file:
-        raise RigError(f"{src}: process.flash_file: must be a file name, got {flash_file!r}")
-
-
-def _console_table(table: Any, src: str) -> None:
-    if not isinstance(table, dict):
-        raise RigError(f"{src}: [console] must be a table (baudrate, log_cap)")
-    for key, value in table.items():
-        if key not in ("baudrate", "log_cap"):
-            raise RigError(f"{src}: console.{key}: unknown key; known: baudrate, log_cap")
-        if key == "log_cap":
-            try:
-                byte_size(value)
-            except ValueError as exc:
-                raise RigError(f"{src}: console.log_cap: {exc}, got {value!r}") from None
 
 
 def resolve_target(ref: str, base_dir: Path, targets_dir: Path) -> Path:
