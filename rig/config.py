@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rig import placeholders
-from rig.config_schema import SCHEMA
+from rig.backend_config import LABGRID, BackendConfig, check_backend
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
 from rig.lwm2m.profile import Profile
@@ -45,14 +45,6 @@ DEFAULT_BACKENDS = {  # backends a place gets when the rig file does not say (or
     "virtual": {"power": "sim", "console": "sim", "probe": "sim"},
 }
 DEFAULT_TARGETS_DIR = targets_dir()  # the checkout's targets/, or rig.targets in a wheel (rig.target_files)
-
-
-@dataclass(frozen=True)
-class BackendConfig:
-    """One backend of a place: the registry word and its validated keyword options."""
-
-    backend: str
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,7 +86,12 @@ class Place:
     lock_dir: Path = Path("/run/lock")
     source: str = ""
     lab: LabRef | None = None  # power/console/probe from labgrid, filled in when the place is acquired
+    # Where the rig's servers listen, when a command (--host/--port) or a `rig sim` board (its board.json) says;
+    # None: the place's default (server_host_default; 5683 on a bench, a free port for a host process).
     server_port: int | None = None  # the LwM2M port the board registers with, when not 5683
+    server_host: str | None = None
+    bootstrap_port: int | None = None  # the rig's bootstrap server, where a bootstrapping `rig sim` board looks for it
+    bootstrap_lifetime: int | None = None  # the registration lifetime such a board was started with
     reset_command: tuple[str, ...] = ()  # a process target's [process] reset_command, static placeholders filled
 
     # What the kind of place means for opening it, decided here once (the place layer reads these, never the kind).
@@ -145,6 +142,11 @@ class Target:
     profile: dict[str, Any]
     boot_timeout: float
 
+    @property
+    def starts_own_board(self) -> bool:
+        """A virtual target: with no place and no `rig sim` board named, the rig starts the board itself."""
+        return self.kind == "virtual"
+
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
     try:
@@ -194,37 +196,6 @@ def resolve_target(ref: str, base_dir: Path, targets_dir: Path) -> Path:
         path = Path(ref)
         return path if path.is_absolute() else base_dir / path
     return targets_dir / f"{ref}.toml"
-
-
-def check_backend(kind: str, table: Any, where: str, src: str, default: str | None) -> BackendConfig | None:
-    """Validate `[places.X.<kind>]` against the schema of its backend."""
-    if table is None:
-        return BackendConfig(default) if default else None
-    if not isinstance(table, dict):
-        raise RigError(f"{src}: {where}: must be a table with backend = \"...\"")
-    options = dict(table)
-    word = options.pop("backend", default)
-    if word is None:
-        raise RigError(f"{src}: {where}.backend: missing; one of {', '.join(SCHEMA[kind])}")
-    keys = SCHEMA[kind].get(word)
-    if keys is None:
-        from importlib import import_module
-
-        known = import_module(f"rig.{kind}.registry").BACKENDS
-        if word not in known:
-            raise RigError(f"{src}: {where}.backend: must be one of {', '.join(sorted(set(known) | set(SCHEMA[kind])))}, got {word!r}")
-        return BackendConfig(word, options)  # registered later than the schema: passed through
-    for key, value in options.items():
-        if key not in keys:
-            raise RigError(f"{src}: {where}.{key}: unknown key for backend {word!r}; known: {', '.join(keys)}")
-        try:
-            options[key] = keys[key].check(value)
-        except ValueError as exc:
-            raise RigError(f"{src}: {where}.{key}: {exc}, got {value!r}") from None
-    for key, spec in keys.items():
-        if spec.required and key not in options:
-            raise RigError(f"{src}: {where}.{key}: missing (backend {word!r} needs it)")
-    return BackendConfig(word, options)
 
 
 def _place(name: str, raw: Any, src: str, base_dir: Path, targets_dir: Path, rig: dict[str, Any]) -> Place:
@@ -278,7 +249,7 @@ def build_place(
         raise RigError(f"{src}: {where}.power: missing; a board needs a power backend (gpio, command or manual)")
     power = check_backend("power", raw.get("power"), f"{where}.power", src, defaults.get("power"))
     if power is None and lab is not None:
-        power = BackendConfig("labgrid", {"place": lab.place})
+        power = BackendConfig(LABGRID, {"place": lab.place})
     console = check_backend("console", raw.get("console"), f"{where}.console", src, defaults.get("console"))
     probe = check_backend("probe", raw.get("probe"), f"{where}.probe", src, defaults.get("probe"))
     lw = raw.get("lwm2m", {})

@@ -123,9 +123,7 @@ async def _with_server(args: argparse.Namespace, place: Place, work: Path) -> in
     from rig.place.power_policy import power_for_server
 
     with tempfile.TemporaryDirectory() as firmware_dir:
-        async with open_place(place, Timeline(), work, Path(firmware_dir), server_host=args.host,
-                              server_port=args.port, keep_power=True, bootstrap_port=args.bootstrap_port,
-                              bootstrap_lifetime=args.bootstrap_lifetime) as session:
+        async with open_place(place, Timeline(), work, Path(firmware_dir), keep_power=True) as session:
             assert session.probe is not None
             if not session.power.runs_device:  # a host process is read before it boots: a swap would be under way
                 power_for_server(session.power)  # a relay-powered board is off while no rig drives it

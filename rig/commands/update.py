@@ -115,9 +115,7 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
         package = Path(firmware_dir) / args.image.name
         shutil.copyfile(args.image, package)
         async with open_place(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
-                              server_host=args.host, server_port=args.port, keep_power=True,
-                              bootstrap_port=args.bootstrap_port,
-                              bootstrap_lifetime=args.bootstrap_lifetime) as session:
+                              keep_power=True) as session:
             if args.cycle:
                 session.power.cycle(1.0)
             else:

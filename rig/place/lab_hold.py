@@ -101,7 +101,7 @@ class LabHold:
         for kind in ("power", "console", "probe"):
             mine: BackendConfig | None = getattr(place, kind)
             theirs: BackendConfig | None = getattr(found, kind)
-            chosen = mine if mine is not None and mine.backend != "labgrid" else theirs
+            chosen = mine if mine is not None and not mine.from_lab else theirs
             if chosen is not None:
                 tables[kind] = {"backend": chosen.backend, **chosen.options}
         if "power" not in tables:

@@ -52,14 +52,13 @@ class OwnBoard:
 async def open_place(
     place: Place, timeline: Timeline, work_dir: Path, firmware_dir: Path, *,
     base_image: Path | None = None, defects: tuple[str, ...] = (), scheme: str = "coap",
-    own_board: OwnBoard = OwnBoard(), server_host: str | None = None, server_port: int | None = None,
-    keep_power: bool = False, bootstrap_port: int | None = None, bootstrap_lifetime: int | None = None,
+    own_board: OwnBoard = OwnBoard(), keep_power: bool = False,
 ) -> AsyncIterator[PlaceSession]:
     """A place with a running LwM2M server. A virtual place with no `rig sim` attached starts its own board
     (needs base_image; `own_board` tunes it); a process target gets a free port filled into its command unless
-    server_port is given. keep_power: on a normal exit leave a persistent power backend as it is (bench commands);
-    errors and Ctrl-C always end in the safe state. A target with `lwm2m.bootstrap = true` (or a `bootstrap_port`)
-    also gets the rig's bootstrap server (rig.place.bootstrap)."""
+    the place names one (Place.server_port, --port). keep_power: on a normal exit leave a persistent power backend
+    as it is (bench commands); errors and Ctrl-C always end in the safe state. A target with
+    `lwm2m.bootstrap = true` (or a place with a bootstrap_port) also gets the rig's bootstrap server."""
     # A labgrid place is acquired for the session and released however it ends (its wiring comes from labgrid).
     # labgrid-client runs as a subprocess here, before the server starts: nothing else waits on this loop yet.
     with hold_lab_place(place) as held:
@@ -75,19 +74,17 @@ async def open_place(
         if own_board != OwnBoard():
             raise RigError(f"place {held.name}: an image key, queue mode and bootstrap are chosen for a virtual board "
                            "the rig starts itself; this place's target file says what its device does")
-        async with _serve(held, timeline, Path(work_dir), Path(firmware_dir), scheme, server_host, server_port,
-                          keep_power, bootstrap_port, bootstrap_lifetime) as session:
+        async with _serve(held, timeline, Path(work_dir), Path(firmware_dir), scheme, keep_power) as session:
             yield session
 
 
 @contextlib.asynccontextmanager
 async def _serve(place: Place, timeline: Timeline, work_dir: Path, firmware_dir: Path, scheme: str,
-                 server_host: str | None, server_port: int | None, keep_power: bool, bootstrap_port: int | None,
-                 bootstrap_lifetime: int | None) -> AsyncIterator[PlaceSession]:
+                 keep_power: bool) -> AsyncIterator[PlaceSession]:
     """The lock, the server (and bootstrap server), then the backends with the server filled into their command."""
     require_key(place, scheme)
-    host = server_host or place.server_host_default  # boards come over the bench LAN, a host process locally
-    port = server_port or place.server_port or (free_udp_pair(host) if place.device_on_this_host else LWM2M_PORT)
+    host = place.server_host or place.server_host_default  # boards come over the bench LAN, a host process locally
+    port = place.server_port or (free_udp_pair(host) if place.device_on_this_host else LWM2M_PORT)
     timing = CoapTiming.from_target(place.target, str(place.target_file))
     modes = DeviceModes.from_target(place.target, str(place.target_file))
     with PlaceLock(place.name, place.lock_dir):
@@ -96,7 +93,7 @@ async def _serve(place: Place, timeline: Timeline, work_dir: Path, firmware_dir:
                              awake_time=modes.awake(timing))
         await server.start()
         try:
-            async with place_bootstrap(server, place, modes, bootstrap_port, bootstrap_lifetime) as bootstrap:
+            async with place_bootstrap(server, place, modes, place.bootstrap_port, place.bootstrap_lifetime) as bootstrap:
                 bench = build_bench(fill_server(place, host, port, scheme, bootstrap), timeline, work_dir)
                 assert bench.power is not None
                 try:

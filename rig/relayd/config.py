@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rig.config import BackendConfig, check_backend
+from rig.backend_config import BackendConfig, check_backend
 from rig.errors import RigError
 from rig.power.registry import power_class
 
