@@ -17,6 +17,7 @@ from typing import Any, Callable
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.config import Place
 from rig.errors import RigError
+from rig.place.power_policy import power_for_server
 from rig.flash_layout import FlashLayout
 from rig.probe.base import Probe
 from rig.timeline import Timeline
@@ -45,7 +46,7 @@ def probe_reader(probe: Probe, base: int) -> Callable[[int, int], bytes]:
 
 def flash_report(probe: Probe, layout: FlashLayout) -> list[str]:
     """Slots, trailers and the next swap (decoded by rig.mcuboot, MCUboot's public formats), and the settings area."""
-    from rig.mcuboot import inspect_slots
+    from rig.mcuboot import inspect_slots  # start-up cost: loaded only when the command runs
 
     read = probe_reader(probe, layout.base)
     report = inspect_slots(read, layout, tolerant=False)
@@ -120,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
 
 async def _with_server(args: argparse.Namespace, place: Place, work: Path) -> int:
     from rig.place.open import open_place  # start-up cost: aiocoap loads only for commands that serve
-    from rig.place.power_policy import power_for_server
 
     with tempfile.TemporaryDirectory() as firmware_dir:
         async with open_place(place, Timeline(), work, Path(firmware_dir), keep_power=True) as session:

@@ -14,6 +14,7 @@ import threading
 
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.errors import RigError
+from rig.place.power_policy import stays_on_after
 from rig.timeline import Timeline
 
 
@@ -29,7 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
-    from rig.place.power_policy import stays_on_after
 
     if args.off_time < 0:
         raise RigError(f"--off-time {args.off_time}: must be >= 0 seconds")

@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.report.html import write_html_report
+    from rig.report.html import write_html_report  # start-up cost: loaded only when the command runs
 
     print(write_html_report(args.dir))
     return 0

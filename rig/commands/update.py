@@ -23,6 +23,7 @@ from typing import Any
 from rig.commands.inspect import RESULTS, STATES
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.errors import RigError
+from rig.place.power_policy import power_for_server
 from rig.timeline import Event, Timeline
 
 BLOCK_SIZES = (16, 32, 64, 128, 256, 512, 1024)
@@ -85,8 +86,8 @@ class Watcher:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.packages import package_format
-    from rig.place.server_values import require_key
+    from rig.packages import package_format  # start-up cost: loaded only when the command runs
+    from rig.place.server_values import require_key  # start-up cost: loaded only when the command runs
 
     if not args.image.is_file():
         raise RigError(f"image {args.image}: no such file")
@@ -101,11 +102,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
-    from rig.campaign.driver import UpdateDriver
-    from rig.campaign.update_flow import full_update
-    from rig.campaign.version_sources import read_version
+    from rig.campaign.driver import UpdateDriver  # start-up cost: loaded only when the command runs
+    from rig.campaign.update_flow import full_update  # start-up cost: loaded only when the command runs
+    from rig.campaign.version_sources import read_version  # start-up cost: loaded only when the command runs
     from rig.place.open import open_place  # start-up cost: aiocoap loads only for commands that serve
-    from rig.place.power_policy import power_for_server
 
     mode = "push" if args.push else "pull"
     scheme = args.pull or "coap"
