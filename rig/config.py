@@ -96,9 +96,14 @@ class Place:
 
     # What the kind of place means for opening it, decided here once (the place layer reads these, never the kind).
     @property
+    def virtual_board(self) -> bool:
+        """The place is the virtual board: one the rig starts itself, or one `rig sim` runs (attach_sim)."""
+        return self.kind == "virtual"
+
+    @property
     def starts_own_board(self) -> bool:
         """A virtual place no `rig sim` board is attached to: opening it starts a board of its own."""
-        return self.kind == "virtual" and "control_port" not in self.power.options
+        return self.virtual_board and "control_port" not in self.power.options
 
     @property
     def device_on_this_host(self) -> bool:

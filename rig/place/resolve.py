@@ -70,7 +70,7 @@ def read_board_json(sim_dir: Path) -> dict[str, Any]:
 
 def attach_sim(place: Place, sim_dir: Path) -> Place:
     """The place of a running `rig sim --dir DIR` board: sim power/probe on its control port, its console URL."""
-    if place.kind != "virtual":
+    if not place.virtual_board:
         raise RigError(f"--sim-dir {sim_dir}: only a virtual target runs under rig sim, {place.target_file} is {place.kind!r}")
     info = read_board_json(sim_dir)
     runs = info.get("target_file")
