@@ -18,7 +18,8 @@ from rig.campaign.case import run_case
 from rig.campaign.cutter import Cutter
 from rig.campaign.images import make_images
 from rig.campaign.measure import swap_flash_ops
-from rig.place.virtual import virtual_place
+from rig.place.open import OwnBoard, open_place
+from rig.place.resolve import self_started_board
 from rig.config import load_target
 from rig.errors import RigError
 from rig.faults import Cut, FaultPlan, flash_op_cuts, nested_cuts
@@ -76,7 +77,8 @@ async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_point
     firmware = tmp / "firmware"
     images = await asyncio.to_thread(make_images, firmware, target.layout, 32 * 1024)
     timeline = Timeline()
-    async with virtual_place(TARGET, tmp, firmware, images.base, timeline, defects, board_args=()) as session:
+    async with open_place(self_started_board(TARGET, tmp), timeline, tmp, firmware, base_image=images.base, defects=defects,
+                          own_board=OwnBoard(board_args=())) as session:
         if boot_timeout is not None:
             session.boot_timeout = boot_timeout  # a bricked board is waited for twice: keep that short
         first = len(timeline)

@@ -14,7 +14,8 @@ import pytest
 from rig.campaign.images import make_images
 from rig.campaign.negative_images import make_negative_images
 from rig.campaign.runner import RunRecord
-from rig.place.virtual import virtual_place
+from rig.place.open import open_place
+from rig.place.resolve import self_started_board
 from rig.config import load_target
 from rig.conformance import CASES, ConformanceContext, run_conformance
 from rig.timeline import Timeline
@@ -31,7 +32,8 @@ def _run(tmp: Path, defects: tuple[str, ...] = (), keyword: str | None = None) -
     record = RunRecord("virtual", tmp / "report", {"defects": list(defects)})
 
     async def main() -> None:
-        async with virtual_place(TARGET, tmp, firmware, images.base, Timeline(), defects) as session:
+        async with open_place(self_started_board(TARGET, tmp), Timeline(), tmp, firmware, base_image=images.base,
+                              defects=defects) as session:
             ctx = ConformanceContext(images, negative, mode="push", block_size=1024)
             await asyncio.wait_for(run_conformance(session, ctx, record, keyword=keyword), 240)
 

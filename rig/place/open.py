@@ -31,7 +31,7 @@ from rig.place.lab_hold import hold_lab_place
 from rig.place.lock import PlaceLock
 from rig.place.server_values import fill_server, require_key, serves_key
 from rig.place.session import PlaceSession
-from rig.place.virtual import virtual_place
+from rig.place.virtual import BOARD_ARGS, virtual_place
 from rig.timeline import Timeline
 from rig.version_rule import VersionRule
 
@@ -46,6 +46,7 @@ class OwnBoard:
     image_key: Path | None = None
     queue_mode: bool = False
     bootstrap: bool = False
+    board_args: tuple[str, ...] = BOARD_ARGS  # `rig sim` options of the board itself (tests tune its flash timing)
 
 
 @contextlib.asynccontextmanager
@@ -67,13 +68,13 @@ async def open_place(
                 raise RigError("the virtual board needs a base image to start from, or attach a running one with "
                                "--sim-dir")
             async with virtual_place(held.target_file, Path(work_dir), Path(firmware_dir), Path(base_image), timeline,
-                                     defects, scheme=scheme, image_key=own_board.image_key,
+                                     defects, own_board.board_args, scheme=scheme, image_key=own_board.image_key,
                                      queue_mode=own_board.queue_mode, bootstrap=own_board.bootstrap) as session:
                 yield session
             return
         if own_board != OwnBoard():
-            raise RigError(f"place {held.name}: an image key, queue mode and bootstrap are chosen for a virtual board "
-                           "the rig starts itself; this place's target file says what its device does")
+            raise RigError(f"place {held.name}: an image key, queue mode, bootstrap and board options are chosen for a "
+                           "virtual board the rig starts itself; this place's target file says what its device does")
         async with _serve(held, timeline, Path(work_dir), Path(firmware_dir), scheme, keep_power) as session:
             yield session
 

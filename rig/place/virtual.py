@@ -1,7 +1,7 @@
 """Bring up the virtual board as a place: server, supervisor subprocess, sim power/probe, serial console.
 
-Opened through rig.place.open (a virtual place no `rig sim` board is attached to);
-tests that tune the board itself (`board_args`) call it directly.
+Opened only through rig.place.open (a virtual place no `rig sim` board is attached
+to), which passes what such a board alone takes (rig.place.open.OwnBoard).
 
 `queue_mode`: the board sleeps between wake-ups (QUEUE_AWAKE s awake after each message,
 an Update every 3/4 of QUEUE_LIFETIME), short so a CI run does not sit through LwM2M's
