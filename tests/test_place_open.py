@@ -13,7 +13,8 @@ import json
 
 import pytest
 
-from cmd_helpers import HOST_SIM, TARGET, make_image, one_line_error, rig, sim_board
+from cmd_helpers import HOST_SIM, TARGET, make_image, one_line_error, sim_board
+from rig_cli import rig
 from rig.campaign.images import per_run_test_key, run_images
 from rig.config import load_target
 from rig.errors import RigError
