@@ -22,7 +22,7 @@ import asyncio
 import re
 from typing import Callable
 
-from rig.campaign.phase import phase_at
+from rig.verdict.phase import phase_at
 from rig.campaign.precise_timer import call_at_monotonic
 from rig.campaign.session import PlaceSession
 from rig.errors import RigError

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.lwm2m import oracle_items as oi
+from rig.verdict import oracle_items as oi
 from rig.timeline import Event
 from rig.version_rule import VersionRule
 

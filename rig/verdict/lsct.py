@@ -15,7 +15,7 @@ seconds). So, between two samples of State and Last State Change Time together:
   (lsct-implausible), when the timeline holds a wall-clock anchor.
 
 "Cannot / must have changed" comes from the oracle's own state machine
-(rig.lwm2m.oracle_transitions): every path from the first sample's (State, Update
+(rig.verdict.oracle_transitions): every path from the first sample's (State, Update
 Result) through the rig's causes in between, and through power cuts, that ends in the
 second sample's pair either changes State or does not; when paths disagree, nothing is
 judged. A device without real time may restart its clock at boot, so across a reboot
@@ -32,8 +32,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
-from rig.lwm2m.oracle_items import Observation, PowerCut, PowerOn, Reboot, Registration
-from rig.lwm2m.oracle_transitions import Config, Context, apply_cause, power_loss, spontaneous
+from rig.verdict.oracle_items import Observation, PowerCut, PowerOn, Reboot, Registration
+from rig.verdict.oracle_transitions import Config, Context, apply_cause, power_loss, spontaneous
 from rig.lwm2m.object5 import describe
 from rig.lwm2m.profile import Profile
 from rig.results import Violation
