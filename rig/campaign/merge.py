@@ -26,6 +26,7 @@ from rig.report.atomic import write_atomic
 from rig.report.html import load_report, write_html_report
 from rig.report.junit import write_junit
 from rig.results import CaseResult
+from rig.verdict import rules
 
 # What makes two shards one campaign; per-board measurements, places and timestamps may differ.
 SAME_CAMPAIGN = ("suite", "mode", "scheme", "block_size", "image_size", "points", "seed", "spread", "dense_around",
@@ -109,7 +110,7 @@ def merge_reports(sources: list[Path], out: Path) -> dict[str, Any]:
     body = _merged_body(shards, results)
     write_atomic(out / "report.json", json.dumps(body, indent=2, default=str) + "\n")
     _write_junit(out / "junit.xml", body["target"], results)
-    write_html_report(out)
+    write_html_report(out, describe_rule=rules.describe)
     return body
 
 
