@@ -10,12 +10,10 @@ a history (rig.report.html_history).
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from rig.errors import RigError
 from rig.report.atomic import write_atomic
 from rig.report.html_case import case_section
 from rig.report.html_history import PastCase, PastOutcomes, key_of
@@ -24,6 +22,7 @@ from rig.report.html_rules import Describe, rules_legend_html
 from rig.report.html_sections import PageCache
 from rig.report.html_style import CSS
 from rig.report.html_timeline import legend_html
+from rig.report.json_report import load_report, run_table
 
 
 def write_html_report(report_dir: Path, cache: PageCache | None = None, describe_rule: Describe | None = None) -> Path:
@@ -38,25 +37,10 @@ def write_html_report(report_dir: Path, cache: PageCache | None = None, describe
     return path
 
 
-def load_report(report_dir: Path) -> dict[str, Any]:
-    source = report_dir / "report.json"
-    if not report_dir.is_dir():
-        raise RigError(f"{report_dir}: no such report directory")
-    try:
-        report = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RigError(f"{report_dir}: no report.json there (is it a `rig run --report-dir`?)") from None
-    except (OSError, ValueError) as exc:
-        raise RigError(f"{source}: not a readable JSON report: {exc}") from None
-    if not isinstance(report, dict) or not isinstance(report.get("results", []), list):
-        raise RigError(f"{source}: not a rig report (no list of results)")
-    return report
-
-
 def render_report(report: dict[str, Any], report_dir: Path, cache: PageCache | None = None,
                   describe_rule: Describe | None = None) -> str:
     results = [r for r in report.get("results") or [] if isinstance(r, dict)]
-    run = report.get("run") if isinstance(report.get("run"), dict) else {}
+    run = run_table(report)
     past = (cache.past(run) if cache is not None else PastOutcomes(run)).of(results)
     target = str(report.get("target") or "?")
     body = [
