@@ -47,7 +47,7 @@ async def start_download(driver: UpdateDriver, image: Path, mode: str, block_siz
     if mode == "push":
         pushed = await s.server.push_firmware(s.endpoint, image, block_size=block_size, request_timeout=10.0)
         return pushed.code or "no answer"
-    response = await s.server.write(s.endpoint, "/5/0/1", firmware_uri(s, image))
+    response = await s.server.write(s.endpoint, object5.PACKAGE_URI_PATH, firmware_uri(s, image))
     return response.code_text
 
 

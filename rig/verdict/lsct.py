@@ -34,6 +34,7 @@ from typing import Iterable
 
 from rig.verdict.oracle_items import Observation, PowerCut, PowerOn, Reboot, Registration
 from rig.verdict.oracle_transitions import Config, Context, apply_cause, power_loss, spontaneous
+from rig.lwm2m import events as lwm2m
 from rig.lwm2m.object5 import describe
 from rig.lwm2m.profile import Profile
 from rig.results import Violation
@@ -66,10 +67,10 @@ def samples(events: list[Event], endpoint: str) -> list[Sample]:
         d = e.data
         if e.kind != "request" or d.get("op") != "read" or d.get("endpoint") != endpoint:
             continue
-        if not str(d.get("code") or "").startswith("2."):
+        if not lwm2m.answered_ok(d.get("code")):
             continue
-        values = d.get("values") or {}
-        state, result, lsct = values.get("5/0/3"), values.get("5/0/5"), values.get("5/0/12")
+        values = lwm2m.values(e)
+        state, result, lsct = values.get(lwm2m.STATE), values.get(lwm2m.RESULT), values.get(lwm2m.LSCT)
         if all(isinstance(v, int) and not isinstance(v, bool) for v in (state, result, lsct)):
             out.append(Sample(index, float(d.get("sent", e.t)), e.t, state, result, lsct))
     return out

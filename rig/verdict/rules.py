@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rig.lwm2m.object5 import RESULT_NAMES
 from rig.verdict.oracle_diagnose import RULES as ORACLE_RULES
 from rig.verdict.outcome import BRICKED, BRICKED_BY_UPDATE
 
@@ -60,9 +61,8 @@ CASE_RULES: dict[str, str] = {
 RULES: dict[str, str] = {**ORACLE_RULES, **INVARIANT_RULES, **PACKAGE_RULES, **LSCT_RULES, **DEFERRAL_RULES,
                          **CASE_RULES}
 
-_RESULTS = {4: "connection lost", 5: "integrity check failure", 6: "unsupported package type",
-            7: "invalid URI", 8: "firmware update failed", 9: "unsupported protocol", 2: "not enough flash",
-            3: "out of RAM"}
+# A bad package or URI ends the download in Idle with one of these (8: a failed install, its own check).
+_BAD_PACKAGE_RESULTS = (2, 3, 4, 5, 6, 7, 9)
 
 #: The checks of the numbered conformance cases (rig.conformance.*): "<case>:<check>" in a report.
 CONFORMANCE_CHECKS: dict[str, str] = {
@@ -110,7 +110,7 @@ CONFORMANCE_CHECKS: dict[str, str] = {
     "state-notified": "State changes were notified to the observer",
     "update-completes": "the update ended with the new version, Idle / 1",
     "result-8": "a failed install ended with Update Result 8",
-    **{f"result-{n}": f"a bad package ended Idle / {n} ({name})" for n, name in _RESULTS.items()},
+    **{f"result-{n}": f"a bad package ended Idle / {n} ({RESULT_NAMES[n]})" for n in _BAD_PACKAGE_RESULTS},
     "not-found-7": "a package URI that is not found gave Idle / 7",
     "unsupported-9": "a package URI of an unsupported scheme gave Idle / 9",
     "reset-accepted": "a reset write (empty Package URI or Package) was accepted",
