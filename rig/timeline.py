@@ -31,21 +31,6 @@ class Event:
 Predicate = Callable[[Event], bool]
 
 
-class KeptEvents(list):
-    """The events a timeline still keeps, whose slices take absolute indexes: `events()[first:]` with `first`
-    from `len(timeline)` is right even after `forget_before` (the same as `events(since=first)`)."""
-
-    def __init__(self, events: list[Event], base: int) -> None:
-        super().__init__(events)
-        self.base = base
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice) and self.base:
-            shift = lambda i: i if i is None or i < 0 else max(0, i - self.base)  # noqa: E731
-            index = slice(shift(index.start), shift(index.stop), index.step)
-        return super().__getitem__(index)
-
-
 class Timeline:
     """Append-only, thread-safe event list with waiters.
 
@@ -98,13 +83,13 @@ class Timeline:
     def events(self, kind: str | None = None, since: int = 0) -> list[Event]:
         """The kept events at absolute index >= `since` (all of them unless forget_before moved some to the file).
 
-        Without `kind` or `since` the list is a KeptEvents: its slices take absolute indexes too."""
+        A plain list, indexed from 0: slice a timeline by absolute index with `since`, never by slicing this list
+        (a list whose slices shifted by the forgotten count fed relative slices of the verdict the wrong events)."""
         with self._cond:
-            base = self._base
-            tail = self._events[max(0, since - base):]
+            tail = self._events[max(0, since - self._base):]
         if kind is not None:
             return [e for e in tail if e.kind == kind]
-        return KeptEvents(tail, base) if since <= base else tail
+        return tail
 
     def _from(self, index: int) -> tuple[int, list[Event]]:
         """(absolute index of the first kept event at or after `index`, the kept events from there)."""

@@ -74,7 +74,7 @@ async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_point
             session.boot_timeout = boot_timeout  # a bricked board is waited for twice: keep that short
         first = len(timeline)
         baseline = await asyncio.wait_for(run_case(session, FaultPlan("baseline-no-cut"), images, "pull", 512), CASE_TIMEOUT)
-        total = swap_flash_ops(timeline.events()[first:], session.endpoint)
+        total = swap_flash_ops(timeline.events(since=first), session.endpoint)
         assert total is not None and total > 20, f"no swap op count in the baseline's timeline ({total})"
         plans = flash_op_cuts(total, points, seed=1) + flash_op_cuts(total, torn_points, seed=2, torn=True)
         plans += nested_cuts(total, 0.0, nested, seed=3)
@@ -82,7 +82,7 @@ async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_point
         for plan in plans:
             mark = len(timeline)
             result = await asyncio.wait_for(run_case(session, plan, images, "pull", 512), CASE_TIMEOUT)
-            cuts = [e for e in timeline.events()[mark:] if e.kind == "cut"]
+            cuts = [e for e in timeline.events(since=mark) if e.kind == "cut"]
             results.append((plan, result, cuts))
         return baseline, total, results, timeline
 

@@ -10,18 +10,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from rig_cli import rig
 
 TARGETS = Path(__file__).resolve().parents[1] / "targets"
 
 
-def rig_run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rig.cli", "run", *args], capture_output=True, text=True,
-                          timeout=240, cwd=cwd)
-
-
 def test_power_cut_suite_on_a_host_process_target(tmp_path):
     out = tmp_path / "R"
-    proc = rig_run("power-cut", "--target", str(TARGETS / "host_sim.toml"), "--points", "2", "--report-dir", str(out))
+    proc = rig("run", "power-cut", "--target", str(TARGETS / "host_sim.toml"), "--points", "2", "--report-dir", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["target"] == "host_sim" and report["run"]["swap_cuts"] == "time"
@@ -36,7 +32,7 @@ def test_download_cuts_are_numbered_in_the_block_size_the_client_asks_for(tmp_pa
     target.write_text((TARGETS / "host_sim.toml").read_text().replace('"--lifetime", "30",',
                                                                        '"--lifetime", "30", "--block-size", "1024",'))
     out = tmp_path / "R"
-    proc = rig_run("power-cut", "--target", str(target), "--points", "2", "--image-size", "8K",
+    proc = rig("run", "power-cut", "--target", str(target), "--points", "2", "--image-size", "8K",
                    "--block-size", "512", "--report-dir", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text())
@@ -54,7 +50,7 @@ def test_rig_file_place_runs_through_the_registries(tmp_path):
         '[places.native-1]\ntarget = "host_sim"\n\n[places.native-1.lwm2m]\nendpoint = "rig-native-1"\n'
     )
     out = tmp_path / "R"
-    proc = rig_run("power-cut", "--place", "native-1", "--rig", str(rig_file), "--points", "0", "--report-dir", str(out))
+    proc = rig("run", "power-cut", "--place", "native-1", "--rig", str(rig_file), "--points", "0", "--report-dir", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["run"]["place"] == "native-1" and report["results"][0]["outcome"] == "pass"
@@ -63,7 +59,7 @@ def test_rig_file_place_runs_through_the_registries(tmp_path):
 
 def test_virtual_board_over_coaps(tmp_path):
     out = tmp_path / "R"
-    proc = rig_run("power-cut", "--scheme", "coaps", "--points", "2", "--report-dir", str(out))
+    proc = rig("run", "power-cut", "--scheme", "coaps", "--points", "2", "--report-dir", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert [r["outcome"] for r in report["results"]] == ["pass"] * 3
@@ -75,5 +71,5 @@ def test_virtual_board_over_coaps(tmp_path):
 
 def test_unknown_place_is_one_line(tmp_path):
     (tmp_path / "rig.toml").write_text(f'[rig]\ntargets_dir = "{TARGETS}"\n[places.a]\ntarget = "host_sim"\n')
-    proc = rig_run("--place", "nope", cwd=tmp_path)
+    proc = rig("run", "--place", "nope", cwd=tmp_path)
     assert proc.returncode == 2 and "nope" in proc.stderr and "Traceback" not in proc.stderr

@@ -9,10 +9,7 @@ import subprocess
 import sys
 
 from rig.netutil import default_sigint
-
-
-def rig_run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rig.cli", "run", *args], capture_output=True, text=True, timeout=timeout)
+from rig_cli import rig
 
 
 def test_resume_completes_an_interrupted_run_with_the_same_plans(tmp_path):
@@ -33,7 +30,7 @@ def test_resume_completes_an_interrupted_run_with_the_same_plans(tmp_path):
     assert partial["run"]["complete"] is False and 2 <= len(partial["results"]) < 5
     done = [r["name"] for r in partial["results"]]
 
-    resumed = rig_run("--resume", str(out))
+    resumed = rig("run", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"{len(done)} cases done" in resumed.stdout
     report = json.loads((out / "report.json").read_text())
@@ -52,12 +49,12 @@ def test_resume_completes_an_interrupted_run_with_the_same_plans(tmp_path):
 
 def test_replay_reproduces_a_failing_case(tmp_path):
     out = tmp_path / "R"
-    first = rig_run("power-cut", "--report-dir", str(out), "--points", "0", "--sim-defect", "state-not-persisted")
+    first = rig("run", "power-cut", "--report-dir", str(out), "--points", "0", "--sim-defect", "state-not-persisted")
     assert first.returncode == 1, first.stdout + first.stderr
     original = json.loads((out / "report.json").read_text())["results"][0]
     assert original["outcome"] == "fail"
 
-    again = rig_run("--replay", f"{out}/report.json#baseline-no-cut")
+    again = rig("run", "--replay", f"{out}/report.json#baseline-no-cut")
     assert again.returncode == 1, again.stdout + again.stderr
     assert "replay of baseline-no-cut: fail (originally fail): reproduced" in again.stdout
     replayed = json.loads((out / "replay-baseline-no-cut" / "report.json").read_text())
@@ -66,7 +63,7 @@ def test_replay_reproduces_a_failing_case(tmp_path):
 
 
 def test_resume_and_replay_name_what_is_wrong(tmp_path):
-    missing = rig_run("--resume", str(tmp_path / "nowhere"))
+    missing = rig("run", "--resume", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no report.json" in missing.stderr and "Traceback" not in missing.stderr
-    bad_ref = rig_run("--replay", str(tmp_path))
+    bad_ref = rig("run", "--replay", str(tmp_path))
     assert bad_ref.returncode == 2 and "name the case after '#'" in bad_ref.stderr

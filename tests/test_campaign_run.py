@@ -9,16 +9,13 @@ import sys
 import xml.etree.ElementTree as ET
 
 from rig.netutil import default_sigint
-
-
-def rig_run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rig.cli", "run", *args], capture_output=True, text=True, timeout=timeout)
+from rig_cli import rig
 
 
 def test_rig_run_passes_and_writes_reports(tmp_path):
     """The README's main job: the standard suite (power cuts, then the conformance cases) all green."""
     out = tmp_path / "R"
-    proc = rig_run("--report-dir", str(out), "--points", "4")
+    proc = rig("run", "--report-dir", str(out), "--points", "4")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["target"] == "virtual" and report["run"]["complete"]

@@ -16,14 +16,9 @@ from rig.flash_layout import load_layout
 from rig.report.html import write_html_report
 from rig.sim.sweep_swap import build_scenarios, check_recovery, cut_states
 from sim_board import TARGET
+from rig_cli import rig
 
 SMALL = ("--image-size", "8K")
-
-
-def rig(*args: str, history, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RIG_HISTORY": str(history)}
-    return subprocess.run([sys.executable, "-m", "rig.cli", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)
 
 
 def first_op_that_bricks(image_size: int, variant: str) -> int:

@@ -37,7 +37,7 @@ def test_a_client_left_in_downloading_is_reset_at_the_next_known_start(tmp_path)
             stuck = await run_case(session, FaultPlan("download-block-00005", Cut("block", block=5)), images, "pull", 512)
             mark = len(timeline)
             clean = await run_case(session, FaultPlan("baseline-no-cut"), images, "pull", 512)
-            return stuck, clean, [e for e in timeline.events()[mark:] if e.kind == "known-start-object5"]
+            return stuck, clean, [e for e in timeline.events(since=mark) if e.kind == "known-start-object5"]
 
     stuck, clean, resets = asyncio.run(asyncio.wait_for(main(), 120))
     assert stuck.outcome == "fail" and stuck.violations[0].rule == "stuck-in-downloading", stuck.violations

@@ -70,7 +70,7 @@ def test_held_requests_go_out_in_order_one_at_a_time_after_the_wakeup(tmp_path):
                 read, write, execute = await asyncio.gather(*asked)
                 assert (read.code_text, write.code_text, execute.code_text) == ("2.05", "2.04", "4.05")
                 assert client.seen == [("GET", "/5/0/3"), ("PUT", "/5/0/1"), ("POST", "/5/0/2")]
-                events = [e for e in timeline.events()[mark:] if e.kind in ("update", "request-sent", "request")]
+                events = [e for e in timeline.events(since=mark) if e.kind in ("update", "request-sent", "request")]
                 assert [e.kind for e in events] == ["update"] + ["request-sent", "request"] * 3, \
                     "each goes out after the one before it was answered"
                 assert all(e.data["held"] > 0 for e in events if e.kind == "request")

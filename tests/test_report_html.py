@@ -17,6 +17,7 @@ from rig.report.html import write_html_report
 from rig.report.html_console import ConsoleLine, excerpt
 from rig.report.html_matrix import PHASE_ORDER, phase_group
 from rig.verdict import rules
+from rig_cli import rig
 
 REPO = Path(__file__).resolve().parents[1]
 VOID = {"meta", "br", "img", "input", "link", "hr", "col", "source", "wbr"}
@@ -72,10 +73,6 @@ def parse(path: Path) -> Node:
     builder.close()
     assert builder.stack == [builder.root], "unclosed elements"
     return builder.root
-
-
-def rig(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rig.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def sections(doc: Node) -> dict[str, Node]:

@@ -99,7 +99,7 @@ def test_a_timeline_without_a_file_forgets_nothing():
     assert len(timeline.events()) == 1
 
 
-def test_slices_of_the_kept_events_take_absolute_indexes_as_len_gives_them(tmp_path):
+def test_events_since_takes_absolute_indexes_and_gives_a_plain_list(tmp_path):
     timeline = Timeline()
     timeline.spill_to(tmp_path / "t.jsonl")
     for i in range(5):
@@ -107,5 +107,7 @@ def test_slices_of_the_kept_events_take_absolute_indexes_as_len_gives_them(tmp_p
     timeline.forget_before(3)
     mark = len(timeline)
     timeline.append("x", i=5)
-    assert [e.data["i"] for e in timeline.events()[mark:]] == [5]  # code written as events()[first:] stays right
-    assert [e.data["i"] for e in timeline.events()[3:5]] == [3, 4] and timeline.events()[-1].data["i"] == 5
+    assert [e.data["i"] for e in timeline.events(since=mark)] == [5]
+    since = timeline.events(since=3)
+    assert type(since) is list and [e.data["i"] for e in since] == [3, 4, 5]
+    assert [e.data["i"] for e in since[1:2]] == [4]  # a consumer's relative slice means what it says
