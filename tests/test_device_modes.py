@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cmd_helpers import HOST_SIM, one_line_error, rig
-from rig.campaign.phase import phase_at
+from rig.verdict.phase import phase_at
 from rig.errors import RigError
 from rig.faults import Cut, FaultPlan, bootstrap_cuts
 from rig.lwm2m.device_modes import DeviceModes

@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 from rig.campaign.case_words import case_message
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
-from rig.campaign.facts import CaseFacts
+from rig.verdict.facts import CaseFacts
 from rig.campaign.flash_evidence import FlashEvidence, capture_flash
 from rig.campaign.known_start import known_start, read_version
 from rig.campaign.recovery import recover

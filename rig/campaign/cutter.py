@@ -22,11 +22,12 @@ import asyncio
 import re
 from typing import Callable
 
-from rig.campaign.phase import phase_at
+from rig.verdict.phase import phase_at
 from rig.campaign.precise_timer import call_at_monotonic
 from rig.place.session import PlaceSession
 from rig.errors import RigError
 from rig.faults import FaultPlan, NetworkFault
+from rig.lwm2m import events as lwm2m
 from rig.lwm2m.blocks import BlockAction, BlockEvent
 from rig.lwm2m.bootstrap_server import BootstrapStep
 from rig.power.base import FlashCut
@@ -159,14 +160,14 @@ class Cutter:
         if self._cutting or cut is None:
             return
         if cut.kind == "state" and event.data.get("endpoint") == self.s.endpoint:
-            if (event.data.get("values") or {}).get("5/0/3") == cut.state and event.kind in ("notify", "request"):
+            if lwm2m.state(event) == cut.state:
                 self._loop.call_soon_threadsafe(self._fire, f"state {cut.state}")
         elif cut.kind == "console" and event.kind == "console" and pattern and pattern.search(event.data.get("line", "")):
             self._loop.call_soon_threadsafe(self._fire, f"console /{cut.pattern}/")
 
     def _execute_answered_at(self) -> float:
         for event in reversed(self.s.timeline.events(since=self.since)):
-            if event.kind == "request" and event.data.get("op") == "execute" and event.data.get("path") == "/5/0/2":
+            if lwm2m.is_execute_update(event):
                 return event.t
         return self._loop.time()
 

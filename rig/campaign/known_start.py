@@ -96,8 +96,8 @@ async def known_start(session: PlaceSession, images: CaseImages) -> str:
 
 
 async def read_object5(session: PlaceSession) -> tuple[int | None, int | None]:
-    state = await session.server.read(session.endpoint, "/5/0/3")
-    result = await session.server.read(session.endpoint, "/5/0/5")
+    state = await session.server.read(session.endpoint, object5.STATE_PATH)
+    result = await session.server.read(session.endpoint, object5.RESULT_PATH)
     return (state.value if state.ok else None, result.value if result.ok else None)
 
 
@@ -129,7 +129,7 @@ async def object5_start(session: PlaceSession) -> None:
 
 
 async def _write_empty_uri(session: PlaceSession) -> None:
-    await session.server.write(session.endpoint, "/5/0/1", "")
+    await session.server.write(session.endpoint, object5.PACKAGE_URI_PATH, "")
 
 
 async def _execute_reset(session: PlaceSession) -> None:

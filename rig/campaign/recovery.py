@@ -14,7 +14,7 @@ import time
 
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
-from rig.campaign.facts import CaseFacts
+from rig.verdict.facts import CaseFacts
 from rig.place.session import PlaceSession
 from rig.faults import FaultPlan
 

@@ -17,15 +17,12 @@ from typing import Any, Callable
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.config import Place
 from rig.errors import RigError
-from rig.place.power_policy import power_for_server
 from rig.flash_layout import FlashLayout
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import PKG_VERSION_PATH, RESULT_NAMES, RESULT_PATH, STATE_NAMES, STATE_PATH
+from rig.place.power_policy import power_for_server
 from rig.probe.base import Probe
 from rig.timeline import Timeline
-
-STATES = {0: "Idle", 1: "Downloading", 2: "Downloaded", 3: "Updating"}
-RESULTS = {0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM", 4: "connection lost",
-           5: "integrity check failed", 6: "unsupported package", 7: "invalid URI", 8: "update failed",
-           9: "unsupported protocol"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -91,8 +88,8 @@ async def object5_report(session: Any, wait: float) -> list[str]:
     except Exception:  # noqa: BLE001 - the server's timeout error; the report says so
         return [f"object 5: {session.endpoint} did not register within {wait:g} s"]
     lines = []
-    for path, label, names in (("/5/0/3", "State", STATES), ("/5/0/5", "Update Result", RESULTS),
-                               ("/5/0/7", "PkgVersion", None), ("/3/0/3", "Firmware Version", None)):
+    for path, label, names in ((STATE_PATH, "State", STATE_NAMES), (RESULT_PATH, "Update Result", RESULT_NAMES),
+                               (PKG_VERSION_PATH, "PkgVersion", None), (lwm2m.FIRMWARE_VERSION_PATH, "Firmware Version", None)):
         response = await session.server.read(session.endpoint, path)
         value = response.value if response.ok else f"({response.code_text})"
         named = f" ({names[value]})" if names and value in names else ""

@@ -20,9 +20,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rig.commands.inspect import RESULTS, STATES
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.errors import RigError
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import RESULT_NAMES, STATE_NAMES
 from rig.place.power_policy import power_for_server
 from rig.timeline import Event, Timeline
 
@@ -68,9 +69,9 @@ class Watcher:
         elif event.kind == "push-ended" and d.get("endpoint", self.endpoint) == self.endpoint:
             print(f"push ended at {d.get('offset', '?')} bytes: the device answered {d.get('code') or 'nothing'}",
                   flush=True)
-        if event.kind in ("notify", "request") and d.get("endpoint") == self.endpoint:
-            for key, label, names in (("5/0/3", "State", STATES), ("5/0/5", "Update Result", RESULTS)):
-                value = (d.get("values") or {}).get(key)
+        if event.kind in lwm2m.REPORTS and d.get("endpoint") == self.endpoint:
+            for key, label, names in ((lwm2m.STATE, "State", STATE_NAMES), (lwm2m.RESULT, "Update Result", RESULT_NAMES)):
+                value = lwm2m.values(event).get(key)
                 if value is not None and self.values.get(key) != value:
                     self.values[key] = value
                     print(f"{label}: {value} ({names.get(value, '?')})", flush=True)
@@ -81,7 +82,7 @@ class Watcher:
                 self.shown_step = step
                 print(f"[{'#' * step:<10}] {done * 100 // (d.get('total') or self.total):3d}% "
                       f"{done}/{d.get('total') or self.total} bytes", flush=True)
-        elif event.kind == "register" and d.get("endpoint") == self.endpoint:
+        elif lwm2m.is_registration(event, self.endpoint):
             print(f"registered: {self.endpoint} from {d.get('peer')}", flush=True)
 
 
@@ -170,8 +171,8 @@ _ENDED = {
 def _object5(state: int | None, result: int | None) -> str:
     if state is None and result is None:
         return "State and Update Result unread (the device is not registered)"
-    return (f"State {state} ({STATES.get(state, '?')}), Update Result {result} "
-            f"({RESULTS.get(result, '?') if result is not None else 'unread'})")
+    return (f"State {state} ({STATE_NAMES.get(state, '?')}), Update Result {result} "
+            f"({RESULT_NAMES.get(result, '?') if result is not None else 'unread'})")
 
 
 def _last_answer(timeline: Timeline, endpoint: str) -> str:
@@ -179,7 +180,7 @@ def _last_answer(timeline: Timeline, endpoint: str) -> str:
     for event in reversed(timeline.events()):
         d = event.data
         if event.kind == "request" and d.get("endpoint") == endpoint and d.get("op") in ("write", "execute") \
-                and not str(d.get("code") or "").startswith("2."):
+                and not lwm2m.answered_ok(d.get("code")):
             return f"; {d['op'].capitalize()} {d.get('path')} answered {d.get('code') or 'nothing'}"
         if event.kind == "push-ended" and d.get("code"):
             return f"; the push was answered {d['code']}"
