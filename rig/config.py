@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rig import placeholders
-from rig.config_schema import SCHEMA, byte_size
+from rig.backend_config import LABGRID, BackendConfig, check_backend
 from rig.errors import RigError
 from rig.flash_layout import FlashLayout
 from rig.lwm2m.profile import Profile
@@ -28,6 +28,7 @@ from rig.package_spec import PackageSpec
 from rig.placeholders import fill
 from rig.target_files import targets_dir
 from rig.target_security import Security, per_run_key, read_psk
+from rig.target_tables import console_table, process_table
 from rig.version_rule import VersionRule
 
 KINDS = ("virtual", "board", "process")
@@ -44,15 +45,6 @@ DEFAULT_BACKENDS = {  # backends a place gets when the rig file does not say (or
     "virtual": {"power": "sim", "console": "sim", "probe": "sim"},
 }
 DEFAULT_TARGETS_DIR = targets_dir()  # the checkout's targets/, or rig.targets in a wheel (rig.target_files)
-PROCESS_KEYS = ("command", "flash_file", "env", "stdin", "reset_command")
-
-
-@dataclass(frozen=True)
-class BackendConfig:
-    """One backend of a place: the registry word and its validated keyword options."""
-
-    backend: str
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,8 +86,55 @@ class Place:
     lock_dir: Path = Path("/run/lock")
     source: str = ""
     lab: LabRef | None = None  # power/console/probe from labgrid, filled in when the place is acquired
+    # Where the rig's servers listen, when a command (--host/--port) or a `rig sim` board (its board.json) says;
+    # None: the place's default (server_host_default; 5683 on a bench, a free port for a host process).
     server_port: int | None = None  # the LwM2M port the board registers with, when not 5683
+    server_host: str | None = None
+    bootstrap_port: int | None = None  # the rig's bootstrap server, where a bootstrapping `rig sim` board looks for it
+    bootstrap_lifetime: int | None = None  # the registration lifetime such a board was started with
     reset_command: tuple[str, ...] = ()  # a process target's [process] reset_command, static placeholders filled
+
+    # What the kind of place means for opening it, decided here once (the place layer reads these, never the kind).
+    @property
+    def virtual_board(self) -> bool:
+        """The place is the virtual board: one the rig starts itself, or one `rig sim` runs (attach_sim)."""
+        return self.kind == "virtual"
+
+    @property
+    def starts_own_board(self) -> bool:
+        """A virtual place no `rig sim` board is attached to: opening it starts a board of its own."""
+        return self.virtual_board and "control_port" not in self.power.options
+
+    @property
+    def device_on_this_host(self) -> bool:
+        """The device is a process the rig starts here (a process target): the server listens on 127.0.0.1, on any
+        free port, since the device is told where; a board comes over the bench LAN to the well-known port."""
+        return self.kind == "process"
+
+    @property
+    def server_host_default(self) -> str:
+        return "127.0.0.1" if self.device_on_this_host else "0.0.0.0"
+
+    @property
+    def fills_server_into_command(self) -> bool:
+        """The power starts the device from a command whose placeholders take the server's address and key."""
+        return self.power.backend == "process"
+
+    def console_options(self) -> dict[str, Any]:
+        """The console's options; an RTT console takes the probe id and target type from the place's pyocd probe
+        (and its target's debug table) when its own table does not name them. Read when the place is opened, after
+        a labgrid place got its backends."""
+        assert self.console is not None
+        opts = dict(self.console.options)
+        if self.console.backend != "rtt":
+            return opts
+        probe = self.probe.options if self.probe is not None and self.probe.backend == "pyocd" else {}
+        opts.setdefault("unique_id", probe.get("unique_id"))
+        opts.setdefault("target_type", probe.get("target_type") or self.target.get("debug", {}).get("pyocd_target"))
+        if not opts["unique_id"] or not opts["target_type"]:
+            raise RigError(f"{self.source}: places.{self.name}.console: rtt needs unique_id and target_type "
+                           "(or a pyocd probe to take them from)")
+        return opts
 
 
 @dataclass(frozen=True)
@@ -107,6 +146,11 @@ class Target:
     layout: FlashLayout
     profile: dict[str, Any]
     boot_timeout: float
+
+    @property
+    def starts_own_board(self) -> bool:
+        """A virtual target: with no place and no `rig sim` board named, the rig starts the board itself."""
+        return self.kind == "virtual"
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
@@ -144,51 +188,11 @@ def load_target(path: Path) -> Target:
     PackageSpec.from_target(data, src)
     VersionRule.from_target(data, src)
     Security.from_target(data, src, Path(path).parent, read_key=False)
-    _console_table(data.get("console", {}), src)
+    console_table(data.get("console", {}), src)
     DeviceModes.from_target(data, src)
     if kind == "process":
-        _process_table(data.get("process"), src)
+        process_table(data.get("process"), src)
     return Target(str(meta.get("name") or Path(path).stem), Path(path), kind, data, layout, profile, float(timeout))
-
-
-def _process_table(table: Any, src: str) -> None:
-    """[process]: the client's argv and what it may take (placeholders checked now, filled later)."""
-    if not isinstance(table, dict):
-        raise RigError(f"{src}: [process] missing; a process target needs process.command (the client's argv)")
-    for key in table:
-        if key not in PROCESS_KEYS:
-            raise RigError(f"{src}: process.{key}: unknown key; known: {', '.join(PROCESS_KEYS)}")
-    for key in ("command", "reset_command"):
-        argv = table.get(key)
-        if argv is None and key == "reset_command":
-            continue
-        if not (isinstance(argv, list) and argv and all(isinstance(c, str) for c in argv)):
-            raise RigError(f"{src}: process.{key}: must be a command as a list of strings, got {argv!r}")
-        placeholders.check(argv, placeholders.RESET if key == "reset_command" else placeholders.PROCESS,
-                           f"process.{key}", src)
-    env = table.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise RigError(f"{src}: process.env: must be a table of strings, got {env!r}")
-    placeholders.check(env.values(), placeholders.PROCESS, "process.env", src)
-    if table.get("stdin", "null") not in ("null", "pipe"):
-        raise RigError(f"{src}: process.stdin: must be \"null\" (/dev/null) or \"pipe\" (kept open), "
-                       f"got {table['stdin']!r}")
-    flash_file = table.get("flash_file", "flash.bin")
-    if not isinstance(flash_file, str) or not flash_file:
-        raise RigError(f"{src}: process.flash_file: must be a file name, got {flash_file!r}")
-
-
-def _console_table(table: Any, src: str) -> None:
-    if not isinstance(table, dict):
-        raise RigError(f"{src}: [console] must be a table (baudrate, log_cap)")
-    for key, value in table.items():
-        if key not in ("baudrate", "log_cap"):
-            raise RigError(f"{src}: console.{key}: unknown key; known: baudrate, log_cap")
-        if key == "log_cap":
-            try:
-                byte_size(value)
-            except ValueError as exc:
-                raise RigError(f"{src}: console.log_cap: {exc}, got {value!r}") from None
 
 
 def resolve_target(ref: str, base_dir: Path, targets_dir: Path) -> Path:
@@ -197,37 +201,6 @@ def resolve_target(ref: str, base_dir: Path, targets_dir: Path) -> Path:
         path = Path(ref)
         return path if path.is_absolute() else base_dir / path
     return targets_dir / f"{ref}.toml"
-
-
-def check_backend(kind: str, table: Any, where: str, src: str, default: str | None) -> BackendConfig | None:
-    """Validate `[places.X.<kind>]` against the schema of its backend."""
-    if table is None:
-        return BackendConfig(default) if default else None
-    if not isinstance(table, dict):
-        raise RigError(f"{src}: {where}: must be a table with backend = \"...\"")
-    options = dict(table)
-    word = options.pop("backend", default)
-    if word is None:
-        raise RigError(f"{src}: {where}.backend: missing; one of {', '.join(SCHEMA[kind])}")
-    keys = SCHEMA[kind].get(word)
-    if keys is None:
-        from importlib import import_module
-
-        known = import_module(f"rig.{kind}.registry").BACKENDS
-        if word not in known:
-            raise RigError(f"{src}: {where}.backend: must be one of {', '.join(sorted(set(known) | set(SCHEMA[kind])))}, got {word!r}")
-        return BackendConfig(word, options)  # registered later than the schema: passed through
-    for key, value in options.items():
-        if key not in keys:
-            raise RigError(f"{src}: {where}.{key}: unknown key for backend {word!r}; known: {', '.join(keys)}")
-        try:
-            options[key] = keys[key].check(value)
-        except ValueError as exc:
-            raise RigError(f"{src}: {where}.{key}: {exc}, got {value!r}") from None
-    for key, spec in keys.items():
-        if spec.required and key not in options:
-            raise RigError(f"{src}: {where}.{key}: missing (backend {word!r} needs it)")
-    return BackendConfig(word, options)
 
 
 def _place(name: str, raw: Any, src: str, base_dir: Path, targets_dir: Path, rig: dict[str, Any]) -> Place:
@@ -281,7 +254,7 @@ def build_place(
         raise RigError(f"{src}: {where}.power: missing; a board needs a power backend (gpio, command or manual)")
     power = check_backend("power", raw.get("power"), f"{where}.power", src, defaults.get("power"))
     if power is None and lab is not None:
-        power = BackendConfig("labgrid", {"place": lab.place})
+        power = BackendConfig(LABGRID, {"place": lab.place})
     console = check_backend("console", raw.get("console"), f"{where}.console", src, defaults.get("console"))
     probe = check_backend("probe", raw.get("probe"), f"{where}.probe", src, defaults.get("probe"))
     lw = raw.get("lwm2m", {})

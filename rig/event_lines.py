@@ -7,6 +7,7 @@ reaches a terminal.
 
 from __future__ import annotations
 
+from rig.lwm2m import events as lwm2m
 from rig.lwm2m.log_bounds import clamp_line
 from rig.timeline import Event
 
@@ -53,7 +54,7 @@ def _line(event: Event) -> str | None:
     if kind == "request-expired":
         return f"dropped {d.get('op')} {d.get('path')} for {d['endpoint']}: its registration ended while held"
     if kind == "notify":
-        values = ", ".join(f"/{k}={v}" for k, v in d.get("values", {}).items())
+        values = ", ".join(f"/{k}={v}" for k, v in lwm2m.values(event).items())
         return f"notify {d['endpoint']} {d['path']} {values or d.get('code')}"
     if kind == "transfer-done":
         if d.get("direction") == "pull":

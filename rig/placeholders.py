@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from rig.errors import RigError
 
 # What a process target's command, env and reset_command may use. The first group is known when the place is
-# built, the second when the rig's server is up (rig.place_session.fill_runtime), the keys when a PSK is set.
+# built, the second when the rig's server is up (rig.place.server_values.fill_server), the keys when a PSK is set.
 PLACE = ("workdir", "flash_file", "endpoint", "place", "python", "target_file", "target_dir")
 SERVER = ("server_host", "server_port", "server_coaps_port", "coaps_port", "server_uri",  # coaps_port: an alias
           "bootstrap_uri")  # the rig's bootstrap server: only for a target with lwm2m.bootstrap = true

@@ -75,7 +75,7 @@ def rig_campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def rig_place(rig_campaign: Any) -> Any:
-    """The open place (rig.campaign.session.PlaceSession): power, probe, console, endpoint, layout."""
+    """The open place (rig.place.session.PlaceSession): power, probe, console, endpoint, layout."""
     return rig_campaign.session
 
 

@@ -12,7 +12,8 @@ import asyncio
 import dataclasses
 
 from rig.campaign.images import make_images
-from rig.campaign.virtual_place import virtual_place
+from rig.place.open import open_place
+from rig.place.resolve import self_started_board
 from rig.run.cut_plans import run_cut_plans
 from rig.run.record import RunRecord
 from rig.config import DEFAULT_TARGETS_DIR, load_target
@@ -33,7 +34,8 @@ def test_bricked_board_is_a_fail_with_flash_evidence_and_the_next_case_recovers_
     record = RunRecord("virtual", tmp_path, {})
 
     async def sweep() -> None:
-        async with virtual_place(TARGET, tmp_path, good.base.parent, good.base, Timeline(), ("no-revert",)) as session:
+        async with open_place(self_started_board(TARGET, tmp_path), Timeline(), tmp_path, good.base.parent, base_image=good.base,
+                              defects=("no-revert",)) as session:
             session.boot_timeout, session.update_timeout = 5.0, 3.0
             await run_cut_plans(session, [FaultPlan("crash-image")], bricking, record, "pull", 512)
             await run_cut_plans(session, [FaultPlan("good-image")], good, record, "pull", 512)

@@ -9,6 +9,7 @@ brick, with what the flash holds). A nested plan cuts the recovery boot again.
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,12 @@ from rig.campaign.case import CutPlanCase
 from rig.campaign.cutter import Cutter
 from rig.campaign.images import make_images
 from rig.campaign.measure import swap_flash_ops
-from rig.campaign.virtual_place import virtual_place
+from rig.place.open import OwnBoard, open_place
+from rig.place.resolve import self_started_board
 from rig.config import load_target
 from rig.errors import RigError
 from rig.faults import Cut, FaultPlan, flash_op_cuts, nested_cuts
+from rig.power.manual import ManualPower
 from rig.run.case import run_case
 from rig.timeline import Timeline
 
@@ -51,17 +54,22 @@ def test_swap_flash_ops_reads_the_boot_after_execute():
 
 
 def test_flash_op_cut_needs_the_virtual_board():
-    class RelayPower:
-        def off(self) -> None: ...
+    """A power backend without the FlashCut capability (here a person's switch) is refused by name, before any case."""
+    power = ManualPower(tty_in=io.StringIO(), tty_out=io.StringIO(), name="bench")
 
     class Session:
-        name, power, endpoint = "bench", RelayPower(), "ep"
+        name, endpoint = "bench", "ep"
+
+    Session.power = power  # type: ignore[attr-defined]
 
     async def arm() -> None:
         Cutter(Session(), FaultPlan("swap-op-00001", Cut("flash-op", flash_op=1)), 0).arm()  # type: ignore[arg-type]
 
-    with pytest.raises(RigError, match="flash-op cuts need the virtual board"):
-        asyncio.run(arm())
+    try:
+        with pytest.raises(RigError, match="flash-op cuts need the virtual board .*ManualPower power"):
+            asyncio.run(arm())
+    finally:
+        power.detach()
 
 
 async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_points: int, boot_timeout: float | None = None,
@@ -70,7 +78,8 @@ async def _campaign(tmp: Path, defects: tuple[str, ...], points: int, torn_point
     firmware = tmp / "firmware"
     images = await asyncio.to_thread(make_images, firmware, target.layout, 32 * 1024)
     timeline = Timeline()
-    async with virtual_place(TARGET, tmp, firmware, images.base, timeline, defects, board_args=()) as session:
+    async with open_place(self_started_board(TARGET, tmp), timeline, tmp, firmware, base_image=images.base, defects=defects,
+                          own_board=OwnBoard(board_args=())) as session:
         if boot_timeout is not None:
             session.boot_timeout = boot_timeout  # a bricked board is waited for twice: keep that short
         first = len(timeline)

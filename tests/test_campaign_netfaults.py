@@ -22,7 +22,8 @@ from dtls_test_client import ClientError, DtlsTestClient, UdpLink
 from rig.campaign.case import CutPlanCase
 from rig.campaign.cutter import Cutter
 from rig.campaign.images import make_images
-from rig.campaign.virtual_place import virtual_place
+from rig.place.open import OwnBoard, open_place
+from rig.place.resolve import self_started_board
 from rig.config import load_target
 from rig.faults import FaultPlan, NetworkFault
 from rig.lwm2m.dtls.psk import PskStore
@@ -43,7 +44,8 @@ def test_restart_server_mid_download_lets_the_case_finish(tmp_path, mode):
         images = await asyncio.to_thread(make_images, firmware, target.layout, 32 * 1024)
         timeline = Timeline()
         plan = FaultPlan("restart-server-block-10", None, network=(NetworkFault("restart-server", 10),))
-        async with virtual_place(TARGET, tmp_path, firmware, images.base, timeline, board_args=()) as session:
+        async with open_place(self_started_board(TARGET, tmp_path), timeline, tmp_path, firmware, base_image=images.base,
+                              own_board=OwnBoard(board_args=())) as session:
             port = session.server.port
             result = await run_case(session, CutPlanCase(plan, images, mode, 512))
             assert session.server.port == port

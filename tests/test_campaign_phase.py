@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rig.campaign.phase import phase_at
+from rig.verdict.phase import phase_at
 from rig.timeline import Timeline
 
 

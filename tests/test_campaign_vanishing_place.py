@@ -13,7 +13,8 @@ import time
 
 from proc_helpers import all_gone, descendants
 from rig.campaign.images import make_images
-from rig.campaign.virtual_place import virtual_place
+from rig.place.open import open_place
+from rig.place.resolve import self_started_board
 from rig.run.cut_plans import run_cut_plans
 from rig.run.record import RunRecord
 from rig.config import DEFAULT_TARGETS_DIR, load_target
@@ -32,7 +33,8 @@ def test_unplugged_board_ends_later_cases_as_errors_and_the_sweep_goes_on(tmp_pa
     tree: set[int] = set()
 
     async def sweep() -> float:
-        async with virtual_place(TARGET, tmp_path, images.base.parent, images.base, Timeline()) as session:
+        async with open_place(self_started_board(TARGET, tmp_path), Timeline(), tmp_path, images.base.parent,
+                              base_image=images.base) as session:
             await run_cut_plans(session, plans[:1], images, record, "pull", 512)
             tree.update(descendants(session.board.proc.pid))
             os.killpg(session.board.proc.pid, signal.SIGKILL)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from rig.campaign.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceCase, ConformanceContext
 from rig.faults import Cut, FaultPlan
 from rig.lwm2m.server import Lwm2mServer
 from rig.packages.base import CaseImages
+from rig.place.session import PlaceSession
 from rig.power.command import CommandPower
 from rig.probe.base import ProbeError
 from rig.run.case import record_case, run_case

@@ -55,7 +55,7 @@ def test_update_that_fails_exits_1(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "updated:" not in done.stdout
     # The end names the Update Result and the State, not just "failed"
-    assert "FAILED: the update ended in failure: State 0 (Idle), Update Result 5 (integrity check failed)" \
+    assert "FAILED: the update ended in failure: State 0 (Idle), Update Result 5 (integrity check failure)" \
         in done.stdout, done.stdout
 
 

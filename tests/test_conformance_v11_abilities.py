@@ -11,7 +11,7 @@ from server_harness import run, running_server
 from sim_board import layout
 
 from rig.campaign.case import CaseImages
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance import CASES, ConformanceContext
 from rig.conformance.abilities import find_abilities, missing
 from rig.lwm2m.deferral_profile import DeferralProfile

@@ -13,7 +13,8 @@ import pytest
 
 from rig.campaign.images import make_images
 from rig.campaign.negative_images import make_negative_images
-from rig.campaign.virtual_place import virtual_place
+from rig.place.open import open_place
+from rig.place.resolve import self_started_board
 from rig.config import load_target
 from rig.conformance import CASES, ConformanceContext
 from rig.run.conformance import run_conformance
@@ -32,7 +33,8 @@ def _run(tmp: Path, defects: tuple[str, ...] = (), keyword: str | None = None) -
     record = RunRecord("virtual", tmp / "report", {"defects": list(defects)})
 
     async def main() -> None:
-        async with virtual_place(TARGET, tmp, firmware, images.base, Timeline(), defects) as session:
+        async with open_place(self_started_board(TARGET, tmp), Timeline(), tmp, firmware, base_image=images.base,
+                              defects=defects) as session:
             ctx = ConformanceContext(images, negative, mode="push", block_size=1024)
             await asyncio.wait_for(run_conformance(session, ctx, record, keyword=keyword), 240)
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from sim_board import layout
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.console.serial import SerialConsole
 from rig.conformance.v11_steps import make_defer, undo_defer
 from rig.lwm2m.deferral_profile import DeferralProfile

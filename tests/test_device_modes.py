@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cmd_helpers import HOST_SIM, one_line_error, rig
-from rig.campaign.phase import phase_at
+from rig.verdict.phase import phase_at
 from rig.errors import RigError
 from rig.faults import Cut, FaultPlan, bootstrap_cuts
 from rig.lwm2m.device_modes import DeviceModes
@@ -75,7 +75,7 @@ def test_a_process_target_gets_the_bootstrap_uri_and_is_told_why_when_it_has_non
     from types import SimpleNamespace
 
     from rig.config import BackendConfig, place_from_target
-    from rig.place_session import fill_server
+    from rig.place.server_values import fill_server
 
     place = place_from_target(HOST_SIM, tmp_path)
     argv = ["client", "--bootstrap-server", "{bootstrap_uri}"]

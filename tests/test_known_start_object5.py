@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rig.campaign.case import CutPlanCase
 from rig.campaign.images import make_images
-from rig.campaign.virtual_place import virtual_place
+from rig.place.open import open_place
+from rig.place.resolve import self_started_board
 from rig.config import load_target
 from rig.faults import Cut, FaultPlan
 from rig.run.case import run_case
@@ -32,8 +33,8 @@ def test_a_client_left_in_downloading_is_reset_at_the_next_known_start(tmp_path)
 
     async def main():
         timeline = Timeline()
-        async with virtual_place(TARGET, tmp_path, images.base.parent, images.base, timeline,
-                                 ("stuck-downloading-after-cut",)) as session:
+        async with open_place(self_started_board(TARGET, tmp_path), timeline, tmp_path, images.base.parent,
+                              base_image=images.base, defects=("stuck-downloading-after-cut",)) as session:
             session.layout, session.download_timeout = rigs_view, 2.0
             stuck = await run_case(session, CutPlanCase(FaultPlan("download-block-00005", Cut("block", block=5)), images, "pull", 512))
             mark = len(timeline)
@@ -52,7 +53,8 @@ def test_a_device_not_in_the_declared_start_state_after_every_reset_is_an_error_
     images = make_images(tmp_path / "firmware", load_target(target).layout, 8 * 1024)
 
     async def main():
-        async with virtual_place(target, tmp_path, images.base.parent, images.base, Timeline()) as session:
+        async with open_place(self_started_board(target, tmp_path), Timeline(), tmp_path, images.base.parent,
+                              base_image=images.base) as session:
             return await run_case(session, CutPlanCase(FaultPlan("baseline-no-cut"), images, "pull", 512))
 
     result = asyncio.run(asyncio.wait_for(main(), 120))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from aiocoap.numbers.codes import Code
 
-from rig.lwm2m.oracle import RULES, check, check_all, explain, final_configurations, final_pairs, settled
-from rig.lwm2m.oracle_items import Cancel, ExecuteUpdate, Observation, OracleInputError, WriteUri
+from rig.verdict.oracle import RULES, check, check_all, explain, final_configurations, final_pairs, settled
+from rig.verdict.oracle_items import Cancel, ExecuteUpdate, Observation, OracleInputError, WriteUri
 from rig.lwm2m.profile import Profile
 from test_oracle_legal import DD, DL, UP, I, build, exe, o, reg, uri
 

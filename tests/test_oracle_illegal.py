@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from rig.lwm2m.oracle import check, check_all
+from rig.verdict.oracle import check, check_all
 from rig.lwm2m.profile import Profile
 from test_oracle_legal import (
     ANJAY,
@@ -125,6 +125,6 @@ def test_table_is_large_enough() -> None:
 
 
 def test_every_expected_rule_is_documented() -> None:
-    from rig.lwm2m.oracle_diagnose import RULES
+    from rig.verdict.oracle_diagnose import RULES
 
     assert {row[4] for row in ILLEGAL} <= set(RULES)

@@ -11,8 +11,8 @@ from typing import Callable
 
 import pytest
 
-from rig.lwm2m.oracle import check, check_all
-from rig.lwm2m.oracle_items import (
+from rig.verdict.oracle import check, check_all
+from rig.verdict.oracle_items import (
     Cancel,
     DownloadFault,
     ExecuteUpdate,

@@ -9,7 +9,7 @@ import pytest
 
 from rig.config import load_rig
 from rig.errors import RigError
-from rig.place_session import fill_server
+from rig.place.server_values import fill_server
 
 TARGETS = Path(__file__).resolve().parent.parent / "targets"
 PLACE = ('[places.a]\ntarget = "host_process"\ntest = true\n[places.a.power]\nbackend = "process"\n'
@@ -43,12 +43,12 @@ def test_allow_nosec_is_a_boolean_for_a_place_with_a_key(tmp_path: Path) -> None
 def test_the_place_session_server_binds_the_endpoint_and_honours_allow_nosec(tmp_path: Path) -> None:
     import asyncio
 
-    from rig.place_session import open_place_session
+    from rig.place.open import open_place
     from rig.timeline import Timeline
 
     async def binding_of(lwm2m: str) -> tuple[bool, frozenset]:
         place = _load(tmp_path, lwm2m)["a"]
-        async with open_place_session(place, Timeline(), tmp_path, tmp_path) as session:
+        async with open_place(place, Timeline(), tmp_path, tmp_path) as session:
             binding = session.server.binding
             return binding.has_key("ep-a"), binding.allow_nosec
 

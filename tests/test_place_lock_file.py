@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from rig.errors import RigError
-from rig.place_lock import PlaceBusy, PlaceLock
+from rig.place.lock import PlaceBusy, PlaceLock
 
 HOLDER = (
-    "import sys; from rig.place_lock import PlaceLock\n"
+    "import sys; from rig.place.lock import PlaceLock\n"
     "lock = PlaceLock('k64f-1', sys.argv[1]); lock.acquire(); print('held', flush=True); sys.stdin.read()\n"
 )
 

@@ -1,4 +1,4 @@
-"""resolve_place and open_place_session: which place, the lock, the server, safe state on every way out."""
+"""resolve_place and open_place: which place, the lock, the server, safe state on every way out."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pytest
 from cmd_helpers import HOST_SIM, make_image
 from rig.config import DEFAULT_TARGETS_DIR
 from rig.errors import RigError
-from rig.place_lock import PlaceBusy, PlaceLock
-from rig.place_session import attach_sim, open_bench, open_place_session, resolve_place
+from rig.place.lock import PlaceBusy, PlaceLock
+from rig.place.bench import open_bench
+from rig.place.open import open_place
+from rig.place.resolve import attach_sim, resolve_place
 from rig.probe.file_probe import FileProbe
 
 
@@ -66,7 +68,7 @@ def test_session_serves_locks_and_cuts_the_process_on_an_error(tmp_path, timelin
     place = _flashed_host_place(tmp_path)
 
     async def body() -> int:
-        async with open_place_session(place, timeline, place.work_dir, tmp_path) as session:
+        async with open_place(place, timeline, place.work_dir, tmp_path) as session:
             with pytest.raises(PlaceBusy):
                 PlaceLock(place.name, place.lock_dir).acquire()
             session.power.on()
@@ -102,7 +104,7 @@ def test_host_device_reboot_keeps_its_pid(tmp_path, timeline):
     place = _flashed_host_place(tmp_path)
 
     async def body() -> None:
-        async with open_place_session(place, timeline, place.work_dir, tmp_path) as session:
+        async with open_place(place, timeline, place.work_dir, tmp_path) as session:
             session.power.on()
             await session.server.wait_registration(session.endpoint, 30, after=0)
             pid = session.power.proc.pid
@@ -123,9 +125,9 @@ def test_a_virtual_place_without_rig_sim_starts_its_own_board(tmp_path, timeline
 
     async def body() -> str:
         with pytest.raises(RigError, match="base image"):
-            async with open_place_session(place, timeline, tmp_path, tmp_path):
+            async with open_place(place, timeline, tmp_path, tmp_path):
                 pass
-        async with open_place_session(place, timeline, tmp_path / "v", tmp_path, base_image=make_image(tmp_path, "1.0.0"),
+        async with open_place(place, timeline, tmp_path / "v", tmp_path, base_image=make_image(tmp_path, "1.0.0"),
                                       scheme="coaps") as session:
             assert session.pull_scheme == "coaps"
             reg = await session.server.wait_registration(session.endpoint, 30, after=0)

@@ -15,7 +15,7 @@ import pytest
 
 from probe_plugin_helpers import board_env
 from rig.config import load_place
-from rig.place_session import open_bench
+from rig.place.bench import open_bench
 from rig.sim import probe_plugin
 from rig.timeline import Timeline
 from sim_board import TARGET, layout, make_image, start_board

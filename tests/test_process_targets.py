@@ -20,7 +20,7 @@ from rig.config import load_target, place_from_target
 from rig.console.base import ConsoleError
 from rig.console.process import ProcessConsole
 from rig.errors import RigError
-from rig.place_session import fill_server
+from rig.place.server_values import fill_server
 from rig.power.process import ProcessPower
 from rig.timeline import Timeline
 

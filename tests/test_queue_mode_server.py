@@ -192,7 +192,7 @@ def test_the_aiocoap_internals_used_to_abandon_exchanges_are_still_there():
 def test_a_wait_on_a_sleeping_device_lasts_until_its_next_wakeup_not_its_timeout(tmp_path):
     """The campaign's wait for a State: a device that reports it only at a later wake-up is not stuck."""
     from rig.campaign.driver import UpdateDriver
-    from rig.campaign.session import PlaceSession
+    from rig.place.session import PlaceSession
 
     async def body() -> None:
         async with running_server(tmp_path, awake_time=0.3) as server:

@@ -16,6 +16,7 @@ from rig.report import html_style
 from rig.report.html import write_html_report
 from rig.report.html_console import ConsoleLine, excerpt
 from rig.report.html_matrix import PHASE_ORDER, phase_group
+from rig.verdict import rules
 from rig_cli import rig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -245,6 +246,20 @@ def test_conformance_table_only_when_present(tmp_path):
     assert "outcome-fail" in table.find_all("tr", "conf-row")[1].attrs["class"]
     doc = parse(write_html_report(_write(tmp_path, [_case("a")])))
     assert not doc.find_all("table", "conformance")
+
+
+def test_rules_legend_lists_the_broken_rules_once_from_rig_verdict_rules(tmp_path):
+    broken = [{"rule": "update-without-execute", "detail": "x"}, {"rule": "772:execute-in-idle", "detail": "y"}]
+    results = [_case("a", "fail", violations=broken), _case("b", "fail", violations=broken[:1] + [{"rule": "made-up"}]),
+               _case("c")]
+    doc = parse(write_html_report(_write(tmp_path, results), describe_rule=rules.describe))
+    legend = doc.find_all("dl", "rules")[0]
+    got = list(zip([dt.text() for dt in legend.find_all("dt")], [dd.text() for dd in legend.find_all("dd")]))
+    assert got == [("update-without-execute", rules.RULES["update-without-execute"]),
+                   ("772:execute-in-idle", "Execute Update in Idle answered 4.05 (conformance case 772)"),
+                   ("made-up", "not described")]
+    doc = parse(write_html_report(_write(tmp_path, [_case("a")]), describe_rule=rules.describe))
+    assert not doc.find_all("dl", "rules")
 
 
 def test_partial_report_says_where_it_stopped(tmp_path):

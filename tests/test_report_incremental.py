@@ -44,7 +44,7 @@ def test_the_page_is_redrawn_at_the_first_case_then_every_n_cases_or_t_seconds_a
                                                                                                      monkeypatch):
     record = RunRecord("virtual", tmp_path, {})
     drawn = []
-    monkeypatch.setattr(runner, "write_html_report", lambda d, cache: drawn.append(len(record.results)))
+    monkeypatch.setattr(runner, "write_html_report", lambda d, cache, **_: drawn.append(len(record.results)))
     clock = [100.0]
     monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
     for result in _results(60):

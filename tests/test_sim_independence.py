@@ -15,7 +15,8 @@ import rig
 
 SIM = Path(rig.__file__).parent / "sim"
 # rig.packages and rig.package_spec: the rig's side of package formats (the device has its own, rig.sim.app.vendor_package)
-CHECKERS = ("rig.mcuboot", "rig.verdict", "rig.lwm2m.oracle", "rig.packages", "rig.package_spec")
+# rig.lwm2m.object5 and rig.lwm2m.events: the checker's Object 5 names and its reading of the timeline (the device keeps its own)
+CHECKERS = ("rig.mcuboot", "rig.verdict", "rig.lwm2m.object5", "rig.lwm2m.events", "rig.packages", "rig.package_spec")
 CHECKING_TOOLS = {"sweep_swap.py"}
 
 
@@ -46,6 +47,6 @@ def test_the_scan_sees_lazy_and_from_imports(tmp_path):
     """The rule can fail: a module importing the checker inside a function is caught, a DTLS transport is not."""
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from rig.mcuboot.trailer import read_trailer\n    import rig.verdict\n"
-                     "from rig.lwm2m import oracle_walk\nfrom rig.lwm2m.dtls import peer_text\n")
+                     "from rig.verdict import oracle_walk\nfrom rig.lwm2m.dtls import peer_text\n")
     assert {name for _, name in checker_imports(probe)} == {
-        "rig.mcuboot.trailer", "rig.mcuboot.trailer.read_trailer", "rig.verdict", "rig.lwm2m.oracle_walk"}
+        "rig.mcuboot.trailer", "rig.mcuboot.trailer.read_trailer", "rig.verdict", "rig.verdict.oracle_walk"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rig.lwm2m import oracle_items as oi
+from rig.verdict import oracle_items as oi
 from rig.timeline import Timeline
 from rig.verdict.items import timeline_to_items
 

@@ -18,17 +18,17 @@ from typing import Any
 from rig.campaign.case_words import case_message
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
-from rig.campaign.facts import CaseFacts
 from rig.campaign.flash_evidence import FlashEvidence, capture_flash
 from rig.campaign.known_start import known_start, read_version
 from rig.campaign.recovery import recover
 from rig.campaign.rig_faults import fault_of
-from rig.campaign.session import PlaceSession
 from rig.campaign.update_flow import full_update, install
 from rig.errors import RigError
 from rig.faults import FaultPlan
 from rig.packages.base import CaseImages
+from rig.place.session import PlaceSession
 from rig.results import CaseResult, Violation
+from rig.verdict.facts import CaseFacts
 from rig.verdict.judge import judge
 from rig.verdict.outcome import Observed, RigFault, decide
 

@@ -7,7 +7,7 @@ again; [bricked-after-cut] ...; flash: primary: 1.1.0 hash mismatch, secondary:
 
 from __future__ import annotations
 
-from rig.campaign.facts import CaseFacts
+from rig.verdict.facts import CaseFacts
 from rig.campaign.flash_evidence import FlashEvidence
 from rig.faults import FaultPlan
 from rig.lwm2m import object5

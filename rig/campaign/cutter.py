@@ -22,13 +22,15 @@ import asyncio
 import re
 from typing import Callable
 
-from rig.campaign.phase import phase_at
+from rig.verdict.phase import phase_at
 from rig.campaign.precise_timer import call_at_monotonic
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.errors import RigError
 from rig.faults import FaultPlan, NetworkFault
+from rig.lwm2m import events as lwm2m
 from rig.lwm2m.blocks import BlockAction, BlockEvent
 from rig.lwm2m.bootstrap_server import BootstrapStep
+from rig.power.base import FlashCut
 from rig.timeline import Event
 
 FIRST_BOOT_WRITES_WITHIN = 3.0  # s after the re-registration by which a new image has confirmed and stored its result
@@ -56,7 +58,7 @@ class Cutter:
     def arm(self) -> None:
         cut = self.plan.cut
         if cut is not None and cut.kind == "flash-op":
-            if not hasattr(self.s.power, "arm_flash_cut"):
+            if self.s.power.flash_cut() is None:
                 raise RigError(f"plan {self.plan.name}: flash-op cuts need the virtual board "
                                f"(place {self.s.name} has {type(self.s.power).__name__} power)")
             self._undo.append(self.s.timeline.subscribe(self._on_board_cut))
@@ -79,7 +81,7 @@ class Cutter:
         if self._flash_armed and not self.done.is_set():
             self._flash_armed = False
             try:
-                self.s.power.disarm_flash_cut()  # an unused cut must not hit the next case's boot
+                self._flash_cut().disarm_flash_cut()  # an unused cut must not hit the next case's boot
             except RigError:
                 pass
 
@@ -100,9 +102,15 @@ class Cutter:
     def arm_flash(self) -> None:
         """Make the board's next MCU start lose power at the plan's flash operation (and watch for it)."""
         cut = self.plan.cut
-        self.s.power.arm_flash_cut(cut.flash_op, cut.torn, self.plan.seed)
+        self._flash_cut().arm_flash_cut(cut.flash_op, cut.torn, self.plan.seed)
         self._flash_armed = True
         self._tasks.append(self._loop.create_task(self._poll_board_power()))
+
+    def _flash_cut(self) -> FlashCut:
+        cutter = self.s.power.flash_cut()
+        if cutter is None:  # arm() refused the plan already; a flash-op stage on another place's power is a rig bug
+            raise RigError(f"plan {self.plan.name}: place {self.s.name} has no flash-op cut")
+        return cutter
 
     def powered_on(self, t: float) -> None:
         """Nested stage: the recovery boot was powered on at loop time `t`; starts an after-power-on cut's timer."""
@@ -112,7 +120,7 @@ class Cutter:
         self._at(t + (cut.delay_ms or 0) / 1000.0, "after-power-on")
 
     def _at(self, when: float, why: str) -> None:
-        if getattr(self.s.power, "switches_fast", False):
+        if self.s.power.switches_fast:
             self._undo.append(call_at_monotonic(when, lambda: self._switch_from_timer(why)))
         else:
             self._undo.append(self._loop.call_at(when, self._fire, why).cancel)
@@ -130,7 +138,7 @@ class Cutter:
             await asyncio.sleep(0.25)  # a poll interval, not a synchronisation: the console line usually wins
             if self._cutting:
                 return
-            status = await asyncio.to_thread(self.s.power.flash_cut_status)
+            status = await asyncio.to_thread(self._flash_cut().flash_cut_status)
             if status.get("power") == "off" and (status.get("last_cut") or {}).get("flash_op") == self.plan.cut.flash_op:
                 self._board_cut(self.s.timeline.now())
                 return
@@ -152,14 +160,14 @@ class Cutter:
         if self._cutting or cut is None:
             return
         if cut.kind == "state" and event.data.get("endpoint") == self.s.endpoint:
-            if (event.data.get("values") or {}).get("5/0/3") == cut.state and event.kind in ("notify", "request"):
+            if lwm2m.state(event) == cut.state:
                 self._loop.call_soon_threadsafe(self._fire, f"state {cut.state}")
         elif cut.kind == "console" and event.kind == "console" and pattern and pattern.search(event.data.get("line", "")):
             self._loop.call_soon_threadsafe(self._fire, f"console /{cut.pattern}/")
 
     def _execute_answered_at(self) -> float:
         for event in reversed(self.s.timeline.events(since=self.since)):
-            if event.kind == "request" and event.data.get("op") == "execute" and event.data.get("path") == "/5/0/2":
+            if lwm2m.is_execute_update(event):
                 return event.t
         return self._loop.time()
 

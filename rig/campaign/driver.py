@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rig.campaign.session import PlaceSession
-
-STATE_PATH, RESULT_PATH = "/5/0/3", "/5/0/5"
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import PACKAGE_URI_PATH, RESULT_PATH, STATE_PATH, UPDATE_PATH
+from rig.place.session import PlaceSession
 
 
 class UpdateDriver:
@@ -29,7 +29,7 @@ class UpdateDriver:
     async def observe(self) -> None:
         """Observe State and Update Result (again after every registration: a reboot drops observations)."""
         server = self.s.server
-        await server.write_attributes(self.endpoint, "/5/0/3", pmin=0, pmax=30)
+        await server.write_attributes(self.endpoint, STATE_PATH, pmin=0, pmax=30)
         await server.observe(self.endpoint, STATE_PATH)
         await server.observe(self.endpoint, RESULT_PATH)
 
@@ -48,8 +48,7 @@ class UpdateDriver:
         def hit(event) -> bool:
             if stop is not None and stop.is_set():
                 return True
-            values = event.data.get("values") or {}
-            return event.data.get("endpoint") == self.endpoint and values.get("5/0/3") in wanted
+            return lwm2m.of(event, self.endpoint) and lwm2m.values(event).get(lwm2m.STATE) in wanted
 
         while loop.time() < deadline:
             if stop is not None and stop.is_set():
@@ -59,7 +58,7 @@ class UpdateDriver:
             if stop is not None and stop.is_set():
                 return None
             if event is not None:
-                return event.data["values"]["5/0/3"]
+                return lwm2m.values(event)[lwm2m.STATE]
             start = len(tl)
             if self.s.server.registry.table.by_name(self.endpoint) is None:
                 continue
@@ -79,15 +78,15 @@ class UpdateDriver:
     async def pull(self, image: Path) -> bool:
         uri = self.s.server.firmware_uri(image.name, scheme=self.s.pull_scheme, endpoint=self.endpoint)
         self._offer(image, "pull")
-        response = await self.s.server.write(self.endpoint, "/5/0/1", uri)
+        response = await self.s.server.write(self.endpoint, PACKAGE_URI_PATH, uri)
         return response.ok
 
     async def execute(self) -> str:
-        response = await self.s.server.execute(self.endpoint, "/5/0/2")
+        response = await self.s.server.execute(self.endpoint, UPDATE_PATH)
         return response.code_text
 
     async def wait_registration(self, after: int, timeout: float) -> bool:
         event = await self.s.timeline.wait_for_async(
-            lambda e: e.kind == "register" and e.data.get("endpoint") == self.endpoint, timeout, after
+            lambda e: lwm2m.is_registration(e, self.endpoint), timeout, after
         )
         return event is not None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.mcuboot import ImageInfo, SlotsReport, inspect_slots
 
 SLOTS = ("primary", "secondary", "scratch")
@@ -69,7 +69,7 @@ def _power_for_probe(session: PlaceSession) -> bool:
     """Power the board for the probe, stopped before it can write (halted at reset where the power can);
     True when the power was off and is switched on here (the caller switches it off again)."""
     probe, power = session.probe, session.power
-    if not getattr(probe, "resets_target", True):
+    if not probe.resets_target:
         return False  # a file probe reads the "flash" of a stopped process: no power wanted
     powered_here = not power.is_on()
     if powered_here:

@@ -20,7 +20,7 @@ import asyncio
 from pathlib import Path
 
 from rig.campaign.reset_command import run_reset_command
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.campaign.version_sources import read_version
 from rig.errors import RigError
 from rig.lwm2m import object5
@@ -68,7 +68,7 @@ async def known_start(session: PlaceSession, images: CaseImages) -> str:
     base_version = images.base_version
     tl = session.timeline
     tl.append("phase", name="known-start")
-    resets = getattr(session.probe, "resets_target", True)
+    resets = session.probe.resets_target
     # A file probe (host-process target) programs the "flash" with the process stopped, and a power-on is its reset.
     await asyncio.to_thread(session.power.on if resets else session.power.off)
     reflashed = await asyncio.to_thread(_program_base, session, images.flash_form, base_version)
@@ -96,8 +96,8 @@ async def known_start(session: PlaceSession, images: CaseImages) -> str:
 
 
 async def read_object5(session: PlaceSession) -> tuple[int | None, int | None]:
-    state = await session.server.read(session.endpoint, "/5/0/3")
-    result = await session.server.read(session.endpoint, "/5/0/5")
+    state = await session.server.read(session.endpoint, object5.STATE_PATH)
+    result = await session.server.read(session.endpoint, object5.RESULT_PATH)
     return (state.value if state.ok else None, result.value if result.ok else None)
 
 
@@ -129,7 +129,7 @@ async def object5_start(session: PlaceSession) -> None:
 
 
 async def _write_empty_uri(session: PlaceSession) -> None:
-    await session.server.write(session.endpoint, "/5/0/1", "")
+    await session.server.write(session.endpoint, object5.PACKAGE_URI_PATH, "")
 
 
 async def _execute_reset(session: PlaceSession) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from rig.lwm2m import events as lwm2m
 from rig.timeline import Event
 
 _JUMP = re.compile(r"jumping to image \S+ \(.*?(\d+) flash ops\)")
@@ -20,10 +21,9 @@ _JUMP = re.compile(r"jumping to image \S+ \(.*?(\d+) flash ops\)")
 def swap_window_ms(events: list[Event], endpoint: str, default: float = 500.0) -> float:
     executed: float | None = None
     for event in events:
-        d = event.data
-        if event.kind == "request" and d.get("op") == "execute" and d.get("path") == "/5/0/2" and str(d.get("code", "")).startswith("2."):
+        if lwm2m.executed_update(event):
             executed = event.t
-        elif event.kind == "register" and d.get("endpoint") == endpoint and executed is not None:
+        elif lwm2m.is_registration(event, endpoint) and executed is not None:
             return max(10.0, (event.t - executed) * 1000.0)
     return default
 
@@ -37,8 +37,7 @@ def swap_flash_ops(events: list[Event], endpoint: str) -> int | None:
     executed = False
     for event in events:
         d = event.data
-        if event.kind == "request" and d.get("op") == "execute" and d.get("path") == "/5/0/2" \
-                and str(d.get("code", "")).startswith("2.") and d.get("endpoint", endpoint) == endpoint:
+        if lwm2m.executed_update(event) and d.get("endpoint", endpoint) == endpoint:
             executed = True
         elif executed and event.kind == "console":
             match = _JUMP.search(str(d.get("line", "")))

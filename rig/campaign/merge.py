@@ -12,7 +12,6 @@ moved. report.json, junit.xml and report.html are written as `rig run` writes th
 
 from __future__ import annotations
 
-import json
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -23,9 +22,11 @@ from rig.campaign.shard import Shard, shard_of
 from rig.campaign.suite import baseline_plans
 from rig.errors import RigError
 from rig.report.atomic import write_atomic
-from rig.report.html import load_report, write_html_report
+from rig.report.html import write_html_report
+from rig.report.json_report import REPORT_FILE, load_report, report_body, run_table, write_report_body
 from rig.report.junit import write_junit
 from rig.results import CaseResult
+from rig.verdict import rules
 
 # What makes two shards one campaign; per-board measurements, places and timestamps may differ.
 SAME_CAMPAIGN = ("suite", "mode", "scheme", "block_size", "image_size", "points", "seed", "spread", "dense_around",
@@ -42,12 +43,12 @@ class ShardReport:
 
     @property
     def run(self) -> dict[str, Any]:
-        return self.report.get("run") or {}
+        return run_table(self.report)
 
 
 def load_shard(source: Path) -> ShardReport:
     report = load_report(Path(source))
-    run = report.get("run") if isinstance(report.get("run"), dict) else {}
+    run = run_table(report)
     try:
         shard = shard_of(run.get("shard"))
     except ValueError as exc:
@@ -107,9 +108,9 @@ def merge_reports(sources: list[Path], out: Path) -> dict[str, Any]:
                     result[key] = f"{prefix}/{result[key]}"
             results.append(result)
     body = _merged_body(shards, results)
-    write_atomic(out / "report.json", json.dumps(body, indent=2, default=str) + "\n")
+    write_report_body(out / REPORT_FILE, body)
     _write_junit(out / "junit.xml", body["target"], results)
-    write_html_report(out)
+    write_html_report(out, describe_rule=rules.describe)
     return body
 
 
@@ -134,13 +135,8 @@ def _merged_body(shards: list[ShardReport], results: list[dict[str, Any]]) -> di
         "stopped": "; ".join(stopped) or None,
         "complete": not stopped,
     })
-    counts = {o: sum(r.get("outcome") == o for r in results) for o in ("pass", "fail", "error", "skip")}
-    body: dict[str, Any] = {"target": shards[0].report.get("target"), "run": run,
-                            "summary": {**counts, "total": len(results)}, "results": results}
     conformance = [row for s in shards for row in s.report.get("conformance") or []]
-    if conformance:
-        body["conformance"] = conformance
-    return body
+    return report_body(shards[0].report.get("target"), run, results, {"conformance": conformance} if conformance else None)
 
 
 def _write_junit(path: Path, target: Any, results: list[dict[str, Any]]) -> None:

@@ -7,7 +7,6 @@ line what is missing when a report cannot be used.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from rig.campaign.spec import CampaignSpec
 from rig.errors import RigError
 from rig.faults import FaultPlan
+from rig.report.json_report import REPORT_FILE, load_run_report
 from rig.results import CaseResult
 
 
@@ -52,16 +52,8 @@ class PreviousRun:
 
 
 def load_previous_run(report_dir: Path) -> PreviousRun:
-    path = report_dir / "report.json"
-    if not path.is_file():
-        raise RigError(f"{report_dir}: no report.json here (is it the --report-dir of an earlier rig run?)")
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-        results = [CaseResult.from_dict(r) for r in report["results"]]
-        run = report["run"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise RigError(f"{path}: not a report written by rig run ({exc})") from None
-    return PreviousRun(report_dir, report, CampaignSpec.from_params(run, str(path)), results)
+    report, results = load_run_report(report_dir)
+    return PreviousRun(report_dir, report, CampaignSpec.from_params(report["run"], str(report_dir / REPORT_FILE)), results)
 
 
 def parse_replay_ref(ref: str) -> tuple[Path, str]:

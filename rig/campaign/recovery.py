@@ -14,8 +14,8 @@ import time
 
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
-from rig.campaign.facts import CaseFacts
-from rig.campaign.session import PlaceSession
+from rig.verdict.facts import CaseFacts
+from rig.place.session import PlaceSession
 from rig.faults import FaultPlan
 
 ATTEMPTS = 2

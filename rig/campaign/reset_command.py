@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from rig import placeholders
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.errors import RigError
 
 TIMEOUT = 60.0  # s: a reset that takes longer is stuck

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from rig.campaign.cutter import Cutter
 from rig.campaign.driver import UpdateDriver
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import RESULT_NAMES, UpdateResult
 
 
 async def _until_cut(coro, cutter: Cutter | None):
@@ -55,7 +57,8 @@ async def download(driver: UpdateDriver, image: Path, mode: str, block_size: int
     return "failed" if state == 0 else "stuck"
 
 
-FAILED_RESULTS = {5: "integrity check failure", 8: "update failed"}  # an install that ends without a reboot
+# An install that ends without a reboot.
+FAILED_RESULTS = {int(r): RESULT_NAMES[r] for r in (UpdateResult.INTEGRITY_FAILURE, UpdateResult.UPDATE_FAILED)}
 
 
 async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
@@ -66,7 +69,7 @@ async def install(driver: UpdateDriver, cutter: Cutter | None) -> str:
     code = await _until_cut(driver.execute(), cutter)
     if cutter and cutter.done.is_set():
         return "cut"
-    if code is None or not code.startswith("2."):
+    if not lwm2m.answered_ok(code):
         return "refused"
     if cutter:
         cutter.executed()
@@ -88,9 +91,8 @@ async def _registered_or_failed(driver: UpdateDriver, mark: int, timeout: float)
             return False
         if event.kind == "register":
             return True
-        values = event.data.get("values") or {}
-        return event.kind in ("notify", "request") and values.get("5/0/5") in FAILED_RESULTS \
-            and values.get("5/0/3", 0) in (0, 2)
+        values = lwm2m.reported(event)
+        return values.get(lwm2m.RESULT) in FAILED_RESULTS and values.get(lwm2m.STATE, 0) in (0, 2)
 
     event = await driver.s.timeline.wait_for_async(ended, timeout, mark)
     if event is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.errors import RigError
 
 

@@ -10,9 +10,9 @@ import argparse
 import sys
 import threading
 from pathlib import Path
-
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.errors import RigError
+from rig.console.base import Console, ConsoleError
 from rig.timeline import Event, Timeline
 
 
@@ -25,8 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.console.base import ConsoleError
-    from rig.place_session import open_bench
+    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
 
     if args.timeout is not None and args.timeout <= 0:
         raise RigError(f"--timeout {args.timeout}: must be > 0 seconds")
@@ -46,9 +45,8 @@ def run(args: argparse.Namespace) -> int:
     with open_bench(place, timeline, work_dir_of(place, args), log_path=log) as bench:
         console = bench.console
         bench.keep_power = True  # a console only listens: the board stays as it was (a process target stops)
-        print(f"# console {getattr(console, 'describe', place.console.backend)} of {place.name}; log {log}",
-              file=sys.stderr, flush=True)
-        if place.power.backend == "process":
+        print(f"# console {console.describe} of {place.name}; log {log}", file=sys.stderr, flush=True)
+        if bench.power.runs_device:  # a host process prints only while it runs
             bench.power.on()
         watcher = threading.Thread(target=_watch, args=(console, gone), daemon=True)
         watcher.start()
@@ -61,14 +59,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _watch(console: object, gone: threading.Event) -> None:
+def _watch(console: Console, gone: threading.Event) -> None:
     """Wake the main thread when the port vanishes (expect on a never-matching pattern ends with ConsoleClosed)."""
-    from rig.console.base import ConsoleError
-
     while True:
         try:
-            console.expect(r"(?!x)x", 3600.0)  # type: ignore[attr-defined]
+            console.expect(r"(?!x)x", 3600.0)
         except ConsoleError:
-            if getattr(console, "error", None) is not None or getattr(console, "_closed", False):
+            if console.error is not None or console.closed:
                 gone.set()
                 return

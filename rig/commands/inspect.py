@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
+from rig.config import Place
 from rig.errors import RigError
+from rig.flash_layout import FlashLayout
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import PKG_VERSION_PATH, RESULT_NAMES, RESULT_PATH, STATE_NAMES, STATE_PATH
+from rig.place.power_policy import power_for_server
+from rig.probe.base import Probe
 from rig.timeline import Timeline
-
-STATES = {0: "Idle", 1: "Downloading", 2: "Downloaded", 3: "Updating"}
-RESULTS = {0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM", 4: "connection lost",
-           5: "integrity check failed", 6: "unsupported package", 7: "invalid URI", 8: "update failed",
-           9: "unsupported protocol"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,21 +34,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def probe_reader(probe: Any, base: int) -> Callable[[int, int], bytes]:
+def probe_reader(probe: Probe, base: int) -> Callable[[int, int], bytes]:
     """read(offset, length) relative to the flash base, through any probe backend."""
     def read(offset: int, length: int) -> bytes:
-        if hasattr(probe, "read_bytes"):
-            return probe.read_bytes(base + offset, length)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "region.bin"
-            probe.read(base + offset, length, path)
-            return path.read_bytes()
+        return probe.read_bytes(base + offset, length)
     return read
 
 
-def flash_report(read: Callable[[int, int], bytes], layout: Any) -> list[str]:
-    from rig.mcuboot import inspect_slots
+def flash_report(probe: Probe, layout: FlashLayout) -> list[str]:
+    """Slots, trailers and the next swap (decoded by rig.mcuboot, MCUboot's public formats), and the settings area."""
+    from rig.mcuboot import inspect_slots  # start-up cost: loaded only when the command runs
 
+    read = probe_reader(probe, layout.base)
     report = inspect_slots(read, layout, tolerant=False)
     auto = " (auto: the slot's sectors)" if layout.max_sectors == layout.auto_max_sectors() else ""
     lines = [f"mcuboot: {layout.mcuboot_mode}, status for {layout.max_sectors} sectors{auto}, "
@@ -64,31 +62,23 @@ def flash_report(read: Callable[[int, int], bytes], layout: Any) -> list[str]:
     if report.mode == "swap-move":
         lines.append(f"fallback trailer: magic {report.fallback_magic}")
     lines.append(f"next boot: {report.next_boot.describe()}")
-    lines.append(settings_line(read, layout))
+    lines.append(settings_line(probe, layout))
     return lines
 
 
-def settings_line(read: Callable[[int, int], bytes], layout: Any) -> str:
+def settings_line(probe: Probe, layout: FlashLayout) -> str:
+    """How much of the settings area is written, and what it holds when the device's own side can say: its record
+    format is the firmware's own, so the rig asks the probe's device (the virtual board describes itself) and
+    decodes nothing itself."""
     if "settings" not in layout.partitions:
         return "settings: no settings partition in this target"
     part = layout.partition("settings")
-    raw = read(part.offset, part.size)
-    erased = bytes([layout.erased_value]) * len(raw)
-    if raw == erased:
+    raw = probe.read_bytes(layout.base + part.offset, part.size)
+    if raw == bytes([layout.erased_value]) * len(raw):
         return f"settings: erased ({part.size} bytes)"
     used = len(raw.rstrip(bytes([layout.erased_value])))
-    from rig.sim.app.settings import SettingsStore
-
-    class Snapshot:  # read-only flash over the dumped bytes
-        def read(self, offset: int, length: int) -> bytes:
-            return raw[offset - part.offset:offset - part.offset + length]
-
-    try:
-        values = SettingsStore(Snapshot(), part.offset, part.size, layout.sector_size, layout.write_size,
-                               layout.erased_value).values
-    except Exception:  # noqa: BLE001 - another firmware's format: show only how much is used
-        values = {}
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(values.items())) if values else "not in the rig's record format"
+    values = probe.device_settings(layout.base + part.offset, part.size, layout)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(values.items())) if values else "in the firmware's own format"
     return f"settings: {used} of {part.size} bytes written; {shown}"
 
 
@@ -98,8 +88,8 @@ async def object5_report(session: Any, wait: float) -> list[str]:
     except Exception:  # noqa: BLE001 - the server's timeout error; the report says so
         return [f"object 5: {session.endpoint} did not register within {wait:g} s"]
     lines = []
-    for path, label, names in (("/5/0/3", "State", STATES), ("/5/0/5", "Update Result", RESULTS),
-                               ("/5/0/7", "PkgVersion", None), ("/3/0/3", "Firmware Version", None)):
+    for path, label, names in ((STATE_PATH, "State", STATE_NAMES), (RESULT_PATH, "Update Result", RESULT_NAMES),
+                               (PKG_VERSION_PATH, "PkgVersion", None), (lwm2m.FIRMWARE_VERSION_PATH, "Firmware Version", None)):
         response = await session.server.read(session.endpoint, path)
         value = response.value if response.ok else f"({response.code_text})"
         named = f" ({names[value]})" if names and value in names else ""
@@ -108,7 +98,7 @@ async def object5_report(session: Any, wait: float) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.place_session import open_bench
+    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
 
     if args.wait < 0:
         raise RigError(f"--wait {args.wait}: must be >= 0 seconds")
@@ -120,25 +110,22 @@ def run(args: argparse.Namespace) -> int:
     if args.wait == 0:
         with open_bench(place, Timeline(), work, console=False) as bench:
             bench.power_for_probe()
-            lines = flash_report(probe_reader(bench.probe, place.layout.base), place.layout)
+            lines = flash_report(bench.probe, place.layout)
         print("\n".join(lines))
         return 0
     return asyncio.run(_with_server(args, place, work))
 
 
-async def _with_server(args: argparse.Namespace, place: Any, work: Path) -> int:
-    from rig.place_session import open_place_session
+async def _with_server(args: argparse.Namespace, place: Place, work: Path) -> int:
+    from rig.place.open import open_place  # start-up cost: aiocoap loads only for commands that serve
 
     with tempfile.TemporaryDirectory() as firmware_dir:
-        async with open_place_session(place, Timeline(), work, Path(firmware_dir), server_host=args.host,
-                                      server_port=args.port, keep_power=True,
-                                      bootstrap_port=getattr(args, "bootstrap_port", None),
-                                      bootstrap_lifetime=getattr(args, "bootstrap_lifetime", None)) as session:
-            if place.power.backend not in ("manual", "process") and not session.power.is_on():
-                session.power.on()  # a relay-powered board is off while no rig drives it
-            read = probe_reader(session.probe, place.layout.base)
-            print("\n".join(await asyncio.to_thread(flash_report, read, place.layout)), flush=True)
-            if place.power.backend == "process":  # read before it boots: a swap would be under way
+        async with open_place(place, Timeline(), work, Path(firmware_dir), keep_power=True) as session:
+            assert session.probe is not None
+            if not session.power.runs_device:  # a host process is read before it boots: a swap would be under way
+                power_for_server(session.power)  # a relay-powered board is off while no rig drives it
+            print("\n".join(await asyncio.to_thread(flash_report, session.probe, place.layout)), flush=True)
+            if session.power.runs_device:
                 session.power.on()
             print("\n".join(await object5_report(session, args.wait)))
     return 0

@@ -1,33 +1,47 @@
-"""The options every bench command shares: which place (--place/--rig/--target/--sim-dir) and where to serve."""
+"""The options every command on a place shares: which place (--place/--rig/--target/--sim-dir), where to serve.
+
+The bench commands and `rig run` take them from here, so one option names one
+place everywhere, and where the rig's server listens (--host/--port, or where a
+`rig sim` board expects it) travels with the resolved place into rig.place.open.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from rig.config import Lwm2mIdentity, Place
 from rig.errors import RigError
+from rig.place.resolve import attach_sim, read_board_json, resolve_place
 from rig.target_security import parse_psk
 
 DEFAULT_WORK_DIR = Path("rig-work")
+LOCAL_HOST = "127.0.0.1"
 
 
-def add_place_options(parser: argparse.ArgumentParser, server: bool = False) -> None:
+def add_place_options(parser: argparse.ArgumentParser, server: bool = False, host: str | None = LOCAL_HOST,
+                      work_dir: Path | None = DEFAULT_WORK_DIR) -> None:
+    """`server`: the command runs the rig's LwM2M server (--host, --port); `host` is --host's default (None: the
+    place decides, 0.0.0.0 for a board on the bench LAN); `work_dir` is --work-dir's (None: the command decides)."""
     group = parser.add_argument_group("place")
     group.add_argument("--place", metavar="NAME", help="a place of the rig file")
     group.add_argument("--rig", type=Path, metavar="FILE", help="rig file (default $RIG_FILE or ./rig.toml)")
     group.add_argument("--target", type=Path, metavar="FILE",
-                       help="target file for a place without a rig file (default targets/virtual.toml)")
+                       help="target file, or the name of one `rig targets` lists, for a place without a rig file "
+                            "(default targets/virtual.toml)")
     group.add_argument("--sim-dir", type=Path, metavar="DIR",
                        help="the virtual board run by `rig sim --dir DIR` (virtual targets)")
-    group.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, metavar="DIR",
-                       help="logs and host-process flash of --target places (default ./rig-work)")
+    group.add_argument("--work-dir", type=Path, default=work_dir, metavar="DIR",
+                       help="logs and host-process flash of --target places "
+                            f"(default {'./' + str(work_dir) if work_dir else 'REPORT_DIR/place'})")
     add_psk_option(group)
+    parser.set_defaults(serves=server, host=None, port=None)  # commands without a server have neither
     if server:
-        group.add_argument("--host", default="127.0.0.1",
-                           help="address the LwM2M server listens on and puts in firmware URIs (default 127.0.0.1)")
+        group.add_argument("--host", default=host,
+                           help="address the LwM2M server listens on and puts in firmware URIs (default "
+                                f"{host or '127.0.0.1 for a host process, 0.0.0.0 for a board'})")
         group.add_argument("--port", type=int, metavar="PORT",
                            help="LwM2M server port the device registers with; coaps is PORT+1 "
                                 "(default 5683; a free one for process targets)")
@@ -48,50 +62,45 @@ def with_psk(place: Place, text: str | None) -> Place:
 
 
 def place_from_args(args: argparse.Namespace) -> Place:
-    from rig.place_session import attach_sim, resolve_place
-
+    """The place the options name, with --psk and (for a command with a server) where its server listens."""
     target = args.target
     if args.sim_dir is not None and target is None and args.place is None:
-        from rig.place_session import read_board_json
-
         target = read_board_json(args.sim_dir).get("target_file")  # the board's own target (virtual.toml if none)
         target = Path(target) if target else None
     place = resolve_place(args.place, args.rig, target, args.work_dir)
     if args.sim_dir is not None:
         place = attach_sim(place, args.sim_dir)
-        _server_of_sim(args)
-    place = with_psk(place, getattr(args, "psk", None))
-    port = getattr(args, "port", None)
-    if port is not None and not 0 < port < 65535:
-        raise RigError(f"--port {port}: must be 1..65534 (coaps uses PORT+1)")
-    return place
+    place = with_psk(place, args.psk)
+    return served_at(place, args)
 
 
-def _server_of_sim(args: argparse.Namespace) -> None:
-    """A `rig sim` board knows the server it was started for (board.json): serve there unless told otherwise. A board
-    that bootstraps knows only its bootstrap server: the rig's bootstrap server listens there, and the LwM2M server
-    on --port (default 5683), with the lifetime the board was started with."""
-    from rig.place_session import read_board_json
-
-    if not hasattr(args, "port"):
-        return
-    info = read_board_json(args.sim_dir)
-    found = _host_port(info.get("bootstrap_server"))
-    if found is not None:
-        args.bootstrap_port = found[1]
-        args.bootstrap_lifetime = info.get("lifetime") if isinstance(info.get("lifetime"), int) else None
-        if found[0] and args.host == "127.0.0.1":
-            args.host = found[0]
-        return
-    found = _host_port(info.get("server"))
-    if found is not None and args.port is None:
-        args.host, args.port = found
+def served_at(place: Place, args: argparse.Namespace) -> Place:
+    """Where the command's server listens: --host/--port, or where a `rig sim` board expects it (board.json). A
+    board that bootstraps knows only its bootstrap server: the rig's bootstrap server listens there, and the
+    LwM2M server on --port (default 5683), with the lifetime the board was started with."""
+    if args.port is not None and not 0 < args.port < 65535:
+        raise RigError(f"--port {args.port}: must be 1..65534 (coaps uses PORT+1)")
+    if not args.serves:
+        return place
+    host, port, bootstrap_port, lifetime = args.host, args.port, None, None
+    if args.sim_dir is not None:
+        info = read_board_json(args.sim_dir)
+        found = _host_port(info.get("bootstrap_server"))
+        if found is not None:
+            bootstrap_port = found[1]
+            lifetime = info.get("lifetime") if isinstance(info.get("lifetime"), int) else None
+            if found[0] and host in (None, LOCAL_HOST):
+                host = found[0]
+        else:
+            found = _host_port(info.get("server"))
+            if found is not None and port is None:
+                host, port = found
+    return replace(place, server_host=host, server_port=port or place.server_port, bootstrap_port=bootstrap_port,
+                   bootstrap_lifetime=lifetime)
 
 
 def _host_port(uri: object) -> tuple[str, int] | None:
     """(host, coap port) of a coap:// or coaps:// URI (coaps: port - 1); None when it is not one."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(str(uri or ""))
         port = parts.port

@@ -14,6 +14,7 @@ import threading
 
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.errors import RigError
+from rig.place.power_policy import stays_on_after
 from rig.timeline import Timeline
 
 
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.place_session import PERSISTENT_POWER, open_bench
+    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
 
     if args.off_time < 0:
         raise RigError(f"--off-time {args.off_time}: must be >= 0 seconds")
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             power.cycle(args.off_time)
         print(f"{place.name}: power {'on' if power.is_on() else 'off'} ({power.backend})", flush=True)
         if args.action != "off":
-            if power.backend in PERSISTENT_POWER:
+            if stays_on_after(power):
                 bench.keep_power = True
             else:
                 print(f"{place.name}: {power.backend} power holds only while rig runs; "

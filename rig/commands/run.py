@@ -19,7 +19,7 @@ from rig.campaign.spec import DENSE_AROUND, SPREADS, SUITES, CampaignSpec
 from rig.campaign.suite import DEFAULT_POINTS
 from rig.commands.history_options import add_history_options, history_choice
 from rig.commands.run_lab_options import add_lab_options, lab_place_of, lab_params
-from rig.commands.place_args import add_psk_option, with_psk
+from rig.commands.place_args import add_place_options, place_from_args, served_at, with_psk
 from rig.config import load_target
 from rig.errors import RigError
 from rig.target_files import find_target, shipped
@@ -42,10 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="power cuts and conformance cases on a place (default: the virtual board)")
     p.add_argument("suite", nargs="?", default="standard", choices=SUITES,
                    help="standard (power cuts + conformance, the default), power-cut, or conformance")
-    p.add_argument("--target", type=Path, help="target file, or the name of one `rig targets` lists (default virtual)")
-    p.add_argument("--place", help="a place of the rig file (hardware or host-process board)")
-    p.add_argument("--rig", type=Path, help="the rig file binding places (default $RIG_FILE or ./rig.toml)")
-    add_psk_option(p)
+    # --place/--rig/--target/--sim-dir/--work-dir/--psk/--host/--port, as the bench commands take them
+    add_place_options(p, server=True, host=None, work_dir=None)
     p.add_argument("--base-image", type=Path, help="your signed MCUboot image to start each case from (hardware)")
     p.add_argument("--new-image", type=Path, help="your signed MCUboot image to update to (hardware)")
     p.add_argument("--points", type=int, default=None, help="number of cut points (default 8)")
@@ -101,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
         return _replay(args)
 
     report_dir = args.report_dir or Path("rig-results")
+    args.work_dir = args.work_dir or report_dir / "place"
     with lab_place_of(args, report_dir / "place") as lab_place:  # --lg-tags: reserved for the run, then given back
-        place = _keyed(lab_place or _place(args.place, args.rig, args.target, report_dir), args)
+        place = _keyed(served_at(lab_place, args) if lab_place else _place_of(args), args)
         if place is not None and (args.sim_queue_mode or args.sim_bootstrap):
             raise RigError("--sim-queue-mode and --sim-bootstrap are for the virtual board; a place's target file says "
                            "whether its device sleeps or bootstraps ([lwm2m] queue_mode, bootstrap)")
@@ -118,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _keyed(place, args: argparse.Namespace):
     """The place with --psk applied, checked for a key when the run is over coaps (before anything starts)."""
-    from rig.place_session import require_key
+    from rig.place.server_values import require_key
 
     if place is None:
         if getattr(args, "psk", None):
@@ -130,14 +129,30 @@ def _keyed(place, args: argparse.Namespace):
     return place
 
 
-def _place(name: str | None, rig_file: Path | None, target: Path | None, report_dir: Path):
-    """None for the self-started virtual board; else the place (rig file, or a non-virtual target file)."""
+def _place_of(args: argparse.Namespace):
+    """None for the self-started virtual board; else the place the options name (rig.commands.place_args)."""
+    if args.sim_dir is None and _self_started(args.place, args.rig, args.target):
+        if args.host is not None or args.port is not None:
+            raise RigError("--host/--port: the virtual board the rig starts itself listens on a free port; they are "
+                           "for a place the rig does not start (--place, --target, --sim-dir)")
+        return None
+    return place_from_args(args)
+
+
+def _self_started(name: str | None, rig_file: Path | None, target: Path | None) -> bool:
+    """No place named and a virtual target (or none): the run starts the virtual board itself."""
     target = find_target(target) if target is not None else None
     if target is not None and not target.is_file():
         raise RigError(f"--target {target}: no such target file (`rig targets` lists the shipped ones)")
-    if name is None and rig_file is None and (target is None or load_target(target).kind == "virtual"):
+    return name is None and rig_file is None and (target is None or load_target(target).starts_own_board)
+
+
+def _place(name: str | None, rig_file: Path | None, target: Path | None, report_dir: Path):
+    """None for the self-started virtual board; else the place (rig file, or a non-virtual target file)."""
+    if _self_started(name, rig_file, target):
         return None
-    from rig.place_session import resolve_place
+    target = find_target(target) if target is not None else None
+    from rig.place.resolve import resolve_place
 
     return resolve_place(name, rig_file, target, report_dir / "place")
 

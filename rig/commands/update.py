@@ -20,9 +20,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rig.commands.inspect import RESULTS, STATES
 from rig.commands.place_args import add_place_options, place_from_args, work_dir_of
 from rig.errors import RigError
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import RESULT_NAMES, STATE_NAMES
+from rig.place.power_policy import power_for_server
 from rig.timeline import Event, Timeline
 
 BLOCK_SIZES = (16, 32, 64, 128, 256, 512, 1024)
@@ -67,9 +69,9 @@ class Watcher:
         elif event.kind == "push-ended" and d.get("endpoint", self.endpoint) == self.endpoint:
             print(f"push ended at {d.get('offset', '?')} bytes: the device answered {d.get('code') or 'nothing'}",
                   flush=True)
-        if event.kind in ("notify", "request") and d.get("endpoint") == self.endpoint:
-            for key, label, names in (("5/0/3", "State", STATES), ("5/0/5", "Update Result", RESULTS)):
-                value = (d.get("values") or {}).get(key)
+        if event.kind in lwm2m.REPORTS and d.get("endpoint") == self.endpoint:
+            for key, label, names in ((lwm2m.STATE, "State", STATE_NAMES), (lwm2m.RESULT, "Update Result", RESULT_NAMES)):
+                value = lwm2m.values(event).get(key)
                 if value is not None and self.values.get(key) != value:
                     self.values[key] = value
                     print(f"{label}: {value} ({names.get(value, '?')})", flush=True)
@@ -80,13 +82,13 @@ class Watcher:
                 self.shown_step = step
                 print(f"[{'#' * step:<10}] {done * 100 // (d.get('total') or self.total):3d}% "
                       f"{done}/{d.get('total') or self.total} bytes", flush=True)
-        elif event.kind == "register" and d.get("endpoint") == self.endpoint:
+        elif lwm2m.is_registration(event, self.endpoint):
             print(f"registered: {self.endpoint} from {d.get('peer')}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.packages import package_format
-    from rig.place_session import require_key
+    from rig.packages import package_format  # start-up cost: loaded only when the command runs
+    from rig.place.server_values import require_key  # start-up cost: loaded only when the command runs
 
     if not args.image.is_file():
         raise RigError(f"image {args.image}: no such file")
@@ -101,10 +103,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
-    from rig.campaign.driver import UpdateDriver
-    from rig.campaign.update_flow import full_update
-    from rig.campaign.version_sources import read_version
-    from rig.place_session import open_place_session
+    from rig.campaign.driver import UpdateDriver  # start-up cost: loaded only when the command runs
+    from rig.campaign.update_flow import full_update  # start-up cost: loaded only when the command runs
+    from rig.campaign.version_sources import read_version  # start-up cost: loaded only when the command runs
+    from rig.place.open import open_place  # start-up cost: aiocoap loads only for commands that serve
 
     mode = "push" if args.push else "pull"
     scheme = args.pull or "coap"
@@ -113,14 +115,12 @@ async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
     with tempfile.TemporaryDirectory() as firmware_dir:
         package = Path(firmware_dir) / args.image.name
         shutil.copyfile(args.image, package)
-        async with open_place_session(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
-                                      server_host=args.host, server_port=args.port, keep_power=True,
-                                      bootstrap_port=getattr(args, "bootstrap_port", None),
-                                      bootstrap_lifetime=getattr(args, "bootstrap_lifetime", None)) as session:
+        async with open_place(place, timeline, work_dir_of(place, args), Path(firmware_dir), scheme=scheme,
+                              keep_power=True) as session:
             if args.cycle:
                 session.power.cycle(1.0)
-            elif place.power.backend != "manual" and not session.power.is_on():
-                session.power.on()
+            else:
+                power_for_server(session.power)
             where = f"coap://{session.server.host}:{session.server.port}"
             if scheme == "coaps":
                 where += f" or coaps://{session.server.host}:{session.server.port + 1}"
@@ -171,8 +171,8 @@ _ENDED = {
 def _object5(state: int | None, result: int | None) -> str:
     if state is None and result is None:
         return "State and Update Result unread (the device is not registered)"
-    return (f"State {state} ({STATES.get(state, '?')}), Update Result {result} "
-            f"({RESULTS.get(result, '?') if result is not None else 'unread'})")
+    return (f"State {state} ({STATE_NAMES.get(state, '?')}), Update Result {result} "
+            f"({RESULT_NAMES.get(result, '?') if result is not None else 'unread'})")
 
 
 def _last_answer(timeline: Timeline, endpoint: str) -> str:
@@ -180,7 +180,7 @@ def _last_answer(timeline: Timeline, endpoint: str) -> str:
     for event in reversed(timeline.events()):
         d = event.data
         if event.kind == "request" and d.get("endpoint") == endpoint and d.get("op") in ("write", "execute") \
-                and not str(d.get("code") or "").startswith("2."):
+                and not lwm2m.answered_ok(d.get("code")):
             return f"; {d['op'].capitalize()} {d.get('path')} answered {d.get('code') or 'nothing'}"
         if event.kind == "push-ended" and d.get("code"):
             return f"; the push was answered {d['code']}"

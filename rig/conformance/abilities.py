@@ -6,9 +6,10 @@ says "pull: the device's Delivery Method is push only" rather than failing it.
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import ConformanceCase, ConformanceContext
 from rig.lwm2m.codecs.errors import CodecError
+from rig.lwm2m import object5
 from rig.lwm2m.codecs.linkformat import parse_links
 
 SCHEME_PROTOCOL = {"coap": 0, "coaps": 1}
@@ -53,9 +54,9 @@ async def find_abilities(session: PlaceSession, ctx: ConformanceContext) -> tupl
     have = set(ctx.abilities)
     why: dict[str, str] = {}
     server, ep = session.server, session.endpoint
-    method = await server.read(ep, "/5/0/9")
+    method = await server.read(ep, object5.DELIVERY_METHOD_PATH)
     delivery = method.value if method.ok else None
-    protocols = await server.read(ep, "/5/0/8")
+    protocols = await server.read(ep, object5.PROTOCOL_SUPPORT_PATH)
     supported = set(protocols.values.values()) if protocols.ok else {0}
     if delivery in (1, 2):
         have.add("push")

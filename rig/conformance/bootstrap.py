@@ -11,7 +11,7 @@ that has neither cannot be shown to bootstrap here, and the case is a skip. Then
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import fresh, oracle
 from rig.conformance.updates import update_after_fresh

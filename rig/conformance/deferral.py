@@ -16,15 +16,15 @@ rule (rig.verdict.deferral) judges.
 from __future__ import annotations
 
 from rig.campaign.driver import UpdateDriver
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, fresh, oracle, update_completes
 from rig.conformance.v11_steps import PERIOD, SEVERITY, make_defer, read_instance, read_value, undo_defer, write
-from rig.lwm2m import object5
+from rig.lwm2m import events as lwm2m, object5
 from rig.results import CaseResult
 from rig.timeline import Event
 
-DEFERRED = 11
+DEFERRED = int(object5.UpdateResult.DEFERRED)
 SHORT_PERIOD = 2  # s: long enough to read the deferral, short enough for CI
 LONG_PERIOD = 60  # s: where a deferral must not happen, one would be plain
 
@@ -36,8 +36,7 @@ def moved_on(endpoint: str):
             return False
         if e.kind == "register":
             return True
-        values = e.data.get("values") or {}
-        return e.kind in ("notify", "request") and (values.get("5/0/3") in (0, 1, 3) or values.get("5/0/5") in (1, 5, 8))
+        return lwm2m.state(e) in (0, 1, 3) or lwm2m.result(e) in (1, 5, 8)
     return hit
 
 
@@ -113,8 +112,8 @@ async def _never_deferred(session: PlaceSession, ctx: ConformanceContext, period
             checks.expect(code == "2.04", "execute-accepted", f"Execute Update in Downloaded answered {code}")
             ep = session.endpoint
             deferred = await session.timeline.wait_for_async(
-                lambda e: e.data.get("endpoint") == ep and (e.kind == "register" or (e.data.get("values") or {}).get(
-                    "5/0/5") == DEFERRED), session.update_timeout + session.boot_timeout, mark)
+                lambda e: lwm2m.of(e, ep) and (e.kind == "register" or lwm2m.values(e).get(lwm2m.RESULT) == DEFERRED),
+                session.update_timeout + session.boot_timeout, mark)
             if checks.expect(deferred is None or deferred.kind == "register", "not-deferred",
                              f"{why}, yet Execute Update led to Update Result 11 (deferred)"):
                 await update_completes(session, ctx, driver, checks, mark, f"{why}, and")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.deferral import DEFERRED, installs_by_itself, prepare, restore
 from rig.conformance.steps import final, oracle

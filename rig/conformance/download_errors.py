@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, firmware_uri, fresh, oracle, settle
 from rig.lwm2m import object5
@@ -75,7 +75,7 @@ async def case_775(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
 
     remove = session.server.add_block_hook(drop)
     try:
-        response = await session.server.write(session.endpoint, "/5/0/1", firmware_uri(session, ctx.images.new))
+        response = await session.server.write(session.endpoint, object5.PACKAGE_URI_PATH, firmware_uri(session, ctx.images.new))
         wait = session.timing.connection_lost_wait
         state, result = await settle(driver, wait)
     finally:
@@ -96,12 +96,12 @@ async def case_778(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
     driver = await fresh(session, ctx)
     server, ep = session.server, session.endpoint
     missing = firmware_uri(session, ctx.images.new).rsplit("/", 1)[0] + "/no-such-package.bin"
-    response = await server.write(ep, "/5/0/1", missing)
+    response = await server.write(ep, object5.PACKAGE_URI_PATH, missing)
     state, result = await settle(driver)
     checks.expect((state, result) == (0, 7), "not-found-7",
                   f"URI {missing} (4.04 on the server) answered {response.code_text}, then "
                   f"{object5.describe(state, result)}; expected Idle / 7 invalid URI")
-    supported = await server.read(ep, "/5/0/8")
+    supported = await server.read(ep, object5.PROTOCOL_SUPPORT_PATH)
     protocols = set(supported.values.values()) if supported.ok else {0}
     scheme = next((s for p, s in UNSUPPORTED_CANDIDATES.items() if p not in protocols), None)
     if scheme is None:
@@ -109,7 +109,7 @@ async def case_778(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
     else:
         parts = urlsplit(missing)
         uri = f"{scheme}://{parts.netloc}/fw/{ctx.images.new.name}"
-        response = await server.write(ep, "/5/0/1", uri)
+        response = await server.write(ep, object5.PACKAGE_URI_PATH, uri)
         state, result = await settle(driver)
         checks.expect(response.code_text in ("2.04", "4.00") and (state, result) == (0, 9), "unsupported-9",
                       f"URI {uri} (scheme outside Protocol Support {sorted(protocols)}) answered "

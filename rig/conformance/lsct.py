@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.campaign.update_flow import install
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import BlockGate, final, fresh, oracle, reregistered, settle, start_download

@@ -11,10 +11,12 @@ survive sleep: the State change the held request caused is notified on it).
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import fresh, oracle
 from rig.conformance.updates import update_after_fresh
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import STATE_PATH
 from rig.results import CaseResult
 from rig.timeline import Event
 
@@ -62,9 +64,9 @@ def _notified_across_sleep(events: list[Event], endpoint: str) -> bool:
     for e in events:
         if e.data.get("endpoint") != endpoint:
             continue
-        if e.kind in ("request", "request-held") and e.data.get("op") == "observe" and e.data.get("path") == "/5/0/3":
+        if e.kind in ("request", "request-held") and e.data.get("op") == "observe" and e.data.get("path") == STATE_PATH:
             return False
-        if e.kind == "notify" and not e.data.get("first") and "5/0/3" in (e.data.get("values") or {}):
+        if e.kind == "notify" and not e.data.get("first") and lwm2m.STATE in lwm2m.values(e):
             return True
     return False
 

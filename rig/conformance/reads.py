@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import final, fresh, oracle
 from rig.lwm2m import object5
@@ -75,7 +75,7 @@ async def case_751(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
             in_whole = whole.values.get((5, 0, rid))
             checks.expect(in_whole == values[0] if values else True, "instance-consistent",
                           f"{res.label} is {in_whole!r} in Read /5/0 but {values[0] if values else None!r} alone")
-    package = await server.read(ep, "/5/0/0")
+    package = await server.read(ep, object5.PACKAGE_PATH)
     checks.expect(package.code_text == "4.05", "write-only-package",
                   f"Read of the write-only Package /5/0/0 answered {package.code_text}, not 4.05")
     state, result = await driver.read_state()

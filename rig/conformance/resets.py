@@ -6,7 +6,7 @@ from Downloaded back to Idle with Update Result 0 (OBJECT5.md transitions).
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import download, final, fresh, oracle
 from rig.lwm2m import object5
@@ -27,7 +27,7 @@ async def _download_then_reset(session: PlaceSession, ctx: ConformanceContext, c
         checks.expect((state, result) == (0, 0), "reset-to-idle",
                       f"after the reset Write of {path}: {object5.describe(state, result)}, not Idle / 0")
         if mode == "pull":
-            uri = await session.server.read(session.endpoint, "/5/0/1")
+            uri = await session.server.read(session.endpoint, object5.PACKAGE_URI_PATH)
             checks.expect(not uri.ok or uri.value in ("", None), "uri-cleared",
                           f"Package URI still reads {uri.value!r} after the reset")
     final(checks, state, result)
@@ -37,9 +37,9 @@ async def _download_then_reset(session: PlaceSession, ctx: ConformanceContext, c
 
 async def case_755(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
     checks = Checks("755")
-    return await _download_then_reset(session, ctx, checks, "push", "/5/0/0", b"\x00")
+    return await _download_then_reset(session, ctx, checks, "push", object5.PACKAGE_PATH, b"\x00")
 
 
 async def case_756(session: PlaceSession, ctx: ConformanceContext) -> CaseResult:
     checks = Checks("756")
-    return await _download_then_reset(session, ctx, checks, "pull", "/5/0/1", "")
+    return await _download_then_reset(session, ctx, checks, "pull", object5.PACKAGE_URI_PATH, "")

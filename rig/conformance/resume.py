@@ -8,7 +8,7 @@ device asks for after power-on must not be block 0.
 from __future__ import annotations
 
 from rig.campaign.case import update_with_cut
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.faults import Cut, FaultPlan
 from rig.results import CaseResult

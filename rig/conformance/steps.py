@@ -1,7 +1,7 @@
 """Steps the conformance cases share: a known start, a download in either mode, the settled
 State/Update Result, and the oracle over the case's slice of the timeline.
 
-The oracle (rig.lwm2m.oracle) is the one place the transition rules live; a case adds
+The oracle (rig.verdict.oracle) is the one place the transition rules live; a case adds
 only what its enabler test case requires on top (a code, a final result, a version).
 """
 
@@ -12,12 +12,12 @@ from pathlib import Path
 
 from rig.campaign.driver import UpdateDriver
 from rig.campaign.known_start import known_start, read_version
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.errors import RigError
 from rig.lwm2m import object5
 from rig.lwm2m.blocks import BlockAction, BlockEvent
-from rig.lwm2m.oracle import check_all
+from rig.verdict.oracle import check_all
 from rig.results import Violation
 from rig.verdict.items import timeline_to_items
 from rig.verdict.v11_rules import check_v11_rules
@@ -47,7 +47,7 @@ async def start_download(driver: UpdateDriver, image: Path, mode: str, block_siz
     if mode == "push":
         pushed = await s.server.push_firmware(s.endpoint, image, block_size=block_size, request_timeout=10.0)
         return pushed.code or "no answer"
-    response = await s.server.write(s.endpoint, "/5/0/1", firmware_uri(s, image))
+    response = await s.server.write(s.endpoint, object5.PACKAGE_URI_PATH, firmware_uri(s, image))
     return response.code_text
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 
 from rig.campaign.driver import UpdateDriver
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.campaign.update_flow import install
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import BlockGate, download, final, fresh, oracle, reregistered, settle, start_download
-from rig.lwm2m import object5
+from rig.lwm2m import events as lwm2m, object5
 from rig.results import CaseResult
 
 
@@ -64,9 +64,8 @@ async def case_760(session: PlaceSession, ctx: ConformanceContext) -> CaseResult
     checks = Checks("760")
     first = len(session.timeline)
     await _update(session, ctx, checks, ctx.mode)
-    notified = [e.data["values"]["5/0/3"] for e in session.timeline.events(since=first)
-                if e.kind == "notify" and e.data.get("endpoint") == session.endpoint
-                and isinstance((e.data.get("values") or {}).get("5/0/3"), int)]
+    notified = [lwm2m.state(e) for e in session.timeline.events(since=first)
+                if e.kind == "notify" and isinstance(lwm2m.state(e, session.endpoint), int)]
     changes = [s for i, s in enumerate(notified) if i == 0 or s != notified[i - 1]]
     checks.expect(len(changes) >= 2, "state-notified",
                   f"observing /5/0/3 (pmin 0) during a {ctx.mode} update brought State values {changes}: "

@@ -8,7 +8,7 @@ case only checks that the device's is one). A value out of range is a bad reques
 
 from __future__ import annotations
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.conformance.context import Checks, ConformanceContext
 from rig.conformance.steps import final, fresh, oracle
 from rig.conformance.v11_steps import DEFAULT_SEVERITY, PERIOD, SEVERITY, read_instance, read_value, write

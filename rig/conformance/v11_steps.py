@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from rig.campaign.session import PlaceSession
+from rig.place.session import PlaceSession
 from rig.errors import RigError
 from rig.verdict.lsct import WALL_CLOCK
 

@@ -49,7 +49,19 @@ class Line:
 
 @runtime_checkable
 class Console(Protocol):
+    """What the place and the campaign need from a console; what it is and how it ended are plain attributes."""
+
+    backend: str
+    describe: str  # names the console in errors and banners, e.g. "socket://127.0.0.1:4000"
     log_path: Path | None
+    log_cap: int
+    dropped: int  # lines past log_cap since the current log began (0 on a console that never overflowed)
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def closed(self) -> bool: ...
 
     def lines(self) -> list[Line]: ...
 
@@ -66,6 +78,8 @@ class ConsoleBase:
     """Line bookkeeping for one console; `describe` names it in errors (e.g. "socket://127.0.0.1:4000")."""
 
     backend = "base"
+    follows_power = False  # True: it reads the power backend's own process (built with power=, a host process)
+    reads_through_probe = False  # True: it reads through the debug probe (RTT), sharing the probe's session
 
     def __init__(
         self,
@@ -161,6 +175,11 @@ class ConsoleBase:
     def error(self) -> str | None:
         """Why the port is gone, or None while it is alive."""
         return self._error
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called: an expect that ended then was the rig's own doing."""
+        return self._closed
 
     def new_log(self, path: Path) -> None:
         """Start a new log file (one per test case); the previous one is closed."""

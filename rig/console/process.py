@@ -19,6 +19,7 @@ from rig.timeline import Timeline
 
 class ProcessConsole(ConsoleBase):
     backend = "process"
+    follows_power = True
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from rig.timeline import Timeline
 
 class RttConsole(ConsoleBase):
     backend = "rtt"
+    reads_through_probe = True
 
     def __init__(
         self,

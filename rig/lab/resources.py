@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rig.config import BackendConfig
+from rig.backend_config import BackendConfig
 from rig.errors import RigError
 
 PYOCD_USER = "pyocd"  # rig/lab/exporter_plugin.py offers its pyocd server under this username

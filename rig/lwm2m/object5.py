@@ -109,6 +109,10 @@ _RESULT_LABELS = {
     UpdateResult.DEFERRED: "deferred",
 }
 
+#: The one table of names by number: State -> "Idle" ..., Update Result -> "integrity check failure" ...
+STATE_NAMES: dict[int, str] = {int(s): s.label for s in State}
+RESULT_NAMES: dict[int, str] = {int(r): r.label for r in UpdateResult}
+
 #: Results a failed download may end with (Downloading -> Idle).
 DOWNLOAD_ERRORS = frozenset(
     {
@@ -228,6 +232,15 @@ def describe(state: int | None, result: int | None) -> str:
 def path(resource: int, instance: int = 0) -> str:
     """The LwM2M path of a resource of /5/<instance>, e.g. "/5/0/3"."""
     return f"/{OBJECT_ID}/{instance}/{int(resource)}"
+
+
+# The paths of /5/0 the rig reads, writes, observes and executes (a timeline event's "path").
+PACKAGE_PATH, PACKAGE_URI_PATH, UPDATE_PATH = path(Resource.PACKAGE), path(Resource.PACKAGE_URI), path(Resource.UPDATE)
+STATE_PATH, RESULT_PATH, CANCEL_PATH = path(Resource.STATE), path(Resource.UPDATE_RESULT), path(Resource.CANCEL)
+PKG_VERSION_PATH = path(Resource.PKG_VERSION)
+PROTOCOL_SUPPORT_PATH, DELIVERY_METHOD_PATH = path(Resource.PROTOCOL_SUPPORT), path(Resource.DELIVERY_METHOD)
+SEVERITY_PATH, LSCT_PATH = path(Resource.SEVERITY), path(Resource.LAST_STATE_CHANGE_TIME)
+PERIOD_PATH = path(Resource.MAXIMUM_DEFER_PERIOD)
 
 
 def protocol_for_uri(uri: str) -> ProtocolSupport | None:

@@ -21,6 +21,7 @@ from aiocoap.optiontypes import BlockOption
 from rig.lwm2m.blocks import BlockAction, BlockEvent, BlockHooks
 from rig.lwm2m.endpoints import Registration
 from rig.lwm2m.held_requests import HeldRequestExpired, HeldRequests
+from rig.lwm2m.object5 import PACKAGE_PATH
 from rig.timeline import Timeline
 
 SIZES = {16: 0, 32: 1, 64: 2, 128: 3, 256: 4, 512: 5, 1024: 6}
@@ -105,7 +106,7 @@ async def _send_block(context: aiocoap.Context, reg: Registration, msg: aiocoap.
         msg.remote = reg.remote
         timeline.append("block1", endpoint=reg.endpoint, peer=reg.peer, **block)
         return await asyncio.wait_for(context.request(msg, handle_blockwise=False).response, timeout)
-    ticket = held.ticket(reg.endpoint, "write", "/5/0/0")
+    ticket = held.ticket(reg.endpoint, "write", PACKAGE_PATH)
     async with held.turn(ticket) as current:
         msg.remote = current.remote
         timeline.append("block1", endpoint=reg.endpoint, peer=current.peer, **block)

@@ -25,6 +25,7 @@ from rig.lwm2m.device_management import DeviceManagement, Observation
 from rig.lwm2m.dm_response import DmResponse
 from rig.lwm2m.endpoint_binding import EndpointBinding
 from rig.lwm2m.endpoints import Registration
+from rig.lwm2m.events import is_registration
 from rig.lwm2m.fast_block2 import FastBlock2
 from rig.lwm2m.limits import MAX_ENDPOINTS
 from rig.lwm2m.firmware_files import FirmwareStore
@@ -177,7 +178,7 @@ class Lwm2mServer:
         """Wait for a Register of `endpoint` appended to the timeline at index >= `after` (default: now)."""
         start = len(self.timeline) if after is None else after
         event = await self.timeline.wait_for_async(
-            lambda e: e.kind == "register" and e.data.get("endpoint") == endpoint, timeout, start
+            lambda e: is_registration(e, endpoint), timeout, start
         )
         if event is None:
             raise RigError(f"endpoint {endpoint!r} did not register within {timeout:g} s")

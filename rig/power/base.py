@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from types import FrameType, TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from rig.errors import RigError
 from rig.timeline import Timeline
@@ -27,11 +27,37 @@ class PowerError(RigError):
     """Switching power failed or could not be confirmed."""
 
 
+class FlashCut(Protocol):
+    """A power that cuts at an exact flash operation of the device's next start (the virtual board's supervisor).
+
+    Only a board that counts its own flash operations can do this; a relay cannot
+    know where the MCU is. `Power.flash_cut()` returns this side of a backend, or None.
+    """
+
+    def arm_flash_cut(self, op: int, torn: bool = False, seed: int = 0) -> None: ...
+
+    def disarm_flash_cut(self) -> None: ...
+
+    def flash_cut_status(self) -> dict[str, Any]: ...
+
+
 @runtime_checkable
 class Power(Protocol):
-    """What the campaign needs from a power backend."""
+    """What the place and the campaign need from a power backend: switching, and what it can do (its capabilities).
 
+    The capabilities are class attributes of each backend (see PowerBase), read as
+    plain attributes: code above the backends never asks which backend it holds.
+    """
+
+    name: str
+    backend: str
     safe_state: str
+    switches_fast: bool
+    powers_on_halted: bool
+    persistent: bool
+    powers_probe: bool
+    runs_device: bool
+    asks_operator: bool
 
     def on(self) -> None: ...
 
@@ -39,7 +65,17 @@ class Power(Protocol):
 
     def is_on(self) -> bool: ...
 
+    def on_halted(self) -> None: ...
+
+    def cycle(self, off_time: float = 0.0) -> None: ...
+
+    def client_process(self) -> "subprocess.Popen | None": ...
+
+    def flash_cut(self) -> FlashCut | None: ...
+
     def close(self) -> None: ...
+
+    def detach(self) -> None: ...
 
 
 class PowerBase:
@@ -57,6 +93,19 @@ class PowerBase:
     # True when on_halted() powers the board with its core held at reset (the virtual board): a probe then reads
     # slots no bootloader is changing. Others power on normally and the probe halts the core as soon as it can.
     powers_on_halted = False
+    # True when the power's state outlives the rig process (a hub port, the virtual board's supervisor, a person):
+    # `rig power on` may leave it on. A GPIO pin, a relay lease or a child process ends with the command.
+    persistent = False
+    # True when the board's probe needs this power on to read or write its flash (the supply feeds the MCU);
+    # False when the "flash" is a file next to a host process.
+    powers_probe = True
+    # True when on() starts the device itself (a host process): its console has output only while it runs.
+    runs_device = False
+    # True when switching asks a person at the terminal: the rig then switches only when it must.
+    asks_operator = False
+    # False when the supply is switched by someone else (a person, another rig's relay service): such a power
+    # cannot serve as a relay service's outlet.
+    drives_supply = True
 
     def __init__(self, *, name: str = "", safe_state: str = "off", timeline: Timeline | None = None) -> None:
         if safe_state not in SAFE_STATES:
@@ -87,6 +136,15 @@ class PowerBase:
 
     def client_process(self) -> "subprocess.Popen | None":
         """The device's own process when the device is a host process (its end is the device's end), else None."""
+        return None
+
+    @property
+    def confirmed_by(self) -> str:
+        """How a switch is confirmed: "readback" of the backend's own state (a power-good input where one is wired)."""
+        return "readback"
+
+    def flash_cut(self) -> FlashCut | None:
+        """The backend's flash-op cut (a board that cuts itself at its Nth flash operation), None when it has none."""
         return None
 
     def on_halted(self) -> None:

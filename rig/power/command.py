@@ -36,6 +36,7 @@ class CommandPower(PowerBase):
     """
 
     backend = "command"
+    persistent = True  # a hub port or PDU outlet stays as switched after the command ends
 
     def __init__(
         self,

@@ -95,6 +95,10 @@ class GpioPower(PowerBase):
         self._off_since: float | None = time.monotonic() if safe_state == "off" else None
         super().__init__(name=name, safe_state=safe_state, timeline=timeline)
 
+    @property
+    def confirmed_by(self) -> str:
+        return "power-good" if self.power_good_pin is not None else "readback"
+
     def power_good(self) -> bool | None:
         """The power-good input (True = board powered), or None without one."""
         return None if self._good is None else bool(self._good.value)

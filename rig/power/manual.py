@@ -15,6 +15,9 @@ from rig.timeline import Timeline
 
 class ManualPower(PowerBase):
     backend = "manual"
+    persistent = True  # the supply stays as the person left it
+    asks_operator = True
+    drives_supply = False
 
     def __init__(
         self,

@@ -29,6 +29,8 @@ class ProcessPower(PowerBase):
 
     backend = "process"
     switches_fast = True
+    runs_device = True  # power on starts the device (the client process); its console lives while it runs
+    powers_probe = False  # its "flash" is a file: the probe reads it with the process stopped
 
     def __init__(
         self,

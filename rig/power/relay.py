@@ -57,6 +57,7 @@ class _Http:
 
 class RelayPower(PowerBase):
     backend = "relay"
+    drives_supply = False  # another service's outlet switches the supply
     switches_fast = False  # a network round trip: timed cuts go through a thread, and the rig says how slow
 
     def __init__(self, url: str, *, lease: float = 5.0, timeout: float = 5.0, name: str = "",

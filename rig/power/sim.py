@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.power.base import PowerBase, PowerError
+from rig.power.base import FlashCut, PowerBase, PowerError
 from rig.sim.control import SupervisorClient, SupervisorError
 
 
@@ -12,6 +12,7 @@ class SimPower(PowerBase):
     backend = "sim"
     switches_fast = True
     powers_on_halted = True
+    persistent = True  # the supervisor keeps the board's power as switched after the command ends
 
     def __init__(self, control_port: int, host: str = "127.0.0.1", **common: Any) -> None:
         super().__init__(**common)
@@ -34,6 +35,9 @@ class SimPower(PowerBase):
                 self._client.cut()
         except (SupervisorError, OSError) as exc:
             raise PowerError(f"virtual board power {'on' if on else 'off'} failed: {exc}") from exc
+
+    def flash_cut(self) -> FlashCut:
+        return self
 
     def arm_flash_cut(self, op: int, torn: bool = False, seed: int = 0) -> None:
         """Make the board's next MCU start (power-on or reboot) lose power at its flash operation `op`."""

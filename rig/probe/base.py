@@ -6,6 +6,7 @@ probe sees them; `read_partition` turns a partition name into that range.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,9 +21,20 @@ class ProbeError(RigError):
 
 @runtime_checkable
 class Probe(Protocol):
+    """What the place and the campaign need from a probe; capabilities are plain attributes (see ProbeBase)."""
+
+    name: str
+    backend: str
+    resets_target: bool
+    unique_id: str | None
+
     def program(self, path: Path, address: int | None = None) -> None: ...
 
     def read(self, address: int, length: int, path: Path) -> None: ...
+
+    def read_bytes(self, address: int, length: int) -> bytes: ...
+
+    def device_settings(self, address: int, length: int, layout: FlashLayout) -> dict[str, Any] | None: ...
 
     def erase(self, address: int, length: int) -> None: ...
 
@@ -36,6 +48,8 @@ class Probe(Protocol):
 class ProbeBase:
     backend = "base"
     resets_target = True  # False: reset() cannot restart the device (a file probe); the rig power-cycles instead
+    takes_layout = False  # True: the backend is built with the target's flash layout (a file probe checks ranges)
+    unique_id: str | None = None  # the debug probe's id where it has one (a pyocd probe, the virtual board's port)
 
     def __init__(self, *, name: str = "", timeline: Timeline | None = None) -> None:
         self.name = name
@@ -53,6 +67,21 @@ class ProbeBase:
 
     def close(self) -> None:
         """Release the probe (subclasses with a connection override this)."""
+
+    def read(self, address: int, length: int, path: Path) -> None:
+        raise NotImplementedError
+
+    def read_bytes(self, address: int, length: int) -> bytes:
+        """`length` bytes at `address`; backends that read into memory anyway override this (no file in between)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "region.bin"
+            self.read(address, length, path)
+            return path.read_bytes()
+
+    def device_settings(self, address: int, length: int, layout: FlashLayout) -> dict[str, Any] | None:
+        """The values the device's firmware keeps in its settings area, when this probe's device can say what its
+        own record format holds (the virtual board can); None for any other firmware: its format is its own."""
+        return None
 
 
 def image_format(path: Path) -> str:

@@ -49,6 +49,7 @@ class FileProbe(ProbeBase):
     backend = "file"
 
     resets_target = False  # the process restarts by a power cycle, not through its flash file
+    takes_layout = True
 
     def __init__(self, flash_file: Path, layout: FlashLayout, *, name: str = "", timeline: Timeline | None = None) -> None:
         super().__init__(name=name, timeline=timeline)

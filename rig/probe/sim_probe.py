@@ -9,16 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rig.flash_layout import FlashLayout
 from rig.probe.base import ProbeBase, ProbeError, image_format
 from rig.sim.control import SupervisorClient, SupervisorError
+from rig.sim.settings_view import settings_values
 
 
 class SimProbe(ProbeBase):
     backend = "sim"
 
-    def __init__(self, control_port: int, host: str = "127.0.0.1", **common: Any) -> None:
+    def __init__(self, control_port: int, host: str = "127.0.0.1", unique_id: str | None = None, **common: Any) -> None:
         super().__init__(**common)
         self._client = SupervisorClient(control_port, host)
+        self.unique_id = unique_id  # the board's debug-port id, when the rig started the board and knows it
 
     def _call(self, what: str, fn, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -54,6 +57,11 @@ class SimProbe(ProbeBase):
     def read_bytes(self, address: int, length: int) -> bytes:
         chunk = 64 * 1024
         return b"".join(self._call("read", self._client.read, a, min(chunk, address + length - a)) for a in range(address, address + length, chunk))
+
+    def device_settings(self, address: int, length: int, layout: FlashLayout) -> dict[str, Any] | None:
+        """The virtual firmware's settings record, decoded by the virtual board's own code (rig.sim.settings_view)."""
+        return settings_values(self.read_bytes(address, length), address - layout.base, layout.sector_size,
+                               layout.write_size, layout.erased_value)
 
     def erase(self, address: int, length: int) -> None:
         self._call("erase", self._client.erase, address, length)

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rig.config import BackendConfig, check_backend
+from rig.backend_config import BackendConfig, check_backend
 from rig.errors import RigError
+from rig.power.registry import power_class
 
 DEFAULT_PORT = 8280
 
@@ -82,6 +83,6 @@ def _outlet(key: str, raw: Any, src: str) -> OutletConfig:
         raise RigError(f"{src}: {where}.power: missing; e.g. {{ backend = \"gpio\", pin = 17 }}")
     power = check_backend("power", raw["power"], f"{where}.power", src, None)
     assert power is not None
-    if power.backend in ("relay", "manual"):
+    if not power_class(power.backend).drives_supply:
         raise RigError(f"{src}: {where}.power.backend: an outlet switches power itself; {power.backend!r} cannot")
     return OutletConfig(int(key), str(raw.get("name") or f"outlet-{key}"), safe, power)

@@ -41,7 +41,7 @@ class Outlet:
 
     @property
     def confirm_by(self) -> str:
-        return "power-good" if getattr(self.power, "power_good_pin", None) is not None else "readback"
+        return self.power.confirmed_by
 
     def switch(self, on: bool) -> Switched:
         """Switch and confirm; PowerError when the board's power did not follow."""

@@ -10,48 +10,37 @@ a history (rig.report.html_history).
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from rig.errors import RigError
 from rig.report.atomic import write_atomic
 from rig.report.html_case import case_section
 from rig.report.html_history import PastCase, PastOutcomes, key_of
 from rig.report.html_matrix import OUTCOMES, case_anchor, matrix_html, outcome_of
+from rig.report.html_rules import Describe, rules_legend_html
 from rig.report.html_sections import PageCache
 from rig.report.html_style import CSS
 from rig.report.html_timeline import legend_html
+from rig.report.json_report import load_report, run_table
 
 
-def write_html_report(report_dir: Path, cache: PageCache | None = None) -> Path:
-    """Write report_dir/report.html from report_dir/report.json; RigError when there is no usable report.json."""
+def write_html_report(report_dir: Path, cache: PageCache | None = None, describe_rule: Describe | None = None) -> Path:
+    """Write report_dir/report.html from report_dir/report.json; RigError when there is no usable report.json.
+
+    describe_rule (rig.verdict.rules.describe) gives the legend's line for each rule the run's cases broke.
+    """
     report_dir = Path(report_dir)
     report = load_report(report_dir)
     path = report_dir / "report.html"
-    write_atomic(path, render_report(report, report_dir, cache))
+    write_atomic(path, render_report(report, report_dir, cache, describe_rule))
     return path
 
 
-def load_report(report_dir: Path) -> dict[str, Any]:
-    source = report_dir / "report.json"
-    if not report_dir.is_dir():
-        raise RigError(f"{report_dir}: no such report directory")
-    try:
-        report = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RigError(f"{report_dir}: no report.json there (is it a `rig run --report-dir`?)") from None
-    except (OSError, ValueError) as exc:
-        raise RigError(f"{source}: not a readable JSON report: {exc}") from None
-    if not isinstance(report, dict) or not isinstance(report.get("results", []), list):
-        raise RigError(f"{source}: not a rig report (no list of results)")
-    return report
-
-
-def render_report(report: dict[str, Any], report_dir: Path, cache: PageCache | None = None) -> str:
+def render_report(report: dict[str, Any], report_dir: Path, cache: PageCache | None = None,
+                  describe_rule: Describe | None = None) -> str:
     results = [r for r in report.get("results") or [] if isinstance(r, dict)]
-    run = report.get("run") if isinstance(report.get("run"), dict) else {}
+    run = run_table(report)
     past = (cache.past(run) if cache is not None else PastOutcomes(run)).of(results)
     target = str(report.get("target") or "?")
     body = [
@@ -66,6 +55,9 @@ def render_report(report: dict[str, Any], report_dir: Path, cache: PageCache | N
     conformance = report.get("conformance")
     if isinstance(conformance, list) and conformance:
         body += ['<h2 id="conformance">Conformance</h2>', conformance_html(conformance)]
+    legend = rules_legend_html(results, describe_rule)
+    if legend:
+        body.append(legend)
     body += ['<h2 id="cases">Cases</h2>', legend_html()]
     for i, r in enumerate(results):
         before = past.get(key_of(r)) if past else None

@@ -10,15 +10,11 @@ import re
 from html import escape
 from typing import Any
 
+from rig.lwm2m.object5 import RESULT_NAMES, STATE_NAMES
+
 PHASE_ORDER = ("downloading", "downloaded", "updating")
 NO_CUT = "no cut"
 NOT_REACHED = "cut not reached"
-STATE_NAMES = {0: "Idle", 1: "Downloading", 2: "Downloaded", 3: "Updating"}
-RESULT_NAMES = {
-    0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM", 4: "connection lost",
-    5: "integrity check failed", 6: "unsupported package type", 7: "invalid URI", 8: "update failed",
-    9: "unsupported protocol",
-}
 COLUMNS = ("case", "cut", "booted version", "State", "Update Result", "flash verdict", "time to recover", "outcome")
 
 

@@ -59,6 +59,8 @@ pre.console .ts {{ color: #8a8a8a; }}
 .missing {{ color: #9a6700; font-style: italic; }}
 .legend span {{ margin-right: 14px; font-size: 12px; white-space: nowrap; }}
 .legend i {{ display: inline-block; width: 14px; height: 10px; margin-right: 4px; vertical-align: middle; }}
+dl.rules {{ display: grid; grid-template-columns: max-content auto; gap: 2px 12px; font-size: 13px; }}
+dl.rules dd {{ margin: 0; }}
 svg.timeline {{ display: block; margin: 6px 0; background: #fff; max-width: 100%; height: auto; }}
 a {{ color: #1f5fbf; }}
 .back {{ font-size: 12px; float: right; }}

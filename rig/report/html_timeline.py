@@ -15,9 +15,11 @@ from pathlib import Path
 
 from rig.report import html_style as style
 from rig.report.html_queue import legend as queue_legend, queue_marks
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import STATE_NAMES
 from rig.timeline import Event
 
-STATE_LABELS = {0: "0 idle", 1: "1 downloading", 2: "2 downloaded", 3: "3 updating"}
+STATE_LABELS = {state: f"{state} {name.lower()}" for state, name in STATE_NAMES.items()}  # "0 idle" ...
 
 WIDTH, LEFT, RIGHT = 980, 112, 16
 REG_Y, STATE_TOP, STATE_BOTTOM, BLOCK_Y, AXIS_Y, HEIGHT = 16, 34, 142, 160, 182, 204
@@ -68,12 +70,12 @@ def cut_time(events: list[Event]) -> float | None:
 
 
 def _state_samples(events: list[Event], key: str) -> list[tuple[float, int]]:
+    """(t, value) of each report of the resource `key` (lwm2m.STATE, lwm2m.RESULT) that carries a number."""
     samples = []
     for event in events:
-        if event.kind in ("notify", "request"):
-            value = (event.data.get("values") or {}).get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                samples.append((event.t, value))
+        value = lwm2m.reported(event).get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            samples.append((event.t, value))
     return samples
 
 
@@ -156,7 +158,7 @@ def timeline_svg(events: list[Event]) -> str:
     out.append(_text(LEFT - 6, BLOCK_Y + 4, "blocks", "end"))
     out.extend(_axis(scale, t1))
     out.append(_blocks(events, scale))
-    path = _state_path(_state_samples(events, "5/0/3"), offs, scale, t1)
+    path = _state_path(_state_samples(events, lwm2m.STATE), offs, scale, t1)
     if path:
         out.append(f'<path d="{path}" fill="none" stroke="{style.STATE_LINE}" stroke-width="2.5"/>')
     out.extend(_results(events, scale))
@@ -199,7 +201,7 @@ def _blocks(events: list[Event], scale: _Scale) -> str:
 def _results(events: list[Event], scale: _Scale) -> list[str]:
     """Update Result changes, written next to the State line where they happen."""
     out, last = [], None
-    for t, value in _state_samples(events, "5/0/5"):
+    for t, value in _state_samples(events, lwm2m.RESULT):
         if value != last:
             x = scale.x(t)
             out.append(f'<circle cx="{x}" cy="{STATE_TOP - 8}" r="2.5" fill="{style.RESULT_TEXT}"/>')

@@ -1,7 +1,7 @@
 """`rig run` on a place: images, server, board, baseline, then the cut plans and the conformance cases.
 
 The place is the virtual board (started here) unless a rig-file place or a
-non-virtual target is given; then it is opened through rig.place_session with
+non-virtual target is given; either way it is opened through rig.place.open with
 the same registries the bench commands use.
 
 The baseline case also measures the board (the swap window after Execute, the
@@ -19,17 +19,18 @@ from typing import AsyncContextManager, Callable, Protocol
 from rig.campaign import measure
 from rig.campaign.images import per_run_test_key, run_images
 from rig.campaign.negative_images import run_negatives
-from rig.campaign.session import PlaceSession
 from rig.campaign.shard import shard_of
 from rig.campaign.spec import CampaignSpec
 from rig.campaign.suite import baseline_plans, merged_points, power_cut_plans, select
-from rig.campaign.virtual_place import virtual_place
 from rig.config import Place, Target, load_target
 from rig.conformance import CASES, ConformanceContext, select_cases
 from rig.errors import RigError
 from rig.faults import FaultPlan, bootstrap_cuts, check_block_cuts
 from rig.lwm2m.device_modes import DeviceModes
 from rig.packages.base import CaseImages
+from rig.place.open import OwnBoard, open_place
+from rig.place.resolve import self_started_board
+from rig.place.session import PlaceSession
 from rig.results import CaseResult
 from rig.run.conformance import run_conformance
 from rig.run.cut_plans import run_cut_plans
@@ -156,13 +157,9 @@ async def _run(session: PlaceSession, spec: CampaignSpec, images: CaseImages, ta
 
 def _open(place: Place | None, target_file: Path, report_dir: Path, firmware: Path, images: CaseImages,
           timeline: Timeline, spec: CampaignSpec, key: Path | None) -> AsyncContextManager[PlaceSession]:
-    if place is None:
-        return virtual_place(target_file, report_dir, firmware, images.base, timeline, spec.defects, scheme=spec.scheme,
-                             image_key=key, queue_mode=spec.sim_queue_mode, bootstrap=spec.sim_bootstrap)
-    from rig.place_session import open_place_session
-
-    return open_place_session(place, timeline, report_dir, firmware, base_image=images.base, defects=spec.defects,
-                              scheme=spec.scheme)
+    own = OwnBoard(key, spec.sim_queue_mode, spec.sim_bootstrap) if place is None else OwnBoard()
+    return open_place(place or self_started_board(target_file, report_dir), timeline, report_dir, firmware,
+                      base_image=images.base, defects=spec.defects, scheme=spec.scheme, own_board=own)
 
 
 async def _conformance(session: PlaceSession, spec: CampaignSpec, images, target: Target, firmware: Path,

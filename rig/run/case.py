@@ -24,8 +24,8 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from rig.campaign.case import evidence_of
 from rig.campaign.rig_faults import fault_of
-from rig.campaign.session import PlaceSession
 from rig.errors import RigError
+from rig.place.session import PlaceSession
 from rig.results import CaseResult, Violation
 from rig.run.record import Progress, RunRecord
 from rig.verdict.outcome import Observed, decide
@@ -101,7 +101,7 @@ async def record_case(session: PlaceSession, record: RunRecord, name: str, run: 
         session.case_dir = None
     if session.console is not None:
         result.console_log = str((case_dir / "console.log").relative_to(record.report_dir))
-        result.console_dropped = getattr(session.console, "dropped", 0)
+        result.console_dropped = session.console_dropped
     if (case_dir / "flash" / "slots.txt").is_file() and result.flash is not None:
         result.flash_dump = str((case_dir / "flash" / "slots.txt").relative_to(record.report_dir))
     result.timeline_file = str(save_case_timeline(session, case_dir, first).relative_to(record.report_dir))

@@ -12,10 +12,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from rig.campaign.session import PlaceSession
 from rig.conformance.abilities import find_abilities, missing
 from rig.conformance.cases import CASES, select_cases
 from rig.conformance.context import ConformanceCase, ConformanceContext, skipped
+from rig.place.session import PlaceSession
 from rig.results import CaseResult
 from rig.run.case import record_case, run_case
 from rig.run.record import Progress, RunRecord, pending

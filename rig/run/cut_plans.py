@@ -9,9 +9,9 @@ skips the plans its record already has.
 from __future__ import annotations
 
 from rig.campaign.case import CutPlanCase
-from rig.campaign.session import PlaceSession
 from rig.faults import FaultPlan
 from rig.packages.base import CaseImages
+from rig.place.session import PlaceSession
 from rig.run.case import record_case, run_case
 from rig.run.record import Progress, RunRecord, pending
 

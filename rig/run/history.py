@@ -18,6 +18,7 @@ import rig
 from rig.errors import RigError
 from rig.history.writer import ImageRecord, RunHistory, RunInfo
 from rig.packages.base import CaseImages
+from rig.place.session import PlaceSession
 from rig.run.record import RunRecord
 
 
@@ -54,10 +55,10 @@ def start_history(choice: HistoryChoice | None, record: RunRecord, place: str, i
                                 "target": record.target}
 
 
-def note_probe(record: RunRecord, session: Any) -> None:
+def note_probe(record: RunRecord, session: PlaceSession) -> None:
     """The probe's unique id (the virtual board's debug-port id), once the place is open."""
     if record.history is None:
         return
-    uid = getattr(session.probe, "unique_id", None) or getattr(session.board, "unique_id", None)
+    uid = session.probe_id
     if uid:
         record.to_history(lambda h: h.probe(str(uid)))

@@ -14,10 +14,10 @@ import threading
 from pathlib import Path
 from typing import Any, AsyncContextManager, Callable, Coroutine, TypeVar
 
-from rig.campaign.session import PlaceSession
 from rig.errors import RigError
 from rig.faults import FaultPlan
 from rig.packages.base import CaseImages
+from rig.place.session import PlaceSession
 from rig.results import CaseResult
 from rig.run.cut_plans import run_cut_plans
 from rig.run.record import RunRecord

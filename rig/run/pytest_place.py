@@ -17,6 +17,8 @@ from rig.errors import RigError
 from rig.faults import FaultPlan, check_block_cuts
 from rig.history.paths import history_path
 from rig.packages.base import CaseImages
+from rig.place.open import open_place
+from rig.place.resolve import resolve_place
 from rig.run.history import HistoryChoice, note_probe, start_history
 from rig.run.in_thread import PlaceRunner
 from rig.run.record import RunRecord, now_iso
@@ -51,8 +53,6 @@ class PluginOptions:
 
 def open_place_runner(opts: PluginOptions) -> PlaceRunner:
     """The place named by the options, opened like every command opens one (the virtual board starts its own)."""
-    from rig.place_session import open_place_session, resolve_place
-
     target_file = find_target(opts.target) if opts.target else (shipped("virtual") if opts.place is None else None)
     if target_file is not None and not target_file.is_file():
         raise RigError(f"--rig-target {target_file}: no such target file")
@@ -64,8 +64,8 @@ def open_place_runner(opts: PluginOptions) -> PlaceRunner:
     record = RunRecord(place.target_name, opts.report_dir, params)
     # The session's cases go into the history of nights like a `rig run`'s (one transaction per case).
     start_history(HistoryChoice(history_path(opts.history, opts.no_history), "pytest"), record, place.name, images)
-    runner = PlaceRunner(lambda: open_place_session(place, Timeline(), opts.report_dir, images.new.parent,
-                                                    base_image=images.base, defects=opts.defects),
+    runner = PlaceRunner(lambda: open_place(place, Timeline(), opts.report_dir, images.new.parent,
+                                            base_image=images.base, defects=opts.defects),
                          images, record, opts.mode, opts.block_size).start()
     note_probe(record, runner.session)
     return runner

@@ -28,6 +28,7 @@ from rig.report.html_sections import PageCache
 from rig.report.json_report import JsonReportWriter
 from rig.report.junit import JunitWriter, NotRun
 from rig.results import CaseResult
+from rig.verdict import rules
 from rig.verdict.outcome import Observed, decide
 
 HTML_EVERY_CASES = 25
@@ -129,7 +130,7 @@ class RunRecord:
             return
         self._page_at = (len(self.results), time.monotonic())
         try:
-            write_html_report(self.report_dir, self._page)
+            write_html_report(self.report_dir, self._page, describe_rule=rules.describe)
         except RigError as exc:  # report.json and junit.xml are written; a page that cannot be drawn must not end the run
             print(f"rig: report.html not written: {exc}", file=sys.stderr)
 

@@ -24,13 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import CANCEL_PATH, PACKAGE_PATH, PACKAGE_URI_PATH, PERIOD_PATH, UpdateResult
 from rig.lwm2m.profile import Profile
 from rig.results import Violation
 from rig.timeline import Event
 
-DEFERRED = 11
-PERIOD, STATE, RESULT = "5/0/13", "5/0/3", "5/0/5"
-ENDS_DEFERRAL = {("write", "/5/0/0"), ("write", "/5/0/1"), ("execute", "/5/0/10")}
+DEFERRED = int(UpdateResult.DEFERRED)
+PERIOD, STATE, RESULT = lwm2m.PERIOD, lwm2m.STATE, lwm2m.RESULT
+ENDS_DEFERRAL = {("write", PACKAGE_PATH), ("write", PACKAGE_URI_PATH), ("execute", CANCEL_PATH)}
 
 
 @dataclass
@@ -44,9 +46,7 @@ class _Deferral:
 
 def _executes(events: list[Event], endpoint: str) -> list[tuple[float, float]]:
     """(sent, answered) of every Execute Update the device accepted."""
-    return [(float(e.data.get("sent", e.t)), e.t) for e in events
-            if e.kind == "request" and e.data.get("endpoint") == endpoint and e.data.get("op") == "execute"
-            and e.data.get("path") == "/5/0/2" and str(e.data.get("code") or "").startswith("2.")]
+    return [(float(e.data.get("sent", e.t)), e.t) for e in events if lwm2m.executed_update(e, endpoint)]
 
 
 def _unsigned(value: Any) -> int | None:
@@ -75,14 +75,14 @@ def check_deferral(events: list[Event], endpoint: str, profile: Profile) -> list
             continue
         if e.kind == "register" and current is not None:
             current.booted, current.off = e.t, False
-        elif e.kind == "request" and str(d.get("code") or "").startswith("2."):
+        elif e.kind == "request" and lwm2m.answered_ok(d.get("code")):
             if (d.get("op"), d.get("path")) in ENDS_DEFERRAL:
                 current = None
-            elif d.get("op") == "write" and d.get("path") == "/5/0/13" and _unsigned(d.get("value")) is not None:
+            elif d.get("op") == "write" and d.get("path") == PERIOD_PATH and _unsigned(d.get("value")) is not None:
                 period = _unsigned(d["value"])
         if e.kind not in ("request", "notify"):
             continue
-        values = d.get("values") or {}
+        values = lwm2m.values(e)
         if _unsigned(values.get(PERIOD)) is not None:
             period = _unsigned(values[PERIOD])
         if current is not None and period is not None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rig.campaign import versions
-from rig.campaign.facts import CaseFacts
+from rig.verdict import versions
+from rig.verdict.facts import CaseFacts
 from rig.results import Violation
 from rig.verdict.outcome import BRICKED, BRICKED_BY_UPDATE
 

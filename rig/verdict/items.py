@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.lwm2m import oracle_items as oi
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import CANCEL_PATH, PACKAGE_PATH, PACKAGE_URI_PATH, RESULT_PATH, STATE_PATH, UPDATE_PATH
+from rig.verdict import oracle_items as oi
 from rig.timeline import Event
 from rig.version_rule import VersionRule
 
-STATE, RESULT, VERSION, LSCT = "5/0/3", "5/0/5", "3/0/3", "5/0/12"
-
 
 def _observation(event: Event, source: str) -> oi.Observation | None:
-    values: dict[str, Any] = event.data.get("values") or {}
-    state, result, lsct = values.get(STATE), values.get(RESULT), values.get(LSCT)
+    values: dict[str, Any] = lwm2m.values(event)
+    state, result, lsct = values.get(lwm2m.STATE), values.get(lwm2m.RESULT), values.get(lwm2m.LSCT)
     if not isinstance(state, int) and not isinstance(result, int):
         return None
     return oi.Observation(
@@ -43,9 +43,9 @@ def _version_after(events: list[Event], index: int, endpoint: str) -> str | None
             break
         if event.kind == "version" and event.data.get("version") is not None:
             return str(event.data["version"])
-        if fallback is None and event.kind == "request" and event.data.get("path") in ("/3/0/3", "/3/0") \
-                and event.data.get("code", "").startswith("2."):
-            version = (event.data.get("values") or {}).get(VERSION)
+        if fallback is None and event.kind == "request" and event.data.get("path") in (lwm2m.FIRMWARE_VERSION_PATH, "/3/0") \
+                and lwm2m.answered_ok(event.data.get("code")):
+            version = lwm2m.values(event).get(lwm2m.FIRMWARE_VERSION)
             fallback = None if version is None else str(version)
     return fallback
 
@@ -73,7 +73,7 @@ def timeline_to_items(events: list[Event], endpoint: str, image_versions: dict[s
             items.append(oi.PushCompleted(event.t, code=d.get("code")))
         elif event.kind == "power":
             items.append(oi.PowerOn(event.t) if d.get("action") == "on" else oi.PowerCut(event.t))
-        elif event.kind == "register" and d.get("endpoint") == endpoint:
+        elif lwm2m.is_registration(event, endpoint):
             items.append(oi.Registration(event.t, version=version_base(_version_after(events, index, endpoint))))
     # A cause is dated when the rig sent it but logged when it was answered: an observation that
     # arrived in between is logged first, so put the items back in time order (stable for ties).
@@ -85,18 +85,18 @@ def _request_items(event: Event, versions: dict[str, str]) -> list[Any]:
     d = event.data
     path, op, code = d.get("path"), d.get("op"), d.get("code")
     sent = d.get("sent", event.t)
-    if op == "read" and path in ("/5/0", "/5/0/3", "/5/0/5") and code and code.startswith("2."):
+    if op == "read" and path in ("/5/0", STATE_PATH, RESULT_PATH) and lwm2m.answered_ok(code):
         obs = _observation(event, "read")
         return [obs] if obs else []
-    if op == "write" and path == "/5/0/1":
+    if op == "write" and path == PACKAGE_URI_PATH:
         uri = str(d.get("value") or "")
         name = uri.rsplit("/", 1)[-1]
         kind = "valid" if name in versions else "unknown"
         return [oi.WriteUri(sent, uri, code=code, kind=kind, version=versions.get(name), t_done=event.t)]
-    if op == "write" and path == "/5/0/0" and d.get("value") in ("00", b"\x00"):
+    if op == "write" and path == PACKAGE_PATH and d.get("value") in ("00", b"\x00"):
         return [oi.WritePackageReset(sent, code=code, t_done=event.t)]
-    if op == "execute" and path == "/5/0/2":
+    if op == "execute" and path == UPDATE_PATH:
         return [oi.ExecuteUpdate(sent, code=code, t_done=event.t)]
-    if op == "execute" and path == "/5/0/10":
+    if op == "execute" and path == CANCEL_PATH:
         return [oi.Cancel(sent, code=code, t_done=event.t)]
     return []

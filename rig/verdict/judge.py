@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rig.campaign.facts import CaseFacts
-from rig.lwm2m.oracle import check_all
+from rig.verdict.facts import CaseFacts
+from rig.verdict.oracle import check_all
 from rig.lwm2m.profile import Profile
 from rig.results import Violation
 from rig.timeline import Event

@@ -15,7 +15,7 @@ seconds). So, between two samples of State and Last State Change Time together:
   (lsct-implausible), when the timeline holds a wall-clock anchor.
 
 "Cannot / must have changed" comes from the oracle's own state machine
-(rig.lwm2m.oracle_transitions): every path from the first sample's (State, Update
+(rig.verdict.oracle_transitions): every path from the first sample's (State, Update
 Result) through the rig's causes in between, and through power cuts, that ends in the
 second sample's pair either changes State or does not; when paths disagree, nothing is
 judged. A device without real time may restart its clock at boot, so across a reboot
@@ -32,8 +32,9 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
-from rig.lwm2m.oracle_items import Observation, PowerCut, PowerOn, Reboot, Registration
-from rig.lwm2m.oracle_transitions import Config, Context, apply_cause, power_loss, spontaneous
+from rig.verdict.oracle_items import Observation, PowerCut, PowerOn, Reboot, Registration
+from rig.verdict.oracle_transitions import Config, Context, apply_cause, power_loss, spontaneous
+from rig.lwm2m import events as lwm2m
 from rig.lwm2m.object5 import describe
 from rig.lwm2m.profile import Profile
 from rig.results import Violation
@@ -66,10 +67,10 @@ def samples(events: list[Event], endpoint: str) -> list[Sample]:
         d = e.data
         if e.kind != "request" or d.get("op") != "read" or d.get("endpoint") != endpoint:
             continue
-        if not str(d.get("code") or "").startswith("2."):
+        if not lwm2m.answered_ok(d.get("code")):
             continue
-        values = d.get("values") or {}
-        state, result, lsct = values.get("5/0/3"), values.get("5/0/5"), values.get("5/0/12")
+        values = lwm2m.values(e)
+        state, result, lsct = values.get(lwm2m.STATE), values.get(lwm2m.RESULT), values.get(lwm2m.LSCT)
         if all(isinstance(v, int) and not isinstance(v, bool) for v in (state, result, lsct)):
             out.append(Sample(index, float(d.get("sent", e.t)), e.t, state, result, lsct))
     return out

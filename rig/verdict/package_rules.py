@@ -9,10 +9,12 @@ image damaged by a cut. This holds for every target, whatever its profile.
 
 from __future__ import annotations
 
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import RESULT_NAMES, UpdateResult
 from rig.results import Violation
 from rig.timeline import Event
 
-CORRUPT_RESULTS = {5: "integrity check failure", 6: "unsupported package type"}
+CORRUPT_RESULTS = {int(r): RESULT_NAMES[r] for r in (UpdateResult.INTEGRITY_FAILURE, UpdateResult.UNSUPPORTED_PACKAGE_TYPE)}
 
 
 def check_good_package_results(events: list[Event], endpoint: str, good_files: set[str]) -> list[Violation]:
@@ -24,7 +26,7 @@ def check_good_package_results(events: list[Event], endpoint: str, good_files: s
         if event.kind == "package":
             offered.append(str(d.get("file")))
             continue
-        result = (d.get("values") or {}).get("5/0/5") if event.kind in ("notify", "request") else None
+        result = lwm2m.result(event)
         if result in CORRUPT_RESULTS and offered and all(name in good_files for name in offered):
             return [Violation(
                 "good-package-rejected",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from rig.lwm2m.oracle_items import Cause, Observation, PowerCut, PowerOn, Reboot, Registration
-from rig.lwm2m.oracle_transitions import (
+from rig.verdict.oracle_items import Cause, Observation, PowerCut, PowerOn, Reboot, Registration
+from rig.verdict.oracle_transitions import (
     IGNORE_VERSIONS,
     Config,
     Context,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable
 
 from rig.lwm2m.object5 import DOWNLOAD_ERRORS, State, UpdateResult, update_results
-from rig.lwm2m.oracle_items import (
+from rig.verdict.oracle_items import (
     BAD_PACKAGE_FAULTS,
     FAULTS,
     Cancel,

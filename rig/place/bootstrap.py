@@ -10,26 +10,27 @@ account on the place's own LwM2M server, with the place's PSK over coaps.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
+from rig.config import Place
 from rig.lwm2m.bootstrap_account import DEFAULT_LIFETIME
 from rig.lwm2m.bootstrap_server import BootstrapServer, rig_account
 from rig.lwm2m.device_modes import DeviceModes
+from rig.lwm2m.server import Lwm2mServer
+from rig.netutil import free_udp_pair
 
 BOOTSTRAP_PORT_OFFSET = 100
 
 
 @contextlib.asynccontextmanager
-async def place_bootstrap(server: Any, place: Any, modes: DeviceModes, port: int | None = None,
+async def place_bootstrap(server: Lwm2mServer, place: Place, modes: DeviceModes, port: int | None = None,
                           lifetime: int | None = None) -> AsyncIterator[BootstrapServer | None]:
     """A running bootstrap server for `server`'s place (None when the device does not bootstrap)."""
     if port is None and not modes.bootstrap:
         yield None
         return
     if port is None:
-        from rig.netutil import free_udp_pair
-
-        port = free_udp_pair(server.host) if place.kind == "process" else server.port + BOOTSTRAP_PORT_OFFSET
+        port = free_udp_pair(server.host) if place.device_on_this_host else server.port + BOOTSTRAP_PORT_OFFSET
     accounts = rig_account(server.host, server.port, server.psk_store, lifetime or DEFAULT_LIFETIME)
     bootstrap = BootstrapServer(server.timeline, accounts, host=server.host, port=port, psk_store=server.psk_store,
                                 binding=server.binding)

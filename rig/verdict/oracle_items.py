@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from rig.errors import RigError
+from rig.lwm2m.events import answered_ok
 
 _CODE = re.compile(r"^[245]\.\d\d$")
 
@@ -65,7 +66,7 @@ def _set_code(item: Any) -> None:
 
 
 def code_ok(code: str | None) -> bool:
-    return code is not None and code.startswith("2.")
+    return answered_ok(code)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """The Object 5 spec oracle: is every sampled (State, Update Result) explained by a legal path?
 
-Input is one ordered list of items (rig.lwm2m.oracle_items): observations of /5/0 and
+Input is one ordered list of items (rig.verdict.oracle_items): observations of /5/0 and
 the causes the rig produced (writes, executes, cancels, power cuts, reboots,
 registrations, injected faults). Observations are samples, so the oracle keeps the SET
 of configurations the device may be in, closed under the device's own steps, applies
 each cause to every member, and narrows the set at each observation. An observation
 outside the set is a violation, named by the rule it breaks
-(rig.lwm2m.oracle_diagnose). A response or registration that no member allows is a
+(rig.verdict.oracle_diagnose). A response or registration that no member allows is a
 violation at that cause. After a violation the oracle trusts what it saw and goes on,
 so `check_all` can list later findings too.
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from rig.lwm2m.object5 import State, UpdateResult, describe, parse_object_version, update_results
-from rig.lwm2m.oracle_diagnose import RULES, diagnose_cause, diagnose_observation, pairs_text
-from rig.lwm2m.oracle_items import (
+from rig.verdict.oracle_diagnose import RULES, diagnose_cause, diagnose_observation, pairs_text
+from rig.verdict.oracle_items import (
     CAUSE_TYPES,
     ExecuteUpdate,
     Item,
@@ -29,8 +29,8 @@ from rig.lwm2m.oracle_items import (
     PushStarted,
     WriteUri,
 )
-from rig.lwm2m.oracle_transitions import Config, Context, any_configuration, closure
-from rig.lwm2m.oracle_walk import Walk, fits, match, start, step_cause
+from rig.verdict.oracle_transitions import Config, Context, any_configuration, closure
+from rig.verdict.oracle_walk import Walk, fits, match, start, step_cause
 from rig.lwm2m.profile import Profile
 
 __all__ = ["RULES", "Violation", "check", "check_all", "final_configurations", "final_pairs", "settled", "explain"]

@@ -1,6 +1,6 @@
 """`rig lab release --stale`: give back the labgrid places that rig jobs killed on this machine left acquired.
 
-A place is stale when its marker (rig.lab.hold) is here but nobody holds its
+A place is stale when its marker (rig.place.lab_hold) is here but nobody holds its
 flock (the job is gone) and the coordinator still says this host/user acquired
 it. Places a live job holds, and places a bench user acquired by hand (no
 marker), are left alone.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from rig.errors import RigError
 from rig.lab.client import LabgridClient, me
-from rig.lab.hold import lab_state_dir
-from rig.place_lock import PlaceBusy, PlaceLock
+from rig.place.lab_hold import lab_state_dir
+from rig.place.lock import PlaceBusy, PlaceLock
 
 
 @dataclass(frozen=True)

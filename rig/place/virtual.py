@@ -1,5 +1,8 @@
 """Bring up the virtual board as a place: server, supervisor subprocess, sim power/probe, serial console.
 
+Opened only through rig.place.open (a virtual place no `rig sim` board is attached
+to), which passes what such a board alone takes (rig.place.open.OwnBoard).
+
 `queue_mode`: the board sleeps between wake-ups (QUEUE_AWAKE s awake after each message,
 an Update every 3/4 of QUEUE_LIFETIME), short so a CI run does not sit through LwM2M's
 93 s; the server is told the same awake time. `bootstrap`: the rig also runs its
@@ -9,12 +12,10 @@ bootstrap server and the board knows only that (`rig sim --bootstrap-server`).
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import AsyncIterator
 
-import os
-
-from rig.campaign.session import PlaceSession
 from rig.config import load_target
 from rig.console.serial import SerialConsole
 from rig.lwm2m.bootstrap_server import BootstrapServer, rig_account
@@ -25,6 +26,7 @@ from rig.lwm2m.server import Lwm2mServer
 from rig.lwm2m.start_state import StartState
 from rig.lwm2m.transmission import CoapTiming
 from rig.netutil import free_udp_pair
+from rig.place.session import PlaceSession
 from rig.power.sim import SimPower
 from rig.probe.sim_probe import SimProbe
 from rig.sim.launcher import start_virtual_board
@@ -82,7 +84,7 @@ async def virtual_place(
             image=base_image, defects=defects, extra=extra,
         )
         power = SimPower(board.control_port, name="virtual", safe_state="off", timeline=timeline)
-        probe = SimProbe(board.control_port, name="virtual", timeline=timeline)
+        probe = SimProbe(board.control_port, name="virtual", timeline=timeline, unique_id=board.unique_id)
         console = SerialConsole(board.console_url, name="virtual", timeline=timeline, log_path=work_dir / "console.log")
         yield PlaceSession(
             name="virtual", endpoint=ENDPOINT, layout=target.layout, profile=profile,

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from rig.lwm2m.object5 import State, UpdateResult, describe, state_label
-from rig.lwm2m.oracle_items import (
+from rig.verdict.oracle_items import (
     FAULTS,
     Cancel,
     ExecuteUpdate,
@@ -22,7 +22,7 @@ from rig.lwm2m.oracle_items import (
     Registration,
     code_ok,
 )
-from rig.lwm2m.oracle_transitions import (
+from rig.verdict.oracle_transitions import (
     ANY_RESULT,
     FREE_DOWNLOAD,
     FREE_EXECUTE,
@@ -38,7 +38,7 @@ from rig.lwm2m.oracle_transitions import (
     closure,
     legal_pairs,
 )
-from rig.lwm2m.oracle_walk import Walk, match, step_cause
+from rig.verdict.oracle_walk import Walk, match, step_cause
 from rig.lwm2m.profile import BEHAVIOUR_KEYS, Profile
 
 # (key, value the profile has) -> (rule, reason)

@@ -6,9 +6,10 @@ verdict and the matrix is where the device really was when the power went.
 
 from __future__ import annotations
 
+from rig.lwm2m import events as lwm2m
+from rig.lwm2m.object5 import STATE_NAMES
 from rig.timeline import Event
 
-STATE_NAMES = {0: "idle", 1: "downloading", 2: "downloaded", 3: "updating"}
 PHASES = ("idle", "downloading", "downloaded", "updating", "rebooted", "bootstrapping")
 
 
@@ -25,16 +26,16 @@ def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> st
         d = event.data
         if event.kind in ("bootstrap-request", "bootstrap-finish", "bootstrap-failed") and d.get("endpoint") == endpoint:
             bootstrapping = event.kind == "bootstrap-request"
-        if event.kind == "register" and d.get("endpoint") == endpoint:
+        if lwm2m.is_registration(event, endpoint):
             bootstrapping = False
             rebooted = executed or (rebooted and state is None)
             executed = False
             state = None
-        elif event.kind in ("notify", "request") and d.get("endpoint") == endpoint:
-            value = (d.get("values") or {}).get("5/0/3")
+        elif event.kind in lwm2m.REPORTS and d.get("endpoint") == endpoint:
+            value = lwm2m.state(event)
             if isinstance(value, int):
                 state = value
-            if d.get("op") == "execute" and d.get("path") == "/5/0/2" and str(d.get("code", "")).startswith("2."):
+            if lwm2m.executed_update(event):
                 executed = True
         elif event.kind in ("block1", "block2"):
             blocks += 1
@@ -49,5 +50,10 @@ def phase_at(events: list[Event], endpoint: str, t: float, since: int = 0) -> st
     if blocks and not done and state in (None, 0, 1):
         return "downloading"
     if done and state in (None, 0, 1):
-        return "downloaded" if state is None else STATE_NAMES[state]
-    return STATE_NAMES.get(state, "idle") if state is not None else "idle"
+        return "downloaded" if state is None else _phase(state)
+    return _phase(state) if state is not None else "idle"
+
+
+def _phase(state: int) -> str:
+    """The phase of a State value: 2 -> "downloaded"; a value Object 5 does not define reads as "idle"."""
+    return STATE_NAMES.get(state, "Idle").lower()

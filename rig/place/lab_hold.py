@@ -4,7 +4,7 @@ labgrid's acquisitions never expire, so a job SIGKILLed while it holds a place
 would leave it taken for good. While the rig holds a place it keeps a flock and a
 marker file in the lab state directory; the flock dies with the process, so
 `rig lab release --stale` can tell a place left by a dead rig (marker, no lock
-holder) from one a live job or a bench user holds (rig.lab.stale).
+holder) from one a live job or a bench user holds (rig.place.lab_stale).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rig.config import BackendConfig, LabRef, Place, build_place, load_target
 from rig.errors import RigError
 from rig.lab.client import LabgridClient, me
 from rig.lab.resources import LabBackends, map_resources, tag_port
-from rig.place_lock import PlaceBusy, PlaceLock
+from rig.place.lock import PlaceBusy, PlaceLock
 
 LOG = logging.getLogger(__name__)
 STATE_ENV = "RIG_LAB_STATE"
@@ -101,7 +101,7 @@ class LabHold:
         for kind in ("power", "console", "probe"):
             mine: BackendConfig | None = getattr(place, kind)
             theirs: BackendConfig | None = getattr(found, kind)
-            chosen = mine if mine is not None and mine.backend != "labgrid" else theirs
+            chosen = mine if mine is not None and not mine.from_lab else theirs
             if chosen is not None:
                 tables[kind] = {"backend": chosen.backend, **chosen.options}
         if "power" not in tables:
