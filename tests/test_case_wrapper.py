@@ -1,9 +1,10 @@
 """The one case wrapper (rig.run.case): cut plans and conformance cases get the same start/end, timing and outcomes.
 
 No board: the place is a real PlaceSession whose power is a real command
-backend that fails (a process that exits 3), and an LwM2M server that is not
-started (nothing to cancel); the cases are a real cut plan and conformance
-cases built with rig.conformance.context's Checks.
+backend that fails (a process that exits 3), whose probe is a real file probe
+over the virtual target's layout (a flash file never written: all erased), and
+an LwM2M server that is not started (nothing to cancel); the cases are a real
+cut plan and conformance cases built with rig.conformance.context's Checks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from rig.config import load_target
 from rig.conformance.context import Checks, ConformanceCase, ConformanceContext
 from rig.faults import Cut, FaultPlan
 from rig.lwm2m.server import Lwm2mServer
@@ -22,10 +24,12 @@ from rig.packages.base import CaseImages
 from rig.place.session import PlaceSession
 from rig.power.command import CommandPower
 from rig.probe.base import ProbeError
+from rig.probe.file_probe import FileProbe
 from rig.run.case import record_case, run_case
 from rig.run.conformance import BoundCase
 from rig.run.cut_plans import run_cut_plans
 from rig.run.record import RunRecord
+from rig.target_files import shipped
 from rig.timeline import Timeline
 
 FAILS = [sys.executable, "-c", "raise SystemExit(3)"]
@@ -34,8 +38,10 @@ FAILS = [sys.executable, "-c", "raise SystemExit(3)"]
 def _place(tmp_path: Path) -> PlaceSession:
     timeline = Timeline()
     power = CommandPower(on=FAILS, off=FAILS, name="bench", timeline=timeline)
-    return PlaceSession(name="bench", endpoint="ep", layout=None, profile=None, boot_timeout=1.0, power=power,
-                        probe=None, console=None, server=Lwm2mServer(timeline, tmp_path), timeline=timeline)
+    layout = load_target(shipped("virtual")).layout
+    probe = FileProbe(tmp_path / "flash.bin", layout, name="bench", timeline=timeline)
+    return PlaceSession(name="bench", endpoint="ep", layout=layout, profile=None, boot_timeout=1.0, power=power,
+                        probe=probe, console=None, server=Lwm2mServer(timeline, tmp_path), timeline=timeline)
 
 
 def _images(tmp_path: Path) -> CaseImages:
@@ -58,6 +64,7 @@ def test_a_cut_plan_whose_power_fails_is_an_error_naming_the_power(tmp_path):
 
     result = record.results[0]
     assert result.outcome == "error" and "power" in result.error and "exit code 3" in result.error
+    assert result.flash is not None  # an error carries the flash, read through the probe
     assert result.duration is not None and result.duration >= 0
     starts = [e for e in session.timeline.events() if e.kind == "case-start"]
     assert [e.data["plan"]["name"] for e in starts] == [plan.name] and starts[0].data["block_size"] == 512
@@ -98,7 +105,7 @@ def test_a_device_that_breaks_a_rule_fails_and_the_record_says_why(tmp_path):
     result = record.results[0]
     assert result.outcome == "fail" and result.name == case.name
     assert [v.rule for v in result.violations] == ["999:state"]
-    assert "flash not read: the place has no probe" in result.message  # a fail carries the flash, or why not
+    assert result.flash is not None and "flash:" in result.message  # a fail carries the flash
     assert result.duration is not None
     assert _kinds(session.timeline) == ["case-start", "case-end"]
 
