@@ -240,7 +240,7 @@ def register_target_type() -> None:
     """Make "rig_virtual" known to pyocd (idempotent)."""
     from pyocd.target import TARGET
 
-    from rig.sim.pyocd_target import RigVirtual
+    from rig.sim.pyocd_target import RigVirtual  # import order: its pyocd target classes load once pyocd is complete (see rig.sim.pyocd_entry)
 
     TARGET.setdefault(TARGET_TYPE, RigVirtual)
 
