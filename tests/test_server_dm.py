@@ -139,3 +139,25 @@ def test_a_cancelled_observation_of_a_client_that_went_silent_is_freed_at_once(t
             assert _observing(server) == []
 
     run(body)
+
+
+def test_a_request_the_rig_stops_waiting_for_is_recorded_unanswered(tmp_path):
+    """A power cut cancels an Execute in flight: the device may have obeyed it, so the verdict must see it sent."""
+    async def body():
+        async with running_server(tmp_path, request_timeout=30.0) as server:
+            client = await _registered(server)
+            await client.stop()  # silent from here on: the Execute goes out and is never answered
+            execute = asyncio.ensure_future(server.execute("dm-1", "/5/0/2"))
+            await asyncio.sleep(0)  # one turn of the loop: the task runs until it waits for the answer (sent)
+            assert not execute.done()
+            execute.cancel()
+            await asyncio.gather(execute, return_exceptions=True)
+            recorded = [e.data for e in server.timeline.events("request") if e.data["op"] == "execute"]
+            assert len(recorded) == 1 and recorded[0]["code"] is None and recorded[0]["sent"] is not None, recorded
+            assert "stopped waiting" in recorded[0]["error"]
+            never_sent = asyncio.ensure_future(server.execute("dm-1", "/5/0/2"))
+            never_sent.cancel()  # before it ran: nothing went out, nothing is recorded
+            await asyncio.gather(never_sent, return_exceptions=True)
+            assert [e.data["op"] for e in server.timeline.events("request")].count("execute") == 1
+
+    run(body)

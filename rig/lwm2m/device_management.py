@@ -87,14 +87,14 @@ class DeviceManagement:
         return aiocoap.Message(code=code, uri_path=_segments(path) if path != "/" else (), **options)
 
     async def _exchange(self, reg: Registration, op: str, path: str, msg: aiocoap.Message,
-                        blockwise: bool = True) -> "_Exchange":
+                        blockwise: bool = True, done: "_Exchange | None" = None) -> "_Exchange":
         """Send `msg` (held first for a queue-mode endpoint) and wait for its answer, the timeout counted from
         sending; an unanswered one is sent again at the device's next wake-up. `blockwise` False: a plain aiocoap
         request (an observed single resource, rig.lwm2m.observe_release)."""
+        done = done or _Exchange()
         if self.held is None:
-            return await self._once(_Exchange(), msg, reg.remote, blockwise)
-        ticket = self.held.ticket(reg.endpoint, op, path)
-        done = _Exchange(ticket=ticket)
+            return await self._once(done, msg, reg.remote, blockwise)
+        ticket = done.ticket = self.held.ticket(reg.endpoint, op, path)
         again = False
         while True:
             try:
@@ -119,7 +119,17 @@ class DeviceManagement:
         return done
 
     async def _send(self, reg: Registration, op: str, path: str, msg: aiocoap.Message, value: Any = None) -> DmResponse:
-        done = await self._exchange(reg, op, path, msg)
+        done = _Exchange()
+        try:
+            await self._exchange(reg, op, path, msg, done=done)
+        except asyncio.CancelledError:
+            # The rig stopped waiting (a power cut ended the update under way): a request that went out may have
+            # been acted on, so the verdict must see it, unanswered, or an Execute the device obeyed looks absent.
+            if done.sent is not None:
+                self.timeline.append("request", endpoint=reg.endpoint, op=op, path=path, code=None,
+                                     error="no answer: the rig stopped waiting", sent=done.sent, value=value,
+                                     **done.queued())
+            raise
         response, queued = done.answer, done.queued()
         if response is None:
             self.timeline.append("request", endpoint=reg.endpoint, op=op, path=path, code=None, error=done.error,
