@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import signal
 
+import pytest
+
 from cmd_helpers import HOST_SIM, make_image, one_line_error, rig, rig_background, sim_board
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 def test_console_streams_boot_lines_into_stdout_and_the_log_until_ctrl_c(tmp_path):

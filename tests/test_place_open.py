@@ -23,6 +23,8 @@ from rig.place.open import OwnBoard, open_place
 from rig.place.resolve import resolve_place, self_started_board
 from rig.timeline import Timeline
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 BOOTS = r"Jumping to the first image slot|Image in the primary slot is not valid!.*"
 
 
@@ -34,7 +36,8 @@ async def _first_boot(tmp_path, base, key) -> str:
         assert session.console is not None and session.probe is not None
         assert session.probe_id, "the board's debug-port id is known for the history of nights"
         await asyncio.to_thread(session.power.on)
-        return (await asyncio.to_thread(session.console.expect, BOOTS, 20.0)).group(0)
+        # the target's declared boot timeout, not a guess: a loaded CI machine took more than 20 s here once
+        return (await asyncio.to_thread(session.console.expect, BOOTS, session.boot_timeout)).group(0)
 
 
 def test_open_place_passes_the_image_key_to_the_virtual_board(tmp_path):

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
+    from rig.place.bench import open_bench  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     if args.timeout is not None and args.timeout <= 0:
         raise RigError(f"--timeout {args.timeout}: must be > 0 seconds")
@@ -45,14 +45,14 @@ def run(args: argparse.Namespace) -> int:
     with open_bench(place, timeline, work_dir_of(place, args), log_path=log) as bench:
         console = bench.console
         bench.keep_power = True  # a console only listens: the board stays as it was (a process target stops)
-        print(f"# console {console.describe} of {place.name}; log {log}", file=sys.stderr, flush=True)
-        if bench.power.runs_device:  # a host process prints only while it runs
-            bench.power.on()
-        watcher = threading.Thread(target=_watch, args=(console, gone), daemon=True)
-        watcher.start()
-        try:
+        try:  # from the first line on, Ctrl-C is how a console session normally ends
+            print(f"# console {console.describe} of {place.name}; log {log}", file=sys.stderr, flush=True)
+            if bench.power.runs_device:  # a host process prints only while it runs
+                bench.power.on()
+            watcher = threading.Thread(target=_watch, args=(console, gone), daemon=True)
+            watcher.start()
             gone.wait(args.timeout)
-        except KeyboardInterrupt:  # Ctrl-C is how a console session normally ends
+        except KeyboardInterrupt:
             pass
         if console.error is not None:
             raise ConsoleError(f"console {console.describe} of {place.name} is gone: {console.error} (log {log})")
