@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 from rig.errors import RigError
 from rig.lwm2m.events import answered_ok
@@ -144,48 +144,40 @@ class WriteUri:
 
 
 @dataclass(frozen=True)
-class WritePackageReset:
+class _Answered:
+    """A request of the rig's with no value but its answer (code None: none came, so it may or may not have acted)."""
+
+    t: float
+    code: str | None = "2.04"
+    t_done: float | None = None
+    WHAT: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        _set_code(self)
+
+    def label(self) -> str:
+        return f"{self.WHAT} ({self.code or 'no answer'})"
+
+
+@dataclass(frozen=True)
+class WritePackageReset(_Answered):
     """A Write of a single NUL byte to /5/0/0 (reset)."""
 
-    t: float
-    code: str | None = "2.04"
-    t_done: float | None = None
-
-    def __post_init__(self) -> None:
-        _set_code(self)
-
-    def label(self) -> str:
-        return f"Package NUL written ({self.code or 'no answer'})"
+    WHAT: ClassVar[str] = "Package NUL written"
 
 
 @dataclass(frozen=True)
-class ExecuteUpdate:
+class ExecuteUpdate(_Answered):
     """An Execute of /5/0/2 and its answer."""
 
-    t: float
-    code: str | None = "2.04"
-    t_done: float | None = None
-
-    def __post_init__(self) -> None:
-        _set_code(self)
-
-    def label(self) -> str:
-        return f"Execute Update ({self.code or 'no answer'})"
+    WHAT: ClassVar[str] = "Execute Update"
 
 
 @dataclass(frozen=True)
-class Cancel:
+class Cancel(_Answered):
     """An Execute of /5/0/10 (object version 1.1) and its answer."""
 
-    t: float
-    code: str | None = "2.04"
-    t_done: float | None = None
-
-    def __post_init__(self) -> None:
-        _set_code(self)
-
-    def label(self) -> str:
-        return f"Cancel ({self.code or 'no answer'})"
+    WHAT: ClassVar[str] = "Cancel"
 
 
 @dataclass(frozen=True)
