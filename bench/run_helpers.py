@@ -47,7 +47,8 @@ def rig_run_cmd(report_dir: Path, points: int, image_size: str = IMAGE_SIZE, ext
             "--image-size", image_size, "--points", str(points), *extra]
 
 
-def start_rig_run(report_dir: Path, points: int, image_size: str = IMAGE_SIZE, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, float]:
+def start_rig_run(report_dir: Path, points: int, image_size: str = IMAGE_SIZE,
+                  extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, float]:
     t0 = time.monotonic()
     proc = subprocess.Popen(rig_run_cmd(report_dir, points, image_size, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return proc, t0

@@ -12,6 +12,7 @@ from typing import Any
 
 from rig.config_schema import SCHEMA
 from rig.errors import RigError
+from importlib import import_module
 
 LABGRID = "labgrid"  # the backend word of what a labgrid place gets from the coordinator once acquired
 
@@ -42,8 +43,6 @@ def check_backend(kind: str, table: Any, where: str, src: str, default: str | No
         raise RigError(f"{src}: {where}.backend: missing; one of {', '.join(SCHEMA[kind])}")
     keys = SCHEMA[kind].get(word)
     if keys is None:
-        from importlib import import_module
-
         known = import_module(f"rig.{kind}.registry").BACKENDS
         if word not in known:
             raise RigError(f"{src}: {where}.backend: must be one of {', '.join(sorted(set(known) | set(SCHEMA[kind])))}, got {word!r}")

@@ -17,7 +17,8 @@ def backend_class(table: dict[str, str], kind: str, word: str, error: type[Excep
     return getattr(importlib.import_module(module), cls)
 
 
-def create_backend(table: dict[str, str], kind: str, word: str, error: type[Exception], options: dict[str, Any], common: dict[str, Any]) -> Any:
+def create_backend(table: dict[str, str], kind: str, word: str, error: type[Exception], options: dict[str, Any],
+                   common: dict[str, Any]) -> Any:
     """Build backend `word` from its validated options plus the common keywords (name, timeline, ...)."""
     cls = backend_class(table, kind, word, error)
     try:

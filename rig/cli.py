@@ -15,6 +15,7 @@ import sys
 import rig
 import rig.commands
 from rig.errors import RigError
+from rig.power.base import raise_on_sigterm
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    from rig.power.base import raise_on_sigterm
 
     raise_on_sigterm()  # SIGTERM (systemd, CI cancel) unwinds like Ctrl-C: safe power, logs written
     if not getattr(args, "func", None):

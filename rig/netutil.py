@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import signal
 
 
 def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
@@ -29,6 +30,5 @@ def free_udp_pair(host: str = "127.0.0.1") -> int:
 def default_sigint() -> None:
     """preexec_fn for children that must react to SIGINT: a shell that starts jobs in the background
     (CI runners do) leaves SIGINT ignored, and Python then never raises KeyboardInterrupt."""
-    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -53,7 +53,7 @@ def expect_pass(result: Any) -> None:
 @pytest.fixture(scope="session")
 def rig_campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The place, open for the whole session: `rig_campaign.run(plan) -> CaseResult`; closed (power safe) at the end."""
-    from rig.run.pytest_place import PluginOptions, open_place_runner  # start-up cost: pytest loads this plugin everywhere
+    from rig.run.pytest_place import PluginOptions, open_place_runner  # noqa: PLC0415 -- start-up cost: pytest loads this plugin everywhere
 
     get = request.config.getoption
     opts = PluginOptions(

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import queue
-import signal
 import subprocess
-import sys
-import threading
-import time
 from dataclasses import fields
 from pathlib import Path
 

@@ -135,7 +135,7 @@ def start_lab(root: Path, places: tuple[str, ...] = ("vb-1", "vb-2")) -> Lab:
     try:
         (root / "coordinator").mkdir()
         _start(lab, [str(folder / "labgrid-coordinator"), "-l", lab.coordinator], "coordinator", root / "coordinator")
-        for i, name in enumerate(places):
+        for _i, name in enumerate(places):
             lab.lwm2m_ports[name] = free_udp_pair()
             lab.boards[name] = start_virtual_board(root / name, ROOT / "targets" / "virtual.toml",
                                                    server=f"coap://127.0.0.1:{lab.lwm2m_ports[name]}",

@@ -12,6 +12,8 @@ from rig.mcuboot.imgtool_helpers import keygen, make_payload, sign_image
 from rig.sim.bootloader import boot
 from rig.sim.flash import Flash
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 
 

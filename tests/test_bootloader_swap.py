@@ -15,6 +15,8 @@ from rig.sim.bootloader import boot
 from sim_board import flash_holding
 from rig.sim.flash import Flash, PowerCut
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 
 

@@ -24,6 +24,8 @@ from rig.sim.app.wire import SENML_CBOR, TLV
 from rig.timeline import Timeline
 from sim_board import TARGET, start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 EP = "bs-board"
 
 

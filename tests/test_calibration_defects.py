@@ -12,9 +12,13 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from rig.sim.defects import DEFECTS
 
-# A defect must be caught by a verdict rule (OBJECT5.md invariants, the oracle, flash verdicts, the numbered
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
+# A defect must be caught by a verdict rule (docs/object5.md invariants, the oracle, flash verdicts, the numbered
 # conformance checks), not end in a rig-side error.
 RIG_SIDE = ("case-error", "cut-not-reached")
 # Defects that only show where the standard suite makes the device defer or reads its Last State Change Time:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
 from rig.campaign.images import make_images
 from rig.place.open import open_place
 from rig.place.resolve import self_started_board
@@ -21,6 +23,8 @@ from rig.faults import FaultPlan
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image
 from rig.sim.defects import IMAGE_MARKERS
 from rig.timeline import Timeline
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 TARGET = DEFAULT_TARGETS_DIR / "virtual.toml"
 

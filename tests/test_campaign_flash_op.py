@@ -27,6 +27,8 @@ from rig.power.manual import ManualPower
 from rig.run.case import run_case
 from rig.timeline import Timeline
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 CASE_TIMEOUT = 120.0
 

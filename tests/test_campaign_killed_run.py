@@ -14,8 +14,12 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from proc_helpers import all_gone, descendants, survivors
 from sim_board import make_image, start_board
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 def test_sigkilled_run_is_incomplete_leaves_no_process_and_resumes(tmp_path):

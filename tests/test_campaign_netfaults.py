@@ -32,6 +32,8 @@ from rig.run.case import run_case
 from rig.timeline import Timeline
 from server_harness import run, running_server
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 KEYS = PskStore.parse(["dev-a:id-a:00112233445566778899aabbccddeeff"])
 

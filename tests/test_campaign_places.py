@@ -7,10 +7,12 @@ plain Linux process): power is SIGKILL/restart, the probe is its flash file.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from rig_cli import rig
+
+import pytest
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 TARGETS = Path(__file__).resolve().parents[1] / "targets"
 

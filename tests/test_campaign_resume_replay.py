@@ -8,8 +8,12 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from rig.netutil import default_sigint
 from rig_cli import rig
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 def test_resume_completes_an_interrupted_run_with_the_same_plans(tmp_path):

@@ -8,8 +8,12 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from rig.netutil import default_sigint
 from rig_cli import rig
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 def test_rig_run_passes_and_writes_reports(tmp_path):

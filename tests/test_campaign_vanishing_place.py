@@ -11,6 +11,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from proc_helpers import all_gone, descendants
 from rig.campaign.images import make_images
 from rig.place.open import open_place
@@ -20,6 +22,8 @@ from rig.run.record import RunRecord
 from rig.config import DEFAULT_TARGETS_DIR, load_target
 from rig.faults import Cut, FaultPlan
 from rig.timeline import Timeline
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 TARGET = DEFAULT_TARGETS_DIR / "virtual.toml"
 

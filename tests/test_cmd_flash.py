@@ -8,6 +8,8 @@ from cmd_helpers import HOST_SIM, make_image, one_line_error, rig, sim_board
 from rig.mcuboot import read_image
 from sim_board import layout
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 @pytest.fixture
 def board(tmp_path):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cmd_helpers import HOST_SIM, make_image, rig, sim_board
 from rig.mcuboot import mark_pending
 from rig.sim.flash import Flash
 from sim_board import layout
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 def test_inspect_a_sim_board_shows_slots_trailers_next_swap_and_settings(tmp_path):

@@ -6,6 +6,8 @@ import pytest
 
 from cmd_helpers import HOST_SIM, make_image, one_line_error, rig, sim_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 @pytest.fixture
 def board(tmp_path):

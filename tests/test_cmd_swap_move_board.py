@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import pytest
+
 from cmd_helpers import one_line_error, rig
 from probe_plugin_helpers import wait_board_json
 from rig.flash_layout import load_layout
 from rig.mcuboot.imgtool_helpers import make_payload, sign_image
 from rig.sim.launcher import start_virtual_board
 from sim_board import ROOT, Board
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 MOVE = ROOT / "targets" / "virtual_move.toml"
 

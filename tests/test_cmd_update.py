@@ -10,6 +10,8 @@ from cmd_helpers import HOST_SIM, make_image, one_line_error, rig, sim_board
 from rig.netutil import free_udp_pair
 from rig.sim.defects import IMAGE_MARKERS
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 @pytest.mark.parametrize("how", [["--pull"], ["--push", "--block-size", "1024"]], ids=["pull", "push"])
 def test_update_a_sim_board_to_the_new_version(tmp_path, how):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pytest
+
 from rig.lwm2m.codecs import CodecError, decode, parse_links, parse_path, parse_registration_links
 from rig.lwm2m.codecs.formats import DECODERS
 from rig.lwm2m.codecs.tlv import build_tlv, parse_tlv
@@ -16,6 +18,8 @@ from rig.lwm2m.codecs.tlv import build_tlv, parse_tlv
 from test_codecs_linkformat import WAKAAMA_WITH_RT
 from test_codecs_senml import ANJAY_NESTED, LESHAN_DEVICE_CBOR, LESHAN_DEVICE_JSON, LESHAN_OPAQUE_CBOR
 from test_codecs_tlv import LESHAN_ACL, LESHAN_OBJ65, SPEC_DEVICE_TLV, SPEC_DEVICE_TLV_WITH_INSTANCE
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 FORMATS = [None, *sorted(DECODERS)]
 SEEDS = [SPEC_DEVICE_TLV, SPEC_DEVICE_TLV_WITH_INSTANCE, LESHAN_ACL, LESHAN_OBJ65, LESHAN_DEVICE_CBOR,

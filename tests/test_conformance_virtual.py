@@ -21,6 +21,8 @@ from rig.run.conformance import run_conformance
 from rig.run.record import RunRecord
 from rig.timeline import Timeline
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 SIZE = 30000
 

@@ -13,6 +13,8 @@ from rig.console.registry import create_console
 from rig.sim import probe_plugin
 from sim_board import make_image
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 @pytest.fixture
 def board(tmp_path, monkeypatch):

@@ -18,6 +18,8 @@ import serial.rfc2217
 from rig.console.base import ConsoleClosed, ConsoleError
 from rig.console.serial import SerialConsole
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 LONG = 20.0  # an expect timeout no passing test gets near: a hang would show as a 20 s test
 
 

@@ -14,6 +14,8 @@ from rig.lwm2m.profile import Profile
 from rig.lwm2m.transmission import CoapTiming
 from rig.timeline import Event
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 def test_target_keys_say_queue_mode_awake_time_and_bootstrap():
     data = {"lwm2m": {"queue_mode": True, "awake_time": 20, "bootstrap": True, "failure_returns_to": "idle"}}

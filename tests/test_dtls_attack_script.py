@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cmd_helpers import rig_background
 from rig.netutil import free_udp_pair
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "dtls_attack.py"
 PSK = f"dev1:id1:{b'secret-one'.hex()}"

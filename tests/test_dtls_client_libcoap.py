@@ -31,6 +31,8 @@ from rig.lwm2m.dtls.suites import (
 from rig.netutil import free_udp_pair
 from server_harness import run
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 SERVER = shutil.which("coap-server-openssl")
 CLIENT = shutil.which("coap-client-openssl")
 

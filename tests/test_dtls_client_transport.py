@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import aiocoap
 from aiocoap import Code, Message
 from aiocoap.resource import Resource, Site
@@ -19,6 +21,8 @@ from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.server import Lwm2mServer
 from rig.netutil import default_sigint, free_udp_pair
 from server_harness import run, running_server
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 KEYS = PskStore.parse(["dev-a:id-a:" + KEY.hex()])

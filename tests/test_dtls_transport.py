@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ from rig.lwm2m.dtls.transport import attach_coaps
 from rig.timeline import Timeline
 from dtls_test_client import ClientError, DtlsTestClient, UdpLink
 from dtls_test_site import KEYS, PAYLOAD, STORE, rig_server
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 
@@ -228,7 +229,7 @@ def test_dtls_transport_close_is_idempotent_and_safe_after_context_shutdown(free
 def test_dtls_transport_survives_an_engine_error_and_keeps_its_timer() -> None:
     """An exception out of the engine costs that datagram only: nothing reaches the loop's handler, and the
     retransmission timer the datagram armed is still set (the client here never retransmits on its own)."""
-    from rig.lwm2m.dtls import create_engine
+    from rig.lwm2m.dtls.pyengine import PyDtlsServerEngine as create_engine
 
     class Faulty:
         def __init__(self, engine) -> None:

@@ -12,11 +12,15 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from rig.flash_layout import load_layout
 from rig.report.html import write_html_report
 from rig.sim.sweep_swap import build_scenarios, check_recovery, cut_states
 from sim_board import TARGET
 from rig_cli import rig
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 SMALL = ("--image-size", "8K")
 

@@ -22,6 +22,8 @@ from rig.history.schema import VERSION, migrate
 from rig.history.writer import ImageRecord, RunHistory, RunInfo
 from rig.results import CaseResult, Violation
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 def test_the_default_file_is_rig_history_else_the_xdg_data_dir_else_local_share():
     assert default_history_path({"RIG_HISTORY": "/x/h.sqlite", "HOME": "/h"}) == Path("/x/h.sqlite")

@@ -16,7 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cmd_helpers import rig
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "targets" / "host_sim_vendor.toml"

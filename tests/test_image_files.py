@@ -23,6 +23,8 @@ from rig.flash_layout import load_layout
 from rig.mcuboot.image_file import DOWNLOAD, FLASH, check_image_file
 from sim_board import ROOT
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 VIRTUAL = load_layout(ROOT / "targets" / "virtual.toml")
 MOVE = load_layout(ROOT / "targets" / "virtual_move.toml")
 

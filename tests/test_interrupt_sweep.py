@@ -24,6 +24,8 @@ import pytest
 from rig.netutil import default_sigint
 from rig.sim.control import SupervisorClient, SupervisorError
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 PROMPT_S = 30.0  # from the signal to the process gone, under a loaded CI machine
 
 

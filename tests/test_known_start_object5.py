@@ -14,6 +14,8 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from rig.campaign.case import CutPlanCase
 from rig.campaign.images import make_images
 from rig.place.open import open_place
@@ -22,6 +24,8 @@ from rig.config import load_target
 from rig.faults import Cut, FaultPlan
 from rig.run.case import run_case
 from rig.timeline import Timeline
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 

@@ -16,6 +16,8 @@ from lab_harness import ROOT, Lab, start_lab, wait_until
 from rig.config import load_target
 from rig.sim.control import SupervisorClient
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 RUN = ("run", "power-cut", "--points", "4", "--image-size", "32K")
 
 

@@ -22,6 +22,8 @@ from rig.errors import RigError
 from rig.lab.client import parse_show
 from rig.lab.resources import map_resources
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGETS = Path(__file__).resolve().parents[1] / "targets"
 
 

@@ -14,6 +14,8 @@ from rig.mcuboot.imgtool_helpers import keygen, make_payload, run_imgtool, sign_
 from rig.mcuboot.swap_decision import next_boot
 from rig.mcuboot.trailer import GOOD, SET, UNSET
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pytest
+
 from rig.flash_layout import FlashLayout
 from rig.mcuboot import inspect_slots
 from rig.mcuboot.image_file import check_image_file
 from rig.mcuboot.trailer import TrailerLayout, boot_magic
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 SECTOR, SLOT = 0x400, 0x4000
 
@@ -97,7 +101,7 @@ def test_swap_info_nibble_zero_is_a_verdict_not_a_keyerror():
         lay = layout(mode, 8, 8)
         chip = bytearray(b"\xff" * lay.size)
         chip[0:SLOT] = primary_with_swap_info(lay, 0x00)
-        report = inspect_slots(lambda off, n: bytes(chip[off:off + n]), lay)
+        report = inspect_slots(lambda off, n, chip=chip: bytes(chip[off:off + n]), lay)
         assert report.primary_trailer.swap_type == 0 and report.primary_trailer.swap_type_name == "0x0"
         assert report.next_boot.swap == "fail" and report.next_boot.writes == ("primary image_ok",), mode
 

@@ -23,6 +23,8 @@ from rig.mcuboot.image_file import FLASH, check_image_file
 from rig.mcuboot.swap_decision import next_boot
 from rig.mcuboot.trailer import GOOD, SET, UNSET, TrailerLayout, read_trailer
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 SLOT, SECTOR, HEADER, UNSIGNED_TLVS = 0x20000, 0x1000, 0x200, 40
 COMBOS = [(ws, ma) for ws in (1, 2, 4, 8, 16, 32) for ma in (8, 16, 32) if ma >= ws]
 MODES = ("swap-scratch", "swap-move")

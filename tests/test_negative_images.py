@@ -12,6 +12,8 @@ from rig.errors import RigError
 from rig.mcuboot import read_image
 from rig.mcuboot.image import INTACT
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 SIZE = 20000
 

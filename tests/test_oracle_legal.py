@@ -28,6 +28,8 @@ from rig.verdict.oracle_items import (
 )
 from rig.lwm2m.profile import Profile
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 I, DL, DD, UP = 0, 1, 2, 3
 Step = Callable[[float], object]
 

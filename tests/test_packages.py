@@ -18,6 +18,8 @@ from rig.package_spec import PackageSpec
 from rig.packages import package_format
 from rig.sim.app import vendor_package as vpk
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "targets" / "host_sim_vendor.toml"
 BASE_TABLE = '[package]\nformat = "command"\nmake = ["{python}", "-c", "pass"]\n'

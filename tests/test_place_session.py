@@ -17,6 +17,8 @@ from rig.place.open import open_place
 from rig.place.resolve import attach_sim, resolve_place
 from rig.probe.file_probe import FileProbe
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 def test_resolve_place_picks_rig_file_then_target_then_the_virtual_board(tmp_path, monkeypatch):
     monkeypatch.delenv("RIG_FILE", raising=False)

@@ -17,6 +17,8 @@ from rig.power.gpio import GpioPower, make_pin_factory
 from rig.power.base import PowerError
 from rig.netutil import default_sigint
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 class BoardSupplyPin(MockPin):
     """The relay input of a modelled bench: switching it moves the board's power-good line after `delay` s.

@@ -14,6 +14,8 @@ from rig.run.pytest_place import suite_plans
 from rig.faults import Cut, FaultPlan
 from rig.pytest_plugin import expect_pass
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 DOWNLOAD_POINTS = 3
 SWAP_POINTS = 3
 CASES = ["baseline-no-cut"] + [f"download-{i}" for i in range(DOWNLOAD_POINTS)] + [f"swap-{i}" for i in range(SWAP_POINTS)]

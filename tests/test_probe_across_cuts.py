@@ -20,6 +20,8 @@ from rig.sim import probe_plugin
 from rig.timeline import Timeline
 from sim_board import TARGET, layout, make_image, start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 MAGIC = (0x96F3B83D).to_bytes(4, "little")
 
 
@@ -87,7 +89,7 @@ def test_rtt_console_sharing_the_probe_follows_it_across_a_cut(place):
     with open_bench(vb, Timeline(), work) as bench:
         console = bench.console
         assert console._probe is bench.probe  # one pyocd session per probe: RTT reads through the probe's
-        for cut in (1, 2):
+        for _cut in (1, 2):
             attached = console.attaches
             bench.power.off()
             bench.power.on()

@@ -20,6 +20,8 @@ from rig.mcuboot import read_image
 from rig.sim import probe_plugin
 from sim_board import layout, make_image, start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 @pytest.fixture
 def board(tmp_path, monkeypatch):

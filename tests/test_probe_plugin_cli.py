@@ -18,6 +18,8 @@ import pytest
 from probe_plugin_helpers import PYOCD, Console, board_env, run_pyocd
 from sim_board import layout, make_image, start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 MAGIC = "96f3b83d"
 
 

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 CHECK = """
 from pyocd.probe.aggregator import PROBE_CLASSES
 from pyocd.target import TARGET

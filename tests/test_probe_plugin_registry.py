@@ -11,6 +11,8 @@ from probe_plugin_helpers import run_pyocd, wait_board_json
 from rig.sim import probe_registry
 from sim_board import start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 @pytest.fixture
 def registry(tmp_path, monkeypatch):

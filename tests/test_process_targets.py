@@ -24,6 +24,8 @@ from rig.place.server_values import fill_server
 from rig.power.process import ProcessPower
 from rig.timeline import Timeline
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "targets" / "host_sim_vendor.toml"
 ALL = ("workdir", "flash_file", "endpoint", "place", "python", "target_file", "target_dir", "server_host",

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from lwm2m_test_client import Lwm2mTestClient
 from rig.sim.app.radio import Radio
 from rig.timeline import Timeline
 from server_harness import run, running_server
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 EP = "sleepy"
 
@@ -59,8 +63,8 @@ def test_held_requests_go_out_in_order_one_at_a_time_after_the_wakeup(tmp_path):
                 asked = [asyncio.ensure_future(server.read(EP, "/5/0/3")),
                          asyncio.ensure_future(server.write(EP, "/5/0/1", "coap://example/fw")),
                          asyncio.ensure_future(server.execute(EP, "/5/0/2"))]
-                for _ in range(3):
-                    await until(timeline, lambda e: e.kind == "request-held" and e.data["ahead"] == _)
+                for ahead in range(3):
+                    await until(timeline, lambda e, ahead=ahead: e.kind == "request-held" and e.data["ahead"] == ahead)
                 held = [e for e in timeline.events() if e.kind == "request-held"]
                 assert [(e.data["op"], e.data["ahead"], e.data["asleep"]) for e in held] == \
                     [("read", 0, True), ("write", 1, True), ("execute", 2, True)]

@@ -19,6 +19,8 @@ from rig.power.base import PowerError
 from rig.relayd.outlet import Outlet
 from rig.relayd.server import RelayServer
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 RELAY_PIN, GOOD_PIN = 17, 27
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,6 +17,8 @@ from rig.report.html_console import ConsoleLine, excerpt
 from rig.report.html_matrix import PHASE_ORDER, phase_group
 from rig.verdict import rules
 from rig_cli import rig
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 REPO = Path(__file__).resolve().parents[1]
 VOID = {"meta", "br", "img", "input", "link", "hr", "col", "source", "wbr"}

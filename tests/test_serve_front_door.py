@@ -6,7 +6,6 @@ failure is printed; --allow-nosec lets a bench have both."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 
@@ -16,6 +15,8 @@ from peers import need
 
 from cmd_helpers import one_line_error, rig, rig_background
 from rig.netutil import free_udp_pair
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 

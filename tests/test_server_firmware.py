@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import shutil
 import subprocess
 
 import aiocoap
@@ -17,6 +16,8 @@ from aiocoap.optiontypes import BlockOption
 
 from rig.lwm2m.blocks import BlockAction
 from server_harness import run, running_server
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 ONE_MIB = 1024 * 1024
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 
 import aiocoap
@@ -14,6 +13,8 @@ from aiocoap import Code
 
 from lwm2m_test_client import Lwm2mTestClient
 from server_harness import run, running_server
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 def test_register_update_deregister_records_versions(tmp_path):

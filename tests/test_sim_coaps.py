@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from rig.lwm2m.dtls.psk import PskStore
 from rig.lwm2m.server import Lwm2mServer
 from rig.netutil import free_udp_pair
@@ -12,6 +14,8 @@ from rig.sim.launcher import start_virtual_board
 from rig.timeline import Timeline
 from server_harness import run
 from sim_board import TARGET, make_image
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 EP = "vboard"
 IDENTITY = "vboard-psk"

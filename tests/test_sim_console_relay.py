@@ -8,10 +8,14 @@ import gc
 import os
 import subprocess
 
+import pytest
+
 from rig.sim.board_config import BoardConfig
 from rig.sim.spawn import McuProcess
 from rig.sim.supervisor import Supervisor
 from sim_board import TARGET
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 
 class PipeSpawner:

@@ -13,10 +13,14 @@ import socket
 import threading
 import time
 
+import pytest
+
 from rig.lwm2m.server import Lwm2mServer
 from rig.netutil import free_port
 from rig.timeline import Timeline
 from sim_board import Board, make_image, start_board
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 EP = "cutboard"
 SEEDS = (1, 2, 3)
@@ -78,7 +82,7 @@ def test_sim_cut_during_pull_download_resumes_and_keeps_the_old_image(tmp_path):
                 mark = len(timeline)
                 assert (await server.write(EP, "/5/0/1", server.firmware_uri(v2.name))).ok
                 hit = await timeline.wait_for_async(
-                    lambda e: e.kind == "block2" and e.data.get("num", -1) >= at_block, 15, mark)
+                    lambda e, at_block=at_block: e.kind == "block2" and e.data.get("num", -1) >= at_block, 15, mark)
                 assert hit is not None, f"seed {seed}: download never reached block {at_block}"
                 await asyncio.sleep(rng.uniform(0, 0.004))  # the cut's instant inside the block
                 with board.client as c:

@@ -15,6 +15,8 @@ from rig.netutil import free_port
 from rig.timeline import Timeline
 from sim_board import make_image, start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 EP = "deferboard"
 PERIOD = 2  # s
 

@@ -21,6 +21,8 @@ from rig.sim.control import SupervisorClient, SupervisorError
 from rig.sim.flash import Flash, PowerCut
 from sim_board import Board, layout, make_image, start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 def pending_update_flash(tmp: Path) -> bytes:
     """Flash with 1.0.0 in the primary slot and 1.1.0 in the secondary, marked pending: the next boot swaps."""

@@ -13,6 +13,8 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 import aiocoap
 from aiocoap import Code
 
@@ -22,6 +24,8 @@ from rig.lwm2m.server import Lwm2mServer
 from rig.netutil import free_port
 from rig.timeline import Timeline
 from sim_board import TARGET, make_image, start_board
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 EP = "sleeper"
 AWAKE, LIFETIME = 0.6, 3  # the board wakes every 2.25 s and listens 0.6 s

@@ -13,6 +13,8 @@ from rig.sim.control import SupervisorClient, SupervisorError
 from rig.sim.defects import DEFECTS
 from sim_board import ROOT, TARGET, layout, make_image, start_board
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 
 def read_until(port: serial.SerialBase, needle: bytes, timeout: float) -> bytes:
     """Console bytes up to and including the first line containing `needle` (bounded by `timeout`)."""

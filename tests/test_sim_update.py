@@ -6,11 +6,15 @@ import asyncio
 import shutil
 import socket
 
+import pytest
+
 from rig.lwm2m.server import Lwm2mServer
 from rig.netutil import free_port
 from rig.sim.defects import IMAGE_MARKERS
 from rig.timeline import Timeline
 from sim_board import make_image, start_board
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
 EP = "vboard"
 

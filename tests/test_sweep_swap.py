@@ -13,6 +13,8 @@ from rig.flash_layout import FlashLayout, load_layout
 from rig.mcuboot.slots import slot_trailer_layout
 from rig.sim.sweep_swap import build_scenarios, check_recovery, cut_states, sweep
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 TARGET = Path(__file__).resolve().parents[1] / "targets" / "virtual.toml"
 IMAGE_SIZE = 16 * 1024
 

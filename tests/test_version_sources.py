@@ -15,6 +15,8 @@ from cmd_helpers import rig
 from rig.errors import RigError
 from rig.version_rule import VersionRule, canonical, same
 
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

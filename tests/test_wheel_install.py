@@ -18,6 +18,10 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
+
 ROOT = Path(__file__).resolve().parents[1]
 TOP_LEVEL_JUNK = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", ".hypothesis", "rig-results",
                                        "rig-work", "report*", "tests")

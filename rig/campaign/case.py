@@ -1,12 +1,11 @@
 """A cut plan's case: known start, an update with a fault plan, recovery, completion, verdict.
 
-This is the body of the case; rig.run.case.run_case wraps it (case-start and
-case-end, timing, a RigError that escapes) like every other case. Whatever happens (a brick, a hang, a bug in the device, a probe that gives up),
-the case ends with a CaseResult and the power in a known state; only the rig's
-own bugs propagate. The outcome comes from rig.verdict.outcome.decide; a case
-that does not pass gets its flash read, saved and decoded (rig.campaign.flash_evidence),
-and a board that does not come back is a fail with that evidence whenever the
-rig itself worked.
+This is the body of the case; rig.run.case.run_case wraps it (case-start and case-end, timing, a
+RigError that escapes) like every other case. Whatever happens (a brick, a hang, a bug in the
+device, a probe that gives up), the case ends with a CaseResult and the power in a known state; only
+the rig's own bugs propagate. The outcome comes from rig.verdict.outcome.decide; a case that does
+not pass gets its flash read, saved and decoded (rig.campaign.flash_evidence), and a board that does
+not come back is a fail with that evidence whenever the rig itself worked.
 """
 
 from __future__ import annotations

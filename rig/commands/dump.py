@@ -37,7 +37,7 @@ def region_range(region: str, layout: object) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
+    from rig.place.bench import open_bench  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     place = place_from_args(args)
     if place.probe is None:

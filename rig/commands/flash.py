@@ -28,10 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.campaign.images import accept_image  # start-up cost: loaded only when the command runs
-    from rig.mcuboot.image_file import FLASH  # start-up cost: loaded only when the command runs
-    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
-    from rig.probe.base import image_format  # start-up cost: loaded only when the command runs
+    from rig.campaign.images import accept_image  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.mcuboot.image_file import FLASH  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.place.bench import open_bench  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.probe.base import image_format  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     if not args.image.is_file():
         raise RigError(f"image {args.image}: no such file")

@@ -32,10 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.errors import RigError  # start-up cost: loaded only when the command runs
-    from rig.history import store  # start-up cost: loaded only when the command runs
-    from rig.history.changes import place_history  # start-up cost: loaded only when the command runs
-    from rig.history.queries import places  # start-up cost: loaded only when the command runs
+    from rig.errors import RigError  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.history import store  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.history.changes import place_history  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.history.queries import places  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     if args.last < 1:
         raise RigError(f"--last {args.last}: give 1 or more runs")
@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path}: no runs{' for ' + what if what else ''} yet")
         return 0
     if args.html is not None:
-        from rig.report.atomic import write_atomic  # start-up cost: loaded only when the command runs
-        from rig.report.html_trend import trend_page  # start-up cost: loaded only when the command runs
+        from rig.report.atomic import write_atomic  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+        from rig.report.html_trend import trend_page  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
         write_atomic(args.html, trend_page(str(path), found))
     if args.json:

@@ -24,7 +24,7 @@ def add_history_options(parser: argparse.ArgumentParser, writes: bool = True) ->
 
 def history_choice(args: argparse.Namespace, source: str = "run", resume: dict[str, Any] | None = None):
     """The run's HistoryChoice from the options (the path None with --no-history)."""
-    from rig.run.history import HistoryChoice  # start-up cost: loaded only when the command runs
+    from rig.run.history import HistoryChoice  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     path = history_path(args.history, getattr(args, "no_history", False))
     return HistoryChoice(path, source, resume if isinstance(resume, dict) else None)

@@ -43,7 +43,7 @@ def probe_reader(probe: Probe, base: int) -> Callable[[int, int], bytes]:
 
 def flash_report(probe: Probe, layout: FlashLayout) -> list[str]:
     """Slots, trailers and the next swap (decoded by rig.mcuboot, MCUboot's public formats), and the settings area."""
-    from rig.mcuboot import inspect_slots  # start-up cost: loaded only when the command runs
+    from rig.mcuboot import inspect_slots  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     read = probe_reader(probe, layout.base)
     report = inspect_slots(read, layout, tolerant=False)
@@ -98,7 +98,7 @@ async def object5_report(session: Any, wait: float) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
+    from rig.place.bench import open_bench  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     if args.wait < 0:
         raise RigError(f"--wait {args.wait}: must be >= 0 seconds")
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _with_server(args: argparse.Namespace, place: Place, work: Path) -> int:
-    from rig.place.open import open_place  # start-up cost: aiocoap loads only for commands that serve
+    from rig.place.open import open_place  # noqa: PLC0415 -- start-up cost: aiocoap loads only for commands that serve
 
     with tempfile.TemporaryDirectory() as firmware_dir:
         async with open_place(place, Timeline(), work, Path(firmware_dir), keep_power=True) as session:

@@ -46,12 +46,12 @@ def release(args: argparse.Namespace) -> int:
     if args.stale == bool(args.place):
         raise RigError("rig lab release: give --stale or a PLACE (one of them)")
     if args.place:
-        from rig.lab.client import LabgridClient  # start-up cost: loaded only when the command runs
+        from rig.lab.client import LabgridClient  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
         LabgridClient().release(args.place, kick=args.kick)
         print(f"released {args.place}")
         return 0
-    from rig.place.lab_stale import release_stale  # start-up cost: loaded only when the command runs
+    from rig.place.lab_stale import release_stale  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     outcomes = release_stale()
     for o in outcomes:
@@ -63,7 +63,7 @@ def release(args: argparse.Namespace) -> int:
 
 def exporter(args: argparse.Namespace) -> int:
     """Exec labgrid's Python on rig/lab/exporter_plugin.py (labgrid stays out of the rig's venv)."""
-    from rig.lab.client import find_labgrid_bin  # start-up cost: loaded only when the command runs
+    from rig.lab.client import find_labgrid_bin  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     program = find_labgrid_bin("labgrid-exporter")
     first = program.read_text(encoding="utf-8", errors="replace").splitlines()[0] if program.is_file() else ""
@@ -113,7 +113,7 @@ def lab_run(args: argparse.Namespace) -> int:
         for p in procs:
             p.wait()
         raise
-    from rig.campaign.merge import merge_reports  # start-up cost: loaded only when the command runs
+    from rig.campaign.merge import merge_reports  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     done = [d for d in dirs if (d / "report.json").is_file()]
     if not done:

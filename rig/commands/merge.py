@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.campaign.merge import merge_reports  # start-up cost: the report writers load only for `rig merge`
+    from rig.campaign.merge import merge_reports  # noqa: PLC0415 -- start-up cost: the report writers load only for `rig merge`
 
     body = merge_reports(args.dirs, args.output)
     summary, run_info = body["summary"], body["run"]

@@ -61,8 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
-    from rig.run.narrow_report import add_probes  # start-up cost, as above: the report writers
+    from rig.run.campaign import run_campaign  # noqa: PLC0415 -- start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
+    from rig.run.narrow_report import add_probes  # noqa: PLC0415 -- start-up cost, as above: the report writers
 
     if not args.ref.partition("#")[2]:
         raise RigError(f"{args.ref!r}: name the failing case after '#', e.g. rig-results/report.json#swap-op-00040")

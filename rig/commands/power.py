@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.place.bench import open_bench  # start-up cost: loaded only when the command runs
+    from rig.place.bench import open_bench  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     if args.off_time < 0:
         raise RigError(f"--off-time {args.off_time}: must be >= 0 seconds")

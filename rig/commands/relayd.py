@@ -21,11 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.errors import RigError  # start-up cost: loaded only when the command runs
-    from rig.power.registry import create_power  # start-up cost: loaded only when the command runs
-    from rig.relayd.config import load_relayd_config  # start-up cost: loaded only when the command runs
-    from rig.relayd.outlet import Outlet  # start-up cost: loaded only when the command runs
-    from rig.relayd.server import RelayServer  # start-up cost: loaded only when the command runs
+    from rig.errors import RigError  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.power.registry import create_power  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.relayd.config import load_relayd_config  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.relayd.outlet import Outlet  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.relayd.server import RelayServer  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     config = load_relayd_config(args.config)
     outlets: list[Outlet] = []

@@ -13,8 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.report.html import write_html_report  # start-up cost: loaded only when the command runs
-    from rig.verdict import rules  # start-up cost: like the line above, loaded only when `rig report` runs
+    from rig.report.html import write_html_report  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.verdict import rules  # noqa: PLC0415 -- start-up cost: like the line above, loaded only when `rig report` runs
 
     print(write_html_report(args.dir, describe_rule=rules.describe))
     return 0

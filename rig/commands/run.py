@@ -26,7 +26,7 @@ from rig.target_files import find_target, shipped
 from rig.results import CaseResult
 
 if TYPE_CHECKING:
-    from rig.run.record import RunRecord
+    from rig.run.record import RunRecord  # noqa: PLC0415 -- start-up cost: rig --help loads no place code
 
 
 def _size(text: str) -> int:
@@ -91,7 +91,7 @@ def _progress(done: int, total: int, result: CaseResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
+    from rig.run.campaign import run_campaign  # noqa: PLC0415 -- start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
 
     if args.resume is not None:
         return _resume(args)
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _keyed(place, args: argparse.Namespace):
     """The place with --psk applied, checked for a key when the run is over coaps (before anything starts)."""
-    from rig.place.server_values import require_key
+    from rig.place.server_values import require_key  # noqa: PLC0415 -- start-up cost: rig --help loads no place code
 
     if place is None:
         if getattr(args, "psk", None):
@@ -152,7 +152,7 @@ def _place(name: str | None, rig_file: Path | None, target: Path | None, report_
     if _self_started(name, rig_file, target):
         return None
     target = find_target(target) if target is not None else None
-    from rig.place.resolve import resolve_place
+    from rig.place.resolve import resolve_place  # noqa: PLC0415 -- start-up cost: rig --help loads no place code
 
     return resolve_place(name, rig_file, target, report_dir / "place")
 
@@ -165,7 +165,7 @@ def previous_place(prev, rig_file: Path | None, report_dir: Path, psk: str | Non
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
+    from rig.run.campaign import run_campaign  # noqa: PLC0415 -- start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
 
     prev = load_previous_run(args.resume)
     if prev.params.get("complete"):
@@ -183,7 +183,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from rig.run.campaign import run_campaign  # start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
+    from rig.run.campaign import run_campaign  # noqa: PLC0415 -- start-up cost: aiocoap, the server and the board (~1 s) load when a run starts, not for every `rig` command
 
     source_dir, case = parse_replay_ref(args.replay)
     prev = load_previous_run(source_dir)

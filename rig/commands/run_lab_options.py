@@ -57,7 +57,7 @@ def lab_place_of(args: argparse.Namespace, work_dir: Path) -> Iterator[Place | N
         raise RigError("--lg-tags/--lg-place choose the place; leave out --place, --rig and --target")
     if tags and name:
         raise RigError("give --lg-tags or --lg-place, not both")
-    from rig.place.lab_hold import place_from_lab, reserved_place  # start-up cost: loaded only when the command runs
+    from rig.place.lab_hold import place_from_lab, reserved_place  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     if tags:
         with reserved_place(_tags(tags), None, work_dir, DEFAULT_TARGETS_DIR, args.lg_wait) as place:

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _psk_store(specs: list[str]):
     if not specs:
         return None
-    from rig.lwm2m.dtls.psk import PskStore  # start-up cost: loaded only when the command runs
+    from rig.lwm2m.dtls.psk import PskStore  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     return PskStore.parse(specs)
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, timeline: Timeline) -> None:
-    from rig.lwm2m.server import Lwm2mServer  # start-up cost: loaded only when the command runs
+    from rig.lwm2m.server import Lwm2mServer  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     server = Lwm2mServer(timeline, args.firmware, host=args.host, port=args.port, psk_store=_psk_store(args.psk),
                          allow_nosec=args.allow_nosec, awake_time=args.awake_time)
@@ -90,8 +90,8 @@ async def _serve(args: argparse.Namespace, timeline: Timeline) -> None:
         coaps = f", coaps://{args.host}:{args.port + 1}" if args.psk else ""
         print(f"serving LwM2M on coap://{args.host}:{args.port}{coaps}, firmware from {server.store.directory}", flush=True)
         if args.bootstrap:
-            from rig.lwm2m.bootstrap_account import DEFAULT_LIFETIME  # start-up cost: loaded only when the command runs
-            from rig.lwm2m.bootstrap_server import BootstrapServer, rig_account  # start-up cost: loaded only when the command runs
+            from rig.lwm2m.bootstrap_account import DEFAULT_LIFETIME  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+            from rig.lwm2m.bootstrap_server import BootstrapServer, rig_account  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
             port = args.bootstrap_port or args.port + 100
             accounts = rig_account(args.host, args.port, server.psk_store, args.bootstrap_lifetime or DEFAULT_LIFETIME)

@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sim", help="the virtual board and its in-process tools",
                                    description=__doc__)
     # -- virtual board options (rig sim with no sub-command runs the board) --
-    from rig.sim.board_cli import add_board_options  # start-up cost: loaded only when the command runs
+    from rig.sim.board_cli import add_board_options  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     add_board_options(parser)
     parser.set_defaults(func=run_board)
@@ -61,17 +61,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_board(args: argparse.Namespace) -> int:
     """Run one virtual board until Ctrl-C; prints the console URL and the debug-port id when ready."""
-    from rig.sim.board_cli import run_board as run  # start-up cost: loaded only when the command runs
+    from rig.sim.board_cli import run_board as run  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     return run(args)
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from rig.flash_layout import load_layout  # start-up cost: loaded only when the command runs
-    from rig.sim.bootloader import bootloader_class  # start-up cost: loaded only when the command runs
-    from rig.sim.sweep_swap import build_scenarios, sweep  # start-up cost: loaded only when the command runs
+    from rig.flash_layout import load_layout  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.sim.bootloader import bootloader_class  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.sim.sweep_swap import build_scenarios, sweep  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
-    from rig.campaign.images import UNSIGNED_TLVS, max_payload  # start-up cost: loaded only when the command runs
+    from rig.campaign.images import UNSIGNED_TLVS, max_payload  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     layout = load_layout(args.target)
     bootloader_class(args.variant, layout.mcuboot_mode)  # RigError naming the known variants

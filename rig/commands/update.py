@@ -87,8 +87,8 @@ class Watcher:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rig.packages import package_format  # start-up cost: loaded only when the command runs
-    from rig.place.server_values import require_key  # start-up cost: loaded only when the command runs
+    from rig.packages import package_format  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.place.server_values import require_key  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
 
     if not args.image.is_file():
         raise RigError(f"image {args.image}: no such file")
@@ -103,10 +103,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _update(args: argparse.Namespace, place: Any, version: str) -> int:
-    from rig.campaign.driver import UpdateDriver  # start-up cost: loaded only when the command runs
-    from rig.campaign.update_flow import full_update  # start-up cost: loaded only when the command runs
-    from rig.campaign.version_sources import read_version  # start-up cost: loaded only when the command runs
-    from rig.place.open import open_place  # start-up cost: aiocoap loads only for commands that serve
+    from rig.campaign.driver import UpdateDriver  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.campaign.update_flow import full_update  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.campaign.version_sources import read_version  # noqa: PLC0415 -- start-up cost: loaded only when the command runs
+    from rig.place.open import open_place  # noqa: PLC0415 -- start-up cost: aiocoap loads only for commands that serve
 
     mode = "push" if args.push else "pull"
     scheme = args.pull or "coap"

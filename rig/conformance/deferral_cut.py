@@ -1,7 +1,7 @@
 """A power cut while an update is deferred: the deferral and its deadline survive.
 
-A deferred package is a complete package in Downloaded (OBJECT5.md "Power loss and
-reboot": after a reboot State is Downloaded if a complete, not yet installed package is
+A deferred package is a complete package in Downloaded (docs/object5.md "Power
+loss": after a reboot State is Downloaded if a complete, not yet installed package is
 stored, and Update Result keeps its value), so the device must come back Downloaded /
 11 and still install by itself by the deadline that began at the Execute: the cut must
 not restart the period. The power stays off longer than the target's margin, so a

@@ -1,7 +1,7 @@
 """755/756: a package delivered by Package (push) or Package URI (pull), then the reset.
 
 Writing a single NUL byte to Package, or an empty Package URI, must take the device
-from Downloaded back to Idle with Update Result 0 (OBJECT5.md transitions).
+from Downloaded back to Idle with Update Result 0 (docs/object5.md, "The state machine").
 """
 
 from __future__ import annotations

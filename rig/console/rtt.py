@@ -78,7 +78,7 @@ class RttConsole(ConsoleBase):
             return None
 
     def _open_session(self, pack: str | None) -> Any:
-        from pyocd.core.helpers import ConnectHelper
+        from pyocd.core.helpers import ConnectHelper  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         options: dict[str, Any] = {"target_override": self.target_type, "connect_mode": "attach"}
         if pack:
@@ -98,7 +98,7 @@ class RttConsole(ConsoleBase):
         return session
 
     def _find_channel(self) -> Any:
-        from pyocd.debug.rtt import RTTControlBlock
+        from pyocd.debug.rtt import RTTControlBlock  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         block = RTTControlBlock.from_target(self._session.board.target, address=self.address, size=self.search_size)
         block.start()
@@ -107,7 +107,7 @@ class RttConsole(ConsoleBase):
         return block.up_channels[self.channel]
 
     def _reader(self) -> None:
-        from pyocd.core.exceptions import ProbeDisconnected, TransferError
+        from pyocd.core.exceptions import ProbeDisconnected, TransferError  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         up = None
         failures = 0

@@ -33,6 +33,7 @@ from rig.lwm2m.endpoint_binding import EndpointBinding
 from rig.lwm2m.registration import RefusalLog
 from rig.lwm2m.registration_query import RegistrationQueryError, parse_query
 from rig.timeline import Timeline
+from rig.lwm2m.dtls.transport import attach_coaps
 
 log = logging.getLogger("rig.lwm2m.bs")
 STEPS = ("delete", "write", "finish")
@@ -89,8 +90,6 @@ class BootstrapServer:
             raise RigError(f"bootstrap server: cannot listen on coap://{self.host}:{self.port}: "
                            f"{exc.strerror or exc}; choose another --bootstrap-port") from None
         if self.psk_store is not None:
-            from rig.lwm2m.dtls.transport import attach_coaps
-
             try:
                 self._coaps = await attach_coaps(self.context, self.host, self.port + 1, self.psk_store, self.timeline)
             except OSError as exc:

@@ -1,7 +1,7 @@
 """The target's choices where the Object 5 text leaves room (the [lwm2m] table of targets/*.toml).
 
-Implementations legitimately differ on a few points (OBJECT5.md, "Known ambiguities" and
-"Power loss and reboot"); the oracle must hold each target to the choice its file
+Implementations legitimately differ on a few points (docs/object5.md, "Where clients
+legitimately differ" and "Power loss"); the oracle must hold each target to the choice its file
 declares rather than accept every variant, or a regression from one variant to the
 other would go unnoticed.
 """
@@ -32,7 +32,7 @@ _BOOL_KEYS = ("resumes_download", "keeps_real_time", "persists_state")
 
 @dataclass(frozen=True)
 class Profile:
-    """Expected behaviour of one target (defaults = the reading of OBJECT5.md / Anjay).
+    """Expected behaviour of one target (defaults = the reading of docs/object5.md / Anjay).
 
     object5_version: the version the target file expects; the registration's `</5>;ver=`
       is what the oracle actually uses when given.

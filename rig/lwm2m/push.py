@@ -65,7 +65,8 @@ async def push_package(
     while True:
         size = 1 << (szx + 4)
         if offset % size:
-            return _finish(timeline, reg, PushResult(None, False, sent, offset, size, f"offset {offset} not a multiple of block size {size}"))
+            why = f"offset {offset} not a multiple of block size {size}"
+            return _finish(timeline, reg, PushResult(None, False, sent, offset, size, why))
         num = offset // size
         chunk = data[offset : offset + size]
         more = offset + len(chunk) < total
@@ -95,7 +96,8 @@ async def push_package(
             return _finish(timeline, reg, PushResult(code, False, sent, offset, size))
         if more:
             # Success before the last block: the device gave up on block-wise; record it.
-            return _finish(timeline, reg, PushResult(code, False, sent, offset + len(chunk), size, "device answered success before the last block"))
+            why = "device answered success before the last block"
+            return _finish(timeline, reg, PushResult(code, False, sent, offset + len(chunk), size, why))
         return _finish(timeline, reg, PushResult(code, True, sent, total, size))
 
 

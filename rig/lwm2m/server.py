@@ -37,6 +37,7 @@ from rig.lwm2m.registration import RegisterResource, RegistrationLocations, Regi
 from rig.lwm2m.send import SendResource
 from rig.lwm2m.transmission import CoapTiming
 from rig.timeline import Timeline
+from rig.lwm2m.dtls.transport import attach_coaps
 
 log = logging.getLogger("rig.lwm2m.server")
 
@@ -85,10 +86,9 @@ class Lwm2mServer:
         try:
             self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, self.port), transports=["udp6"])
         except OSError as exc:
-            raise RigError(f"cannot listen on coap://{self.host}:{self.port}: {exc.strerror or exc}; is another server running there? choose --port") from None
+            raise RigError(f"cannot listen on coap://{self.host}:{self.port}: {exc.strerror or exc}; "
+                           "is another server running there? choose --port") from None
         if self.psk_store is not None:
-            from rig.lwm2m.dtls.transport import attach_coaps
-
             try:
                 self._coaps = await attach_coaps(self.context, self.host, self.port + 1, self.psk_store, self.timeline)
             except OSError as exc:
@@ -150,8 +150,6 @@ class Lwm2mServer:
         self.timeline.append("server-stop", restart=True)
         self.context = await aiocoap.Context.create_server_context(site, bind=(self.host, self.port), transports=["udp6"])
         if self.psk_store is not None:
-            from rig.lwm2m.dtls.transport import attach_coaps
-
             self._coaps = await attach_coaps(self.context, self.host, self.port + 1, self.psk_store, self.timeline)
         if self.fast_block2 is not None:
             self.fast_block2.install_on(self.context)

@@ -15,6 +15,7 @@ from rig.flash_layout import FlashLayout
 from rig.mcuboot.trailer import (
     BAD, FLAG_SET, GOOD, SWAP_PERM, SWAP_TEST, UNSET, TrailerLayout, boot_magic, read_trailer_tail,
 )
+from rig.mcuboot.limits import max_image_size
 
 
 class FlashLike(Protocol):
@@ -90,7 +91,6 @@ class SlotWriter:
     @property
     def capacity(self) -> int:
         """Largest image the slot takes (rig.mcuboot.limits: the trailer, and for swap-move two sectors more)."""
-        from rig.mcuboot.limits import max_image_size
 
         return min(self.part.size - self.tl.size, max_image_size(self.layout, self.part.name))
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass, field
+from rig.mcuboot.limits import max_image_size
+from rig.mcuboot.trailer import TrailerLayout
 
 IMAGE_MAGIC = 0x96F3B83D
 IMAGE_HEADER = struct.Struct("<IIHHIIBBHI")  # magic, load, hdr_size, prot_tlv_size, img_size, flags, version
@@ -156,8 +158,6 @@ def _default_limit(slot: bytes, layout: object | None, trailer_size: int | None)
         return len(slot) - trailer_size
     if not hasattr(layout, "max_sectors"):
         return len(slot)
-    from rig.mcuboot.limits import max_image_size
-    from rig.mcuboot.trailer import TrailerLayout
 
     limit = len(slot) - TrailerLayout.for_slot(layout, len(slot)).size
     if hasattr(layout, "partitions"):
@@ -205,9 +205,9 @@ def _walk(slot: bytes, off: int, total: int, protected: bool, out: list[Tlv]) ->
 
 def _verify_signature(public_key: object, sig: Tlv, hashed: bytes, digest: bytes) -> bool:
     """EC256 and RSA-PSS sign the image bytes, Ed25519 signs the digest (imgtool's conventions)."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415 -- start-up cost: only when a signature is checked
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415 -- start-up cost: only when a signature is checked
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa  # noqa: PLC0415 -- start-up cost: only when a signature is checked
 
     key = public_key
     if isinstance(key, (bytes, str)):

@@ -14,6 +14,9 @@ from typing import Any
 from rig.flash_layout import FlashLayout
 from rig.package_spec import PackageSpec
 from rig.packages.base import Accepted, CaseImages, NegativeImage, NegativeSet, PackageFormat
+from rig.packages.command import CommandFormat
+from rig.packages.file import FileFormat
+from rig.packages.mcuboot import McubootFormat
 
 __all__ = ["Accepted", "CaseImages", "NegativeImage", "NegativeSet", "PackageFormat", "package_format"]
 
@@ -23,13 +26,8 @@ def package_format(target: dict[str, Any], target_file: Path, layout: FlashLayou
     spec = PackageSpec.from_target(target, str(target_file))
     limit = (target.get("lwm2m") or {}).get("max_package_size")
     if spec.format == "command":
-        from rig.packages.command import CommandFormat
-
         return CommandFormat(spec, Path(target_file), layout, limit)
     if spec.format == "file":
-        from rig.packages.file import FileFormat
-
         return FileFormat(spec, Path(target_file), limit)
-    from rig.packages.mcuboot import McubootFormat
 
     return McubootFormat(layout, spec, limit)

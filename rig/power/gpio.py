@@ -30,15 +30,15 @@ def make_pin_factory(kind: str | Any) -> Any:
         return None
     try:
         if kind == "mock":
-            from gpiozero.pins.mock import MockFactory
+            from gpiozero.pins.mock import MockFactory  # noqa: PLC0415 -- hardware extra: gpiozero and its pin factory exist only on a Pi
 
             return MockFactory()
         if kind == "rpigpio":
-            from gpiozero.pins.rpigpio import RPiGPIOFactory
+            from gpiozero.pins.rpigpio import RPiGPIOFactory  # noqa: PLC0415 -- hardware extra: gpiozero and its pin factory exist only on a Pi
 
             return RPiGPIOFactory()
         if kind == "lgpio":
-            from gpiozero.pins.lgpio import LGPIOFactory
+            from gpiozero.pins.lgpio import LGPIOFactory  # noqa: PLC0415 -- hardware extra: gpiozero and its pin factory exist only on a Pi
 
             return LGPIOFactory()
     except ImportError as exc:
@@ -68,8 +68,8 @@ class GpioPower(PowerBase):
         safe_state: str = "off",
         timeline: Timeline | None = None,
     ) -> None:
-        from gpiozero import DigitalInputDevice, OutputDevice
-        from gpiozero.exc import GPIOZeroError
+        from gpiozero import DigitalInputDevice, OutputDevice  # noqa: PLC0415 -- hardware extra: gpiozero and its pin factory exist only on a Pi
+        from gpiozero.exc import GPIOZeroError  # noqa: PLC0415 -- hardware extra: gpiozero and its pin factory exist only on a Pi
 
         self.pin = pin
         self.power_good_pin = power_good_pin

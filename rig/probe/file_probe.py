@@ -24,11 +24,11 @@ def load_image(path: Path, address: int | None) -> list[tuple[int, bytes]]:
                 raise ProbeError(f"{path}: a .bin image has no address; give one (e.g. the primary slot's)")
             return [(address, Path(path).read_bytes())]
         if kind == "hex":
-            from intelhex import IntelHex
+            from intelhex import IntelHex  # noqa: PLC0415 -- only for .hex images
 
             hexfile = IntelHex(str(path))
             return [(start, hexfile.tobinstr(start, end - 1)) for start, end in hexfile.segments()]
-        from elftools.elf.elffile import ELFFile
+        from elftools.elf.elffile import ELFFile  # noqa: PLC0415 -- only for .elf images
 
         with open(path, "rb") as src:
             elf = ELFFile(src)

@@ -68,7 +68,7 @@ class PyocdProbe(ProbeBase):
         return options
 
     def _find_probe(self) -> Any:
-        from pyocd.core.helpers import ConnectHelper
+        from pyocd.core.helpers import ConnectHelper  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         try:
             # The id goes to pyocd's search: a `remote:HOST:PORT` probe (a `pyocd server`, e.g. on a labgrid
@@ -95,7 +95,7 @@ class PyocdProbe(ProbeBase):
             return self._session
 
     def _open(self, options: dict[str, Any]) -> Any:
-        from pyocd.core.session import Session
+        from pyocd.core.session import Session  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         probe = self._find_probe()
         session = Session(probe, auto_open=False, options=options)
@@ -134,7 +134,7 @@ class PyocdProbe(ProbeBase):
     def _on_session(self, what: str, op: Callable[[Any], T]) -> T:
         """Run op(session); after a debug-port error reconnect once and retry, so a power cut in between is
         not the caller's problem. What still fails is a ProbeError naming the operation and both errors."""
-        from pyocd.core import exceptions
+        from pyocd.core import exceptions  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         session = self.session()
         try:
@@ -155,7 +155,7 @@ class PyocdProbe(ProbeBase):
                                  f"{exc}") from exc
 
     def program(self, path: Path, address: int | None = None) -> None:
-        from pyocd.flash.file_programmer import FileProgrammer
+        from pyocd.flash.file_programmer import FileProgrammer  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         path = Path(path)
         if not path.exists():
@@ -168,7 +168,7 @@ class PyocdProbe(ProbeBase):
         self._event("program", file=str(path), address=address)
 
     def erase(self, address: int, length: int) -> None:
-        from pyocd.flash.eraser import FlashEraser
+        from pyocd.flash.eraser import FlashEraser  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         self._on_session(f"erasing 0x{address:x}+0x{length:x}", lambda session: FlashEraser(
             session, FlashEraser.Mode.SECTOR).erase([f"0x{address:x}+0x{length:x}"]))

@@ -56,7 +56,8 @@ class SimProbe(ProbeBase):
 
     def read_bytes(self, address: int, length: int) -> bytes:
         chunk = 64 * 1024
-        return b"".join(self._call("read", self._client.read, a, min(chunk, address + length - a)) for a in range(address, address + length, chunk))
+        end = address + length
+        return b"".join(self._call("read", self._client.read, a, min(chunk, end - a)) for a in range(address, end, chunk))
 
     def device_settings(self, address: int, length: int, layout: FlashLayout) -> dict[str, Any] | None:
         """The virtual firmware's settings record, decoded by the virtual board's own code (rig.sim.settings_view)."""

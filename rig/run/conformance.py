@@ -74,7 +74,7 @@ async def run_conformance(
         if record.halted:
             break
         case = by_name[name]
-        await record_case(session, record, name, lambda: one(case), total, progress)
+        await record_case(session, record, name, lambda case=case: one(case), total, progress)
 
 
 async def _registered(session: PlaceSession) -> None:

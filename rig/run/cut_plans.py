@@ -32,4 +32,4 @@ async def run_cut_plans(
         if record.halted:
             break
         case = CutPlanCase(by_name[name], images, mode, block_size)
-        await record_case(session, record, name, lambda: run_case(session, case), total, progress)
+        await record_case(session, record, name, lambda case=case: run_case(session, case), total, progress)

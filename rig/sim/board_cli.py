@@ -165,7 +165,8 @@ def run_board(args: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rig.sim.board_cli", description="The virtual board: supervisor of a simulated MCU with MCUboot and an LwM2M client")
+    parser = argparse.ArgumentParser(prog="python -m rig.sim.board_cli",
+                                     description="The virtual board: supervisor of a simulated MCU with MCUboot and an LwM2M client")
     add_board_options(parser)
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,7 @@
 """Field defects the virtual board can be switched to, by name.
 
 Each is a bug seen in real devices, and each must be caught by a rule the rig
-applies to every target (a hard invariant of OBJECT5.md or a flash verdict), not
+applies to every target (a hard invariant of docs/object5.md or a flash verdict), not
 by a check written for that defect: switched on one at a time they calibrate the
 rig's verdicts. Image behaviours (crash, never confirm) are flags inside an image,
 not defects of the client: see IMAGE_MARKERS.
@@ -15,7 +15,8 @@ DEFECTS: dict[str, str] = {
     "state-not-persisted": "State/Update Result live only in RAM: Idle/0 after any boot, so results 1/8 are never reported",
     "success-before-confirm": "reports Update Result 1 before confirming the image: a cut in between reverts yet says success",
     "no-revert": "requests a permanent swap instead of a test swap: an image that crashes or never confirms is never reverted",
-    "swap-not-resumable": "the bootloader restarts an interrupted swap from scratch instead of resuming it: a cut mid-swap corrupts the slots",
+    "swap-not-resumable": "the bootloader restarts an interrupted swap from scratch instead of resuming it: "
+                          "a cut mid-swap corrupts the slots",
     "magic-before-data": "writes the secondary's trailer magic (pending) before the image data: a cut mid-download boots a partial image",
     "integrity-skipped": "does not check the downloaded image's hash: a corrupt package reaches Downloaded instead of result 5",
     "wrong-result-on-failed-download": "reports Update Result 8 (update failed) instead of 4 (connection lost) when a download fails",

@@ -21,6 +21,8 @@ from typing import Any
 
 from rig.sim.app.deferral import DEFAULT_POLICY, POLICIES
 from rig.sim.app.package_sink import MODES
+from rig.errors import RigError
+from rig.sim import mcu
 
 
 WATCHDOG_RESET = 70  # the exit status of an image that crashed (rig.sim.app.client)
@@ -60,9 +62,6 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rig.errors import RigError
-    from rig.sim import mcu
-
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     if not args.target.is_file():

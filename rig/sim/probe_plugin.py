@@ -128,12 +128,12 @@ class RigSimProbe(DebugProbe):
 
     @property
     def associated_board_info(self) -> Any:
-        from pyocd.board.board_ids import BoardInfo
+        from pyocd.board.board_ids import BoardInfo  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         return BoardInfo(name="virtual board", target=TARGET_TYPE, vendor="rig")
 
     def create_associated_board(self) -> Any:
-        from pyocd.board.board import Board
+        from pyocd.board.board import Board  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
         assert self.session is not None
         return Board(self.session, board_info=self.associated_board_info)
@@ -238,9 +238,9 @@ class RigSimProbe(DebugProbe):
 
 def register_target_type() -> None:
     """Make "rig_virtual" known to pyocd (idempotent)."""
-    from pyocd.target import TARGET
+    from pyocd.target import TARGET  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
-    from rig.sim.pyocd_target import RigVirtual  # import order: its pyocd target classes load once pyocd is complete (see rig.sim.pyocd_entry)
+    from rig.sim.pyocd_target import RigVirtual  # noqa: PLC0415 -- import order: its pyocd target classes load once pyocd is complete (see rig.sim.pyocd_entry)
 
     TARGET.setdefault(TARGET_TYPE, RigVirtual)
 
@@ -251,7 +251,7 @@ def install() -> None:
     For a process whose package metadata lacks the entry point (a source checkout
     run with its directory on sys.path finds a stale rig.egg-info first).
     """
-    from pyocd.probe.aggregator import PROBE_CLASSES
+    from pyocd.probe.aggregator import PROBE_CLASSES  # noqa: PLC0415 -- optional at run time: pyocd loads only for a pyocd probe (seconds on a Pi)
 
     PROBE_CLASSES.setdefault(PROBE_TYPE, RigSimProbe)
     register_target_type()

@@ -99,7 +99,7 @@ class ControllerFlash:
         self.target = target
 
     def _command(self, command: int, addr: int, length: int, src: int = 0) -> None:
-        from rig.sim import flash_controller as fc
+        from rig.sim import flash_controller as fc  # noqa: PLC0415 -- import order: loaded while pyocd imports its targets (rig.sim.pyocd_entry)
 
         base = fc.FLASH_CTL_BASE
         self.target.write_memory_block32(base + fc.ADDR, [addr, length, src])
@@ -110,12 +110,12 @@ class ControllerFlash:
             raise DebugAccessError(f"flash controller: {fc.error_text(errno)} at 0x{addr:08x}+{length}")
 
     def erase(self, addr: int, length: int) -> None:
-        from rig.sim.flash_controller import CMD_ERASE
+        from rig.sim.flash_controller import CMD_ERASE  # noqa: PLC0415 -- import order: loaded while pyocd imports its targets (rig.sim.pyocd_entry)
 
         self._command(CMD_ERASE, addr, length)
 
     def program(self, addr: int, data: bytes) -> None:
-        from rig.sim.flash_controller import BUFFER_BASE, BUFFER_SIZE, CMD_PROGRAM
+        from rig.sim.flash_controller import BUFFER_BASE, BUFFER_SIZE, CMD_PROGRAM  # noqa: PLC0415 -- import order: loaded while pyocd imports its targets (rig.sim.pyocd_entry)
 
         for offset in range(0, len(data), BUFFER_SIZE):
             chunk = list(data[offset:offset + BUFFER_SIZE])  # pyocd passes lists of ints (a remote probe sends JSON)
@@ -127,7 +127,7 @@ def board_flash_geometry(session: Any) -> dict[str, int]:
     """Flash base/size/sector/write size/erased value: from the live board, else targets/virtual.toml."""
     entry = getattr(session.probe, "entry", None)
     if entry is not None:
-        from rig.sim.control import SupervisorClient, SupervisorError
+        from rig.sim.control import SupervisorClient, SupervisorError  # noqa: PLC0415 -- import order: loaded while pyocd imports its targets (rig.sim.pyocd_entry)
 
         try:
             with SupervisorClient(entry.control_port, entry.host, timeout=5.0) as client:
@@ -136,8 +136,8 @@ def board_flash_geometry(session: Any) -> dict[str, int]:
                     "write": info.write_size, "erased": info.erased_value}
         except SupervisorError as exc:
             LOG.warning("virtual board %s: %s; using targets/virtual.toml", entry.unique_id, exc)
-    from rig.flash_layout import load_layout
-    from rig.sim.board_cli import default_target
+    from rig.flash_layout import load_layout  # noqa: PLC0415 -- import order: loaded while pyocd imports its targets (rig.sim.pyocd_entry)
+    from rig.sim.board_cli import default_target  # noqa: PLC0415 -- import order: loaded while pyocd imports its targets (rig.sim.pyocd_entry)
 
     layout = load_layout(default_target())
     return {"base": layout.base, "size": layout.size, "sector": layout.sector_size,

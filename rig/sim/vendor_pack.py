@@ -38,7 +38,7 @@ class PackError(Exception):
 
 def signed_image(target: Path, version: str, payload: bytes) -> bytes:
     """The MCUboot image of `payload` for the target's slots (unpadded, unsigned: a SHA256 TLV), made by imgtool."""
-    from imgtool.main import imgtool
+    from imgtool.main import imgtool  # noqa: PLC0415 -- start-up cost: imgtool loads click and cryptography
 
     try:
         data = tomllib.loads(target.read_text(encoding="utf-8"))

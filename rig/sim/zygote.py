@@ -16,7 +16,9 @@ import os
 import signal
 import socket
 import sys
+import traceback
 
+from rig.sim import mcu  # the point of a zygote: import once, fork many
 from rig.sim.parent_death import die_with_parent
 
 
@@ -34,12 +36,8 @@ def _child(sock: socket.socket, console_fd: int, config: dict, ready_fd: int, pa
     os.close(console_fd)
     code = 1
     try:
-        from rig.sim import mcu
-
         code = mcu.main(config)
     except BaseException:  # a fault in the MCU ends it like a watchdog reset: print and go
-        import traceback
-
         traceback.print_exc()
     finally:
         try:
@@ -50,8 +48,6 @@ def _child(sock: socket.socket, console_fd: int, config: dict, ready_fd: int, pa
 
 
 def serve(sock: socket.socket) -> None:
-    import rig.sim.mcu  # noqa: F401  (the point of a zygote: import once, fork many)
-
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     buffer = b""
     fds: list[int] = []

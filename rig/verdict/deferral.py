@@ -113,8 +113,9 @@ def check_deferral(events: list[Event], endpoint: str, profile: Profile) -> list
             current.overdue = True
             late = "its registration after the reboot" if current.booted > current.start + current.period else \
                 f"the Maximum Defer Period of {current.period} s"
+            past = float(d.get("sent", e.t)) - deadline + margin
             out.append(Violation("deferral-overdue",
-                                 f"read at t={e.t:.1f} s: still Downloaded / 11 deferred, {float(d.get('sent', e.t)) - deadline + margin:.1f} s "
+                                 f"read at t={e.t:.1f} s: still Downloaded / 11 deferred, {past:.1f} s "
                                  f"after {late} ended (Execute Update answered at t={current.start:.1f} s; margin "
                                  f"{margin:g} s); the XML: \"When this time period is over, the device will ... install "
                                  f"it automatically\""))

@@ -1,4 +1,4 @@
-"""The hard invariants of OBJECT5.md ("Power loss and reboot"), checked on every target and profile."""
+"""The hard invariants of docs/object5.md ("Power loss"), checked on every target and profile."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Object 5 state machine as sets of possible configurations (OBJECT5.md, "Transitions").
+"""The Object 5 state machine as sets of possible configurations (docs/object5.md, "The state machine").
 
 The oracle never knows the device's exact state between samples, so every function
 here maps one configuration to the SET of configurations it may become. Hidden facts
@@ -158,7 +158,7 @@ def closure(configs: Iterable[Config], ctx: Context) -> frozenset[Config]:
 
 
 def power_loss(c: Config, ctx: Context) -> set[Config]:
-    """Where a configuration may come back after a power cut or reboot (OBJECT5.md, "Power loss and reboot")."""
+    """Where a configuration may come back after a power cut or reboot (docs/object5.md, "Power loss")."""
     profile = ctx.profile
     lost = {replace(c, state=IDLE if c.state == UPDATING else c.state, result=INITIAL)} if RESULT_LOST in ctx.relax else set()
     if c.state == UPDATING:

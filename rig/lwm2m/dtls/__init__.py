@@ -152,10 +152,3 @@ class DtlsReporter:
             if left_out:
                 data["suppressed"] = left_out
             self._timeline.append("dtls", **data)
-
-
-def create_engine(psk_lookup: Callable[[bytes], bytes | None], hooks: EngineHooks, **options: Any) -> DtlsServerEngine:
-    """The default engine (pure Python over `cryptography`); options go to `PyDtlsServerEngine`."""
-    from rig.lwm2m.dtls.pyengine import PyDtlsServerEngine
-
-    return PyDtlsServerEngine(psk_lookup, hooks, **options)

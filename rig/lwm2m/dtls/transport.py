@@ -27,10 +27,12 @@ from aiocoap.numbers import constants
 from aiocoap.tokenmanager import TokenManager
 from aiocoap.util import hostportjoin, hostportsplit
 
-from rig.lwm2m.dtls import DtlsEvent, DtlsServerEngine, EngineHooks, Peer, create_engine, peer_text
+from rig.lwm2m.dtls import DtlsEvent, DtlsServerEngine, EngineHooks, Peer, peer_text
 from rig.lwm2m.dtls.deadline_timer import DeadlineTimer
 from rig.lwm2m.dtls.psk import PskStore
+from rig.lwm2m.dtls.pyengine import PyDtlsServerEngine
 from rig.lwm2m.log_bounds import EventBudget
+from rig.errors import RigError
 
 log = logging.getLogger("rig.dtls")
 
@@ -287,13 +289,13 @@ async def attach_coaps(
     port: int,
     psk_store: PskStore,
     timeline: Any = None,
-    engine_factory: Callable[..., DtlsServerEngine] = create_engine,
+    engine_factory: Callable[..., DtlsServerEngine] = PyDtlsServerEngine,
     **engine_options: Any,
 ) -> CoapsEndpoint:
     """Serve coaps on (host, port) for the site of an existing server `context`.
 
     `engine_factory(psk_lookup, hooks, clock=..., timeline=..., **engine_options)`
-    builds the DTLS engine; the default is `create_engine` (options such as
+    builds the DTLS engine; the default is the pure-Python `PyDtlsServerEngine` (options such as
     `config=HandshakeConfig(...)`, `max_sessions`, `max_handshakes`, `idle_timeout`). A second engine
     plugs in here.
     """
@@ -308,8 +310,6 @@ async def attach_coaps(
     try:
         transport, _ = await loop.create_datagram_endpoint(lambda: Datagrams(interface), local_addr=(host, port))
     except OSError as exc:
-        from rig.errors import RigError
-
         raise RigError(f"cannot bind coaps to {hostportjoin(host, port)}: {exc.strerror or exc}") from exc
     interface._transport = transport  # type: ignore[assignment]
     mman.message_interface = interface

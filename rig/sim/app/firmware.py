@@ -2,7 +2,7 @@
 
 State and Update Result are written to the settings partition at every change, and
 the download position after every block, so a cut leaves the device able to say
-what happened (OBJECT5.md "Power loss and reboot"). An Execute the board's user defers
+what happened (docs/object5.md "Power loss"). An Execute the board's user defers
 (rig.sim.app.deferral) leaves it Downloaded / 11 until the Maximum Defer Period is over.
 Field defects (rig.sim.defects) bend exactly the rule they are named after.
 """

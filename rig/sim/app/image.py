@@ -18,6 +18,10 @@ from rig.sim.bootutil.area import Area
 from rig.sim.bootutil.image import validate
 from rig.sim.bootutil.trailer import Geometry
 from rig.sim.defects import IMAGE_MARKERS
+from rig.flash_layout import FlashLayout
+from rig.sim import bootloader, power_loss
+from rig.sim.flash import Flash
+from rig.sim.timed_flash import TimedFlash
 
 Log = Callable[[str], None]
 
@@ -63,17 +67,12 @@ def behaviours_of(payload: bytes) -> set[str]:
 
 def boot_flash(config: dict[str, Any], log: Log) -> tuple[Any, Any, dict[str, Any], RunningImage | None]:
     """Open the flash file, run the bootloader; the booted image (None: nothing bootable)."""
-    from rig.flash_layout import FlashLayout
-    from rig.sim import bootloader, power_loss
-    from rig.sim.flash import Flash
 
     target_path = Path(config["target"])
     target = tomllib.loads(target_path.read_text(encoding="utf-8"))
     layout = FlashLayout.from_target(target, str(target_path))
     flash: Any = power_loss.wrap(Flash(layout, path=Path(config["flash"])), config)
     if config.get("erase_ms"):
-        from rig.sim.timed_flash import TimedFlash
-
         flash = TimedFlash(flash, float(config["erase_ms"]) / 1000.0)
     kwargs: dict[str, Any] = {}
     if "swap-not-resumable" in config.get("defects", []):

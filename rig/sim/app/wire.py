@@ -10,6 +10,7 @@ import json
 import struct
 from dataclasses import dataclass
 from typing import Union
+import base64
 
 TEXT = 0
 LINK_FORMAT = 40
@@ -147,8 +148,6 @@ def senml_json(base: str, values: dict[str, Value]) -> bytes:
         elif isinstance(value, str):
             record["vs"] = value
         else:
-            import base64
-
             record["vd"] = base64.urlsafe_b64encode(value).decode().rstrip("=")
         records.append(record)
     return json.dumps(records, separators=(",", ":")).encode()
@@ -165,7 +164,7 @@ def senml_decode(data: bytes) -> dict[str, Value]:
 
 def senml_cbor_decode(data: bytes) -> dict[str, Value]:
     """Full names to values from SenML CBOR (cbor2 parses the CBOR; the SenML reading is the board's own)."""
-    import cbor2
+    import cbor2  # noqa: PLC0415 -- only for CBOR content
 
     try:
         records = cbor2.loads(data)
@@ -199,8 +198,6 @@ def _senml_values(records: object, what: str, labelled) -> dict[str, Value]:
 def _data(value: object) -> bytes:
     """A "vd" value: base64url text in SenML JSON, a byte string in SenML CBOR."""
     if isinstance(value, str):
-        import base64
-
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     return bytes(value)  # type: ignore[arg-type]
 

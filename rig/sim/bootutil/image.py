@@ -135,9 +135,9 @@ def validate(fa: Area, max_size: int, public_key: bytes | None = None) -> Verdic
 
 def _signature_holds(pem: bytes, kind: int, sig: bytes, signed: bytes, digest: bytes) -> bool:
     """ECDSA and RSA-PSS over the hashed bytes, Ed25519 over the digest: what imgtool produces."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415 -- start-up cost: only when a signature is checked
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415 -- start-up cost: only when a signature is checked
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa  # noqa: PLC0415 -- start-up cost: only when a signature is checked
 
     try:
         key = serialization.load_pem_public_key(pem)
