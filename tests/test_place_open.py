@@ -78,5 +78,11 @@ def test_rig_run_takes_the_bench_place_options(tmp_path):
         report = json.loads((tmp_path / "r" / "report.json").read_text())
         assert [r["outcome"] for r in report["results"]] == ["pass"], report["results"]
         assert report["run"]["ran_on"].startswith("sim-"), "the run ran on the rig sim board, at its server port"
+        # a replay (like a resume) goes back to that same board, not to one it starts itself
+        again = rig("run", "--replay", f"{tmp_path / 'r'}/report.json#baseline-no-cut", "--no-history", cwd=tmp_path,
+                    timeout=120)
+        assert again.returncode == 0 and "reproduced" in again.stdout, again.stdout + again.stderr
+        replayed = json.loads((tmp_path / "r" / "replay-baseline-no-cut" / "report.json").read_text())
+        assert replayed["run"]["ran_on"] == report["run"]["ran_on"], "replayed on another board"
     finally:
         board.stop()

@@ -43,6 +43,9 @@ class CampaignSpec:
     allow_skips: bool = False  # a run whose conformance cases were all skipped may pass
     sim_queue_mode: bool = False  # the virtual board registers in queue mode and sleeps between wake-ups
     sim_bootstrap: bool = False  # the virtual board bootstraps through the rig's bootstrap server at every boot
+    sim_dir: str | None = None  # a `rig sim` board the run attached to (--sim-dir): a resume or replay goes back to it
+    server_host: str | None = None  # where the run's server listened (--host/--port), when it was told
+    server_port: int | None = None
 
     def to_params(self) -> dict[str, Any]:
         data = asdict(self)
@@ -71,6 +74,8 @@ class CampaignSpec:
             defects=tuple(args.sim_defect), keyword=args.keyword, place=args.place, exitfirst=args.exitfirst,
             shard=getattr(args, "shard", None), nested=args.nested, allow_skips=args.allow_skips,
             sim_queue_mode=getattr(args, "sim_queue_mode", False), sim_bootstrap=getattr(args, "sim_bootstrap", False),
+            sim_dir=str(args.sim_dir) if getattr(args, "sim_dir", None) else None,
+            server_host=getattr(args, "host", None), server_port=getattr(args, "port", None),
             base_image=str(args.base_image) if args.base_image else None,
             new_image=str(args.new_image) if args.new_image else None,
         )

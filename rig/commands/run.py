@@ -160,8 +160,14 @@ def _place(name: str | None, rig_file: Path | None, target: Path | None, report_
 def previous_place(prev, rig_file: Path | None, report_dir: Path, psk: str | None = None):
     """The place an earlier run ran on: its rig-file place again, or its target file (with --psk applied, and
     checked for a key when the run was over coaps)."""
-    place = _place(prev.spec.place, rig_file, None if prev.spec.place else Path(prev.spec.target_file), report_dir)
-    return _keyed(place, argparse.Namespace(psk=psk, scheme=prev.spec.scheme))
+    spec = prev.spec
+    if spec.sim_dir or spec.server_host or spec.server_port:  # the same `rig sim` board, the server where it was
+        again = argparse.Namespace(place=spec.place, rig=rig_file, target=None if spec.place or spec.sim_dir else
+                                   Path(spec.target_file), sim_dir=Path(spec.sim_dir) if spec.sim_dir else None,
+                                   host=spec.server_host, port=spec.server_port, work_dir=report_dir / "place", psk=psk, serves=True)
+        return _keyed(place_from_args(again), argparse.Namespace(psk=None, scheme=spec.scheme))
+    place = _place(spec.place, rig_file, None if spec.place else Path(spec.target_file), report_dir)
+    return _keyed(place, argparse.Namespace(psk=psk, scheme=spec.scheme))
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -177,7 +183,8 @@ def _resume(args: argparse.Namespace) -> int:
     place = previous_place(prev, args.rig, args.resume, args.psk)
     history = history_choice(args, resume=prev.params.get("history"))
     record = asyncio.run(run_campaign(prev.spec, args.resume, _progress, previous=prev.results, measured=prev.measured,
-                                      extra_params={"resumed_after": prev.params.get("stopped")}, place=place,
+                                      extra_params={"resumed_after": prev.params.get("stopped"), **lab_params(place)},
+                                      place=place,
                                       history=history, notes=_note))
     return _summary(record)
 
@@ -194,7 +201,8 @@ def _replay(args: argparse.Namespace) -> int:
         raise RigError(f"--replay: the original run's images are gone ({firmware}); the case cannot be repeated exactly")
     place = previous_place(prev, args.rig, out, args.psk)
     record = asyncio.run(run_campaign(prev.spec, out, _progress, replay=plan, firmware=firmware, measured=prev.measured,
-                                      extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}"}, place=place,
+                                      extra_params={"replay_of": f"{source_dir / 'report.json'}#{case}", **lab_params(place)},
+                                      place=place,
                                       history=history_choice(args, source="replay")))
     again = record.results[-1] if record.results else None
     if again is not None:
