@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 
 import pytest
 
@@ -25,19 +27,35 @@ from rig.timeline import Timeline
 
 pytestmark = pytest.mark.slow  # starts boards or processes, or takes seconds: not in the fast subset
 
+def wait_until(check, timeout: float, what: str, every: float):
+    """Poll `check` until it gives something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)
+    return value
+
+
 BOOTS = r"Jumping to the first image slot|Image in the primary slot is not valid!.*"
 
 
 async def _first_boot(tmp_path, base, key) -> str:
-    """What the self-started board's bootloader says about `base` when it trusts only `key`."""
+    """What the self-started board's bootloader says about `base` when it trusts only `key`.
+
+    Read from the board's own console log (its supervisor writes every line there): lines printed before the
+    supervisor has accepted the rig's console connection reach no client, as on a serial port opened late, and
+    a board that refuses its image prints only those few lines and halts."""
     place = self_started_board(TARGET, tmp_path)
     async with open_place(place, Timeline(), tmp_path, base.parent, base_image=base,
                           own_board=OwnBoard(image_key=key)) as session:
         assert session.console is not None and session.probe is not None
         assert session.probe_id, "the board's debug-port id is known for the history of nights"
         await asyncio.to_thread(session.power.on)
-        # the target's declared boot timeout, not a guess: a loaded CI machine took more than 20 s here once
-        return (await asyncio.to_thread(session.console.expect, BOOTS, session.boot_timeout)).group(0)
+        log = tmp_path / "board" / "console.log"
+        found = await asyncio.to_thread(wait_until, lambda: log.is_file() and re.search(BOOTS, log.read_text()),
+                                        session.boot_timeout, f"the bootloader's verdict in {log}", 0.02)
+        return found.group(0)
 
 
 def test_open_place_passes_the_image_key_to_the_virtual_board(tmp_path):
